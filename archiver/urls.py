@@ -1,0 +1,104 @@
+"""URL normalisation: the one definition of "the same URL" used everywhere in archiver."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
+
+FETCHABLE_SCHEMES = ("http", "https")
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+# Characters left as they are when re-quoting a path or query: the reserved set plus '%'
+# (so existing escapes survive) -- re-quoting only fixes spaces and non-ASCII.
+_SAFE_PATH = "/:@!$&'()*+,;=-._~%"
+_SAFE_QUERY = _SAFE_PATH + "?"
+
+
+class InvalidURL(ValueError):
+    """A string that cannot be read as an absolute URL."""
+
+
+def scheme_of(url: str) -> str:
+    """Lower-cased scheme of a URL, or '' when it has none."""
+    match = re.match(r"\s*([A-Za-z][A-Za-z0-9+.\-]*):", url)
+    return match.group(1).lower() if match else ""
+
+
+def is_fetchable(url: str) -> bool:
+    return scheme_of(url) in FETCHABLE_SCHEMES
+
+
+def _normalise_host(host: str) -> str:
+    host = host.strip().rstrip(".").lower()
+    if not host:
+        raise InvalidURL("URL has no host")
+    if host.startswith("["):
+        return host
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:
+        # Hosts IDNA refuses (underscores, overlong labels) are kept lower-cased as given.
+        return host
+
+
+def normalise_url(url: str, base: str | None = None) -> str:
+    """Absolute, canonical form of an http(s) URL.
+
+    Resolves against ``base``, lower-cases scheme and host, IDNA-encodes the host,
+    drops the default port, the fragment and user info, gives an empty path "/",
+    and percent-encodes spaces and non-ASCII. Query order is kept: servers may care.
+    Raises InvalidURL for anything that is not an absolute http(s) URL.
+    """
+    raw = url.strip()
+    # Browsers strip tabs and newlines inside URLs (WHATWG URL spec); so do we.
+    raw = re.sub(r"[\t\r\n]", "", raw)
+    if base:
+        raw = urljoin(base, raw)
+    try:
+        parts = urlsplit(raw)
+    except ValueError as exc:
+        raise InvalidURL(f"cannot parse URL: {exc}") from None
+    scheme = parts.scheme.lower()
+    if scheme not in FETCHABLE_SCHEMES:
+        raise InvalidURL(f"unsupported scheme {scheme or '(none)'!r}: only http and https URLs can be fetched")
+    try:
+        hostname = parts.hostname or ""
+        port = parts.port
+    except ValueError as exc:
+        raise InvalidURL(f"bad host or port: {exc}") from None
+    host = _normalise_host(hostname)
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    netloc = host if port in (None, DEFAULT_PORTS[scheme]) else f"{host}:{port}"
+    path = quote(parts.path or "/", safe=_SAFE_PATH)
+    query = quote(parts.query, safe=_SAFE_QUERY)
+    return urlunsplit((scheme, netloc, path, query, ""))
+
+
+def try_normalise(url: str, base: str | None = None) -> str | None:
+    """normalise_url, or None when the URL is not a fetchable one."""
+    try:
+        return normalise_url(url, base)
+    except InvalidURL:
+        return None
+
+
+def host_of(url: str) -> str:
+    """Host of a URL (lower case, no port), '' when there is none."""
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
+
+
+def site_root(url: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/", "", ""))
+
+
+def display_url(url: str) -> str:
+    """A URL for people to read: percent-escapes of non-ASCII text decoded."""
+    try:
+        return unquote(url, errors="strict")
+    except UnicodeDecodeError:
+        return url
