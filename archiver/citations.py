@@ -110,13 +110,18 @@ class _Collector:
 _SENT_END = re.compile(r"[.!?\u2026][\"'\u201d\u2019)\]]*\s+")
 
 
-def _sentence_around(text: str, start: int, end: int) -> str:
-    """The sentence of ``text`` holding [start, end), whitespace-collapsed and capped."""
-    lo = max(0, start - CONTEXT_CAP)
+def _sentence_around(text: str, start: int, end: int, lo_bound: int = 0, hi_bound: int | None = None) -> str:
+    """The sentence of ``text`` holding [start, end), whitespace-collapsed and capped.
+
+    The search stays within [lo_bound, hi_bound) (a paragraph) without slicing it out,
+    so many links in one long paragraph stay linear.
+    """
+    hi_bound = len(text) if hi_bound is None else hi_bound
+    lo = max(lo_bound, start - CONTEXT_CAP)
     s = lo
     for m in _SENT_END.finditer(text, lo, start):
         s = m.end()
-    hi = min(len(text), end + CONTEXT_CAP)
+    hi = min(hi_bound, end + CONTEXT_CAP)
     m = _SENT_END.search(text, end, hi)
     e = m.end() if m else hi
     sent = _collapse(text[s:e])
@@ -406,6 +411,10 @@ class _Page:
         self._build()
 
     def _build(self) -> None:
+        for base in self.root.iter("base"):
+            if base.get("href"):
+                self.base_href = base.get("href")
+                break
         owner_stack: list[_Block] = []
         link_stack: list[_RawLink] = []
         italic_stack: list[list[str]] = []
@@ -420,8 +429,6 @@ class _Page:
                 if not is_elem:
                     continue
                 self.order.append(el)
-                if ltag == "base" and self.base_href is None and el.get("href"):
-                    self.base_href = el.get("href")
                 if ltag in _SKIP_TAGS:
                     continue
                 toks = _attr_tokens(el)
@@ -731,18 +738,20 @@ def _find_links_html(html: bytes | str, base_url: str, encoding: str | None) -> 
 
     out = _Collector()
     block_text: dict[int, str] = {}
+    block_promo: dict[int, bool] = {}
     for rl in page.links:
         blk = rl.block
         key = id(blk)
         if key not in block_text:
             block_text[key] = "".join(blk.pieces)
+            block_promo[key] = bool(_PROMO.search(block_text[key][:300]))
         btext = block_text[key]
         end = rl.end if rl.end >= 0 else blk.size
         anchor = _collapse("".join(rl.text))
         if not anchor:
             anchor = _collapse(rl.el.get("aria-label") or rl.el.get("title") or "")
         context = _sentence_around(btext, rl.start, end) if btext.strip() else anchor
-        cited = state.get(rl.el, 0) == 1 and _in_prose(blk) and not _PROMO.search(btext[:300])
+        cited = state.get(rl.el, 0) == 1 and _in_prose(blk) and not block_promo[key]
         href = rl.href
         if not href.strip() or href.strip().startswith("#"):
             cited = False  # in-page jumps (footnote markers, "back to top") cite nothing
@@ -824,8 +833,13 @@ _MD_IMAGE_TEXT = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
 _MD_MARKUP = re.compile(r"(?:(?<=\s)|^)[*_]+(?=\S)|(?<=\S)[*_]+(?=\s|$|[.,;:!?)])|`+|^[ \t]*(?:#+|>+|[-*+][ \t])|<(?=(?:https?|ftp|mailto|file):)|(?<=\S)>(?=\s|$)", re.M)
 
 
+_MD_SPECIAL = re.compile(r"[\[*_`#>]")
+
+
 def _md_text(s: str) -> str:
     """Visible text of a small piece of Markdown (for anchors and contexts)."""
+    if not _MD_SPECIAL.search(s):
+        return _collapse(s)
     s = _MD_IMAGE_TEXT.sub(r"\1", s)
     s = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", s)
     s = re.sub(r"\[([^\]]*)\]\[[^\]]*\]", r"\1", s)
@@ -857,9 +871,8 @@ class _Paragraphs:
 
 def _context_md(text: str, paras: _Paragraphs, start: int, end: int) -> str:
     ps, pe = paras.around(start)
-    chunk = text[ps:pe]
     # the sentence is found in raw text, then its markup is stripped
-    raw = _sentence_around(chunk, start - ps, min(end, pe) - ps)
+    raw = _sentence_around(text, start, min(end, pe), ps, pe)
     return _md_text(raw)[:CONTEXT_CAP]
 
 
@@ -934,7 +947,8 @@ def _find_links_markdown(text: str, base_url: str | None) -> ArticleLinks:
     found: list[tuple[int, int, str, str]] = []  # (start, end, href, anchor)
     taken: list[tuple[int, int]] = []
     for m in _INLINE_LINK.finditer(masked):
-        if m.group(1):  # an image embed is not a link -- unless it sits inside one, handled by the outer match
+        if m.group(1):  # an image embed is not a link (an image inside a link is the outer match's anchor)
+            taken.append((m.start(), m.end()))
             continue
         found.append((m.start(), m.end(), m.group(3), _md_text(m.group(2))))
         taken.append((m.start(), m.end()))
@@ -999,7 +1013,7 @@ def _find_links_text(text: str, base_url: str | None) -> ArticleLinks:
         start, end = m.start(), m.start() + len(url)
         spans.append((start, end))
         ps, pe = paras.around(start)
-        out.add(_bare_href(url), base_url, url, _sentence_around(text[ps:pe], start - ps, end - ps), True)
+        out.add(_bare_href(url), base_url, url, _sentence_around(text, start, end, ps, pe), True)
     plain = _blank(text, spans)
     chunks = [(plain[s:e], []) for s, e in paras.spans if plain[s:e].strip()]
     return ArticleLinks(_first_title(text, markdown=False), None, None, out.links, _find_unlinked(chunks), None)
