@@ -125,6 +125,7 @@ MIGRATIONS: list[str] = [
     """,
     # 2: rechecks -- extracted text with full-text search, change events, quotations.
     """
+    ALTER TABLE urls ADD COLUMN state TEXT NOT NULL DEFAULT 'ok';
     CREATE TABLE texts (
         capture_id INTEGER PRIMARY KEY REFERENCES captures(id),
         url_id INTEGER NOT NULL REFERENCES urls(id),
@@ -167,5 +168,18 @@ MIGRATIONS: list[str] = [
         checked_at TEXT NOT NULL
     );
     CREATE INDEX quote_checks_quote ON quote_checks(quote_id, id);
+    -- Full-text search over what sources said; same layout as sqlite-utils' enable_fts,
+    -- so `sqlite-utils search archive.db texts WORDS` works.
+    CREATE VIRTUAL TABLE [texts_fts] USING FTS5 ([title], [text], content=[texts]);
+    CREATE TRIGGER [texts_ai] AFTER INSERT ON [texts] BEGIN
+        INSERT INTO [texts_fts] (rowid, [title], [text]) VALUES (new.rowid, new.[title], new.[text]);
+    END;
+    CREATE TRIGGER [texts_ad] AFTER DELETE ON [texts] BEGIN
+        INSERT INTO [texts_fts] ([texts_fts], rowid, [title], [text]) VALUES ('delete', old.rowid, old.[title], old.[text]);
+    END;
+    CREATE TRIGGER [texts_au] AFTER UPDATE ON [texts] BEGIN
+        INSERT INTO [texts_fts] ([texts_fts], rowid, [title], [text]) VALUES ('delete', old.rowid, old.[title], old.[text]);
+        INSERT INTO [texts_fts] (rowid, [title], [text]) VALUES (new.rowid, new.[title], new.[text]);
+    END;
     """,
 ]

@@ -1,0 +1,430 @@
+"""One capture run, top to bottom: the articles, their citations, every cited source.
+
+    for each target: fetch (or read) the article -> WARC + captures row
+                     find its links -> articles, citations, unlinked_references rows
+    fetch every source once, concurrently -> WARC + captures rows (+ extracted text)
+    find the article's quotations and locate them in its sources -> quotes rows
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from . import __version__
+from .archive import Archive
+from .citations import ArticleLinks, find_links_html, find_links_markdown, find_links_text
+from .clock import iso_utc
+from .fetch import FetchOptions, Fetcher
+from .quotes import Quote, find_quotes, locate
+from .recorder import Recorder
+from .requisites import css_requisites, find_requisites
+from .text import sniff_kind
+from .urls import InvalidURL, host_of, normalise_url, scheme_of
+
+Progress = Callable[[int, int, str], None]
+
+
+class UsageError(Exception):
+    """A target or option the user must fix; the message says how."""
+
+
+@dataclass
+class CaptureOptions:
+    fetch: FetchOptions = field(default_factory=FetchOptions)
+    all_links: bool = False
+    requisites: bool = False
+    warc_size: int = 1_000_000_000
+
+    def settings(self) -> dict[str, Any]:
+        return {
+            **self.fetch.as_dict(),
+            "all_links": self.all_links,
+            "requisites": self.requisites,
+            "warc_size": self.warc_size,
+        }
+
+
+@dataclass
+class Target:
+    raw: str
+    url: str  # normalised URL, or the file's file:// URI
+    path: Path | None = None
+
+
+def parse_target(raw: str) -> Target:
+    """An http(s) URL or an existing local file; anything else is a usage error."""
+    scheme = scheme_of(raw)
+    if scheme in ("http", "https"):
+        try:
+            return Target(raw, normalise_url(raw))
+        except InvalidURL as exc:
+            raise UsageError(f"bad URL {raw!r}: {exc}") from None
+    if scheme and len(scheme) > 1 and not Path(raw).exists():
+        raise UsageError(f"unsupported scheme {scheme}: in {raw!r}: give an http(s) URL or a local file")
+    path = Path(raw)
+    if not path.exists():
+        raise UsageError(f"no such file: {raw} (a target is an http(s) URL or a local HTML, Markdown or text file)")
+    if not path.is_file():
+        raise UsageError(f"{raw} is not a file (a target is an http(s) URL or a local HTML, Markdown or text file)")
+    return Target(raw, path.resolve().as_uri(), path)
+
+
+def _capture_summary(row: dict[str, Any] | None) -> dict[str, Any]:
+    if row is None:
+        return {"capture_id": None, "final_url": None, "status": None, "sha256": None, "fetched_at": None, "warc": None}
+    warc = None
+    if row.get("warc_file"):
+        warc = {"file": row["warc_file"], "offset": row["warc_offset"], "length": row["warc_length"]}
+    return {
+        "capture_id": row.get("id"),
+        "final_url": row.get("final_url"),
+        "status": row.get("http_status"),
+        "content_type": row.get("content_type"),
+        "sha256": row.get("payload_sha256"),
+        "fetched_at": row.get("fetched_at"),
+        "warc": warc,
+        "error": row.get("error"),
+    }
+
+
+class CaptureRun:
+    """Captures targets into an archive; :meth:`run` returns the JSON-able outcome."""
+
+    def __init__(self, archive: Archive, options: CaptureOptions, progress: Progress | None = None, args: dict | None = None):
+        self.archive = archive
+        self.store = archive.store
+        self.options = options
+        self.progress = progress
+        self.args = args or {}
+        self.texts: dict[str, str] = {}  # url -> extracted main text of this run's captures
+
+    def run(self, targets: list[Target]) -> dict[str, Any]:
+        settings = self.options.settings()
+        run_id = self.store.start_run("capture", {"targets": [t.raw for t in targets], **self.args, **settings}, f"archiver/{__version__}")
+        self.run_id = run_id
+        recorder = Recorder(self.archive, run_id, settings, self.options.warc_size)
+        fetcher = Fetcher(self.options.fetch)
+        articles: list[dict[str, Any]] = []
+        status = "failed"
+        try:
+            for target in targets:
+                articles.append(self._capture_article(target, fetcher, recorder))
+            self._capture_sources(articles, fetcher, recorder)
+            for article in articles:
+                self._check_quotes(article)
+            status = "finished"
+        finally:
+            recorder.close()
+            fetcher.close()
+            counts = self._counts(articles)
+            self.store.finish_run(run_id, status, counts)
+        return {"run_id": run_id, "archive": str(self.archive.path), "articles": [self._public(a) for a in articles]}
+
+    # -- articles --------------------------------------------------------------------------
+
+    def _capture_article(self, target: Target, fetcher: Fetcher, recorder: Recorder) -> dict[str, Any]:
+        url_id = self.store.url_id(target.url)
+        article: dict[str, Any] = {"target": target.raw, "url": target.url, "url_id": url_id, "error": None}
+        self._tick(target.url)
+        if target.path is not None:
+            row, data = recorder.record_file(url_id, target.path, target.url)
+            content_type = row["content_type"]
+            base = None
+        else:
+            result = fetcher.fetch(target.url)
+            try:
+                row = recorder.record_fetch(url_id, result)
+                data = b""
+                final = result.final
+                if final is not None and final.decoded is not None and final.status and 200 <= final.status < 300:
+                    final.decoded.seek(0)
+                    data = final.decoded.read(32 * 1024 * 1024)
+            finally:
+                result.close()
+            content_type = row.get("content_type")
+            base = row.get("final_url") or target.url
+        article["capture"] = row
+        if row.get("error") and not data:
+            article["error"] = row["error"]
+        elif row.get("http_status") and not 200 <= row["http_status"] < 300:
+            article["error"] = f"http_status: the article answered HTTP {row['http_status']}"
+        links = self._find_links(data, content_type, base, target) if data else ArticleLinks()
+        article["links"] = links
+        article["data"] = data
+        extracted = row.get("_extracted")
+        if extracted is not None and extracted.text:
+            self.texts[target.url] = extracted.text
+        if article["error"] and not data:
+            return article
+        article["article_id"] = self._store_article(url_id, row, links, "file" if target.path else "web")
+        return article
+
+    @staticmethod
+    def _find_links(data: bytes, content_type: str | None, base: str | None, target: Target) -> ArticleLinks:
+        if target.path is not None and target.path.suffix.lower() in (".md", ".markdown"):
+            return find_links_markdown(data.decode("utf-8", "replace"), base)
+        kind = sniff_kind(data, content_type)
+        if kind == "html":
+            return find_links_html(data, base or target.url)
+        if kind == "text":
+            text = data.decode("utf-8", "replace")
+            if "markdown" in (content_type or ""):
+                return find_links_markdown(text, base)
+            return find_links_text(text, base)
+        return ArticleLinks()
+
+    def _store_article(self, url_id: int, row: dict, links: ArticleLinks, source: str) -> int:
+        store = self.store
+        with store.transaction():
+            existing = store.value("SELECT id FROM articles WHERE url_id = ?", (url_id,))
+            values = {
+                "title": links.title or row.get("title"),
+                "author": links.author,
+                "published": links.published,
+                "capture_id": row["id"],
+                "source": source,
+            }
+            if existing is None:
+                article_id = store.insert("articles", {"url_id": url_id, "added_at": iso_utc(), **values})
+            else:
+                article_id = existing
+                store.update("articles", article_id, values)
+                # The latest capture of an article defines its citations.
+                store.conn.execute("DELETE FROM citations WHERE article_id = ?", (article_id,))
+                store.conn.execute("DELETE FROM unlinked_references WHERE article_id = ?", (article_id,))
+            for link in links.links:
+                link_url_id = None
+                if link.skip_reason is None:
+                    link_url_id = store.value("SELECT id FROM urls WHERE url = ?", (link.url,))
+                    if link_url_id is None:
+                        link_url_id = store.insert("urls", {"url": link.url, "host": host_of(link.url), "first_seen": iso_utc()})
+                store.insert(
+                    "citations",
+                    {
+                        "article_id": article_id,
+                        "url_id": link_url_id,
+                        "href": link.href[:4096],
+                        "anchor_text": link.anchor_text[:1000],
+                        "context": link.context,
+                        "position": link.position,
+                        "cited": link.cited,
+                        "skip_reason": link.skip_reason,
+                    },
+                )
+            for ref in links.unlinked:
+                store.insert(
+                    "unlinked_references",
+                    {"article_id": article_id, "text": ref.text, "context": ref.context, "position": ref.position},
+                )
+        return article_id
+
+    # -- sources ---------------------------------------------------------------------------
+
+    def _source_jobs(self, articles: list[dict[str, Any]]) -> dict[str, str]:
+        """url -> kind ('citation', 'link', 'requisite'), each URL once, articles themselves excluded."""
+        jobs: dict[str, str] = {}
+        article_urls = {a["url"] for a in articles}
+        for article in articles:
+            if "article_id" not in article:
+                continue
+            for link in article["links"].links:
+                if link.skip_reason or link.url in article_urls:
+                    continue
+                if link.cited:
+                    jobs[link.url] = "citation"
+                elif self.options.all_links:
+                    jobs.setdefault(link.url, "link")
+        if self.options.requisites:
+            for article in articles:
+                html = self._article_html(article)
+                if html:
+                    for url, _kind in find_requisites(html, article["capture"].get("final_url") or article["url"]):
+                        if url not in article_urls:
+                            jobs.setdefault(url, "requisite")
+        return jobs
+
+    @staticmethod
+    def _article_html(article: dict[str, Any]) -> bytes | None:
+        data = article.get("data")
+        return data if data and sniff_kind(data, article["capture"].get("content_type")) == "html" else None
+
+    def _capture_sources(self, articles: list[dict[str, Any]], fetcher: Fetcher, recorder: Recorder) -> None:
+        jobs = self._source_jobs(articles)
+        self.sources: dict[str, dict[str, Any]] = {}
+        self._total = len(articles) + len(jobs)
+        self._done = len(articles)
+        pending = dict(jobs)
+        while pending:
+            stylesheets: list[tuple[str, bytes]] = []
+            for url, result in fetcher.fetch_many((url, None) for url in pending):
+                try:
+                    row = recorder.record_fetch(self.store.url_id(url), result)
+                    final = result.final
+                    if (
+                        self.options.requisites
+                        and final is not None
+                        and final.decoded is not None
+                        and "css" in (final.content_type or "")
+                        and final.status == 200
+                    ):
+                        final.decoded.seek(0)
+                        stylesheets.append((final.url, final.decoded.read(4 * 1024 * 1024)))
+                finally:
+                    result.close()
+                extracted = row.get("_extracted")
+                if extracted is not None and extracted.text:
+                    self.texts[url] = extracted.text
+                self.sources[url] = {"kind": jobs[url], "capture": row}
+                if jobs[url] == "citation":
+                    schedule_first_check(self.store, row["url_id"], row["fetched_at"])
+                self._done += 1
+                self._tick(url)
+            pending = {}
+            # Images and fonts a stylesheet pulls in are requisites too (one level deep).
+            for css_url, css in stylesheets:
+                for url, _ in css_requisites(css.decode("utf-8", "replace"), css_url):
+                    if url not in jobs:
+                        jobs[url] = pending[url] = "requisite"
+                        self._total += 1
+
+    # -- quotations ----------------------------------------------------------------------------
+
+    def _check_quotes(self, article: dict[str, Any]) -> None:
+        if "article_id" not in article:
+            article["quotes"] = []
+            return
+        links: ArticleLinks = article["links"]
+        text = self.texts.get(article["url"])
+        quotes = find_quotes(links.main_html, None if links.main_html else text, article["capture"].get("final_url") or article["url"])
+        cited = [l.url for l in links.links if l.cited and l.skip_reason is None]
+        results = []
+        store = self.store
+        with store.transaction():
+            store.conn.execute(
+                "DELETE FROM quote_checks WHERE quote_id IN (SELECT id FROM quotes WHERE article_id = ?)", (article["article_id"],)
+            )
+            store.conn.execute("DELETE FROM quotes WHERE article_id = ?", (article["article_id"],))
+            for quote in quotes:
+                status, similarity, excerpt, url = locate_in_sources(quote, cited, self.texts)
+                url_id = store.value("SELECT id FROM urls WHERE url = ?", (url,)) if url else None
+                capture_id = self.sources.get(url, {}).get("capture", {}).get("id") if url else None
+                now = iso_utc()
+                quote_id = store.insert(
+                    "quotes",
+                    {
+                        "article_id": article["article_id"],
+                        "text": quote.text,
+                        "context": quote.context,
+                        "position": quote.position,
+                        "url_id": url_id,
+                        "status": status,
+                        "similarity": similarity,
+                        "checked_at": now,
+                        "capture_id": capture_id,
+                    },
+                )
+                store.insert(
+                    "quote_checks",
+                    {
+                        "quote_id": quote_id,
+                        "capture_id": capture_id,
+                        "run_id": self.run_id,
+                        "status": status,
+                        "similarity": similarity,
+                        "excerpt": excerpt,
+                        "checked_at": now,
+                    },
+                )
+                results.append({"text": quote.text, "source": url, "status": status, "similarity": similarity})
+        article["quotes"] = results
+
+    # -- output ------------------------------------------------------------------------------------
+
+    def _tick(self, url: str) -> None:
+        if self.progress:
+            self.progress(getattr(self, "_done", 0), getattr(self, "_total", 0), url)
+
+    def _public(self, article: dict[str, Any]) -> dict[str, Any]:
+        links: ArticleLinks = article.get("links") or ArticleLinks()
+        out = {
+            "target": article["target"],
+            "url": article["url"],
+            "article_id": article.get("article_id"),
+            "title": links.title or (article.get("capture") or {}).get("title"),
+            "author": links.author,
+            "published": links.published,
+            **_capture_summary(article.get("capture")),
+            "error": article["error"],
+        }
+        sources = []
+        seen: set[str] = set()
+        for link in links.links:
+            if link.skip_reason:
+                continue
+            source = self.sources.get(link.url) if hasattr(self, "sources") else None
+            if source is None or link.url in seen:
+                continue
+            seen.add(link.url)
+            sources.append(
+                {
+                    "url": link.url,
+                    "cited": link.cited,
+                    "kind": source["kind"],
+                    "anchor_text": link.anchor_text,
+                    **_capture_summary(source["capture"]),
+                }
+            )
+        if self.options.requisites and hasattr(self, "sources"):
+            for url, source in self.sources.items():
+                if source["kind"] == "requisite" and url not in seen:
+                    seen.add(url)
+                    sources.append({"url": url, "cited": False, "kind": "requisite", "anchor_text": None, **_capture_summary(source["capture"])})
+        out["sources"] = sources
+        out["skipped"] = [{"href": l.href, "reason": l.skip_reason, "cited": l.cited} for l in links.links if l.skip_reason]
+        out["links"] = {"cited": sum(1 for l in links.links if l.cited), "total": len(links.links)}
+        out["unlinked_references"] = [r.text for r in links.unlinked]
+        out["quotes"] = article.get("quotes", [])
+        return out
+
+    def _counts(self, articles: list[dict[str, Any]]) -> dict[str, int]:
+        sources = getattr(self, "sources", {})
+        captured = sum(1 for a in articles if not a["error"]) + sum(1 for s in sources.values() if not s["capture"].get("error"))
+        failed = sum(1 for a in articles if a["error"]) + sum(1 for s in sources.values() if s["capture"].get("error"))
+        skipped = sum(1 for a in articles for l in (a.get("links") or ArticleLinks()).links if l.skip_reason)
+        return {"urls_total": len(articles) + len(sources), "captured": captured, "failed": failed, "skipped": skipped}
+
+
+def schedule_first_check(store, url_id: int, fetched_at: str) -> None:
+    """A newly cited source is first rechecked a day after its capture (see recheck's schedule)."""
+    from datetime import timedelta
+
+    from .clock import parse_iso
+    from .recheck import MIN_INTERVAL
+
+    with store.transaction():
+        store.conn.execute(
+            "UPDATE urls SET check_interval = ?, next_check_at = ? WHERE id = ? AND next_check_at IS NULL",
+            (MIN_INTERVAL, iso_utc(parse_iso(fetched_at) + timedelta(seconds=MIN_INTERVAL)), url_id),
+        )
+
+
+def locate_in_sources(quote: Quote, cited: list[str], texts: dict[str, str]) -> tuple[str, float, str | None, str | None]:
+    """Best (status, similarity, excerpt, url) for a quotation among the article's cited sources.
+
+    The source the quotation links to is tried first; a passage found present anywhere wins.
+    """
+    order = []
+    if quote.source_hint and quote.source_hint in texts:
+        order.append(quote.source_hint)
+    order += [u for u in cited if u in texts and u not in order]
+    best: tuple[str, float, str | None, str | None] = ("missing", 0.0, None, quote.source_hint)
+    rank = {"present": 2, "altered": 1, "missing": 0}
+    for url in order:
+        status, similarity, excerpt = locate(quote.text, texts[url])
+        if (rank[status], similarity) > (rank[best[0]], best[1]):
+            best = (status, similarity, excerpt, url)
+        if status == "present":
+            break
+    return best

@@ -1,0 +1,225 @@
+"""The command line: parses options and calls the library; no archiving logic lives here."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import re
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from . import USER_AGENT, __version__
+from .archive import Archive, ArchiveError, ArchiveLocked, default_archive_dir
+from .capture import CaptureOptions, CaptureRun, UsageError, parse_target
+from .fetch import FetchOptions
+from .store import SchemaTooNew
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def fail_usage(message: str) -> None:
+    click.echo(f"archiver: error: {message}", err=True)
+    sys.exit(EXIT_USAGE)
+
+
+def parse_size(text: str) -> int:
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b?)\s*", text.lower())
+    if not match:
+        raise click.BadParameter(f"{text!r} is not a size (examples: 1000000, 256M, 1G)")
+    number, unit = float(match.group(1)), match.group(2)
+    return int(number * {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}[unit])
+
+
+class SizeType(click.ParamType):
+    name = "size"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, int):
+            return value
+        try:
+            return parse_size(value)
+        except click.BadParameter as exc:
+            self.fail(str(exc), param, ctx)
+
+
+def fetch_options(func: Callable) -> Callable:
+    """The fetch options shared by capture and recheck."""
+    options = [
+        click.option("--concurrency", type=click.IntRange(1, 256), default=8, show_default=True, help="Fetches in flight in total."),
+        click.option("--per-host", type=click.IntRange(1, 64), default=2, show_default=True, help="Fetches in flight per host."),
+        click.option("--delay", type=click.FloatRange(0), default=0.0, show_default=True, help="Seconds between requests to one host."),
+        click.option("--timeout", type=click.FloatRange(0.1), default=30.0, show_default=True, help="Connect and read timeout, seconds."),
+        click.option("--deadline", type=click.FloatRange(0.1), default=120.0, show_default=True, help="Total seconds one fetch may take, redirects and retries included."),
+        click.option("--max-bytes", type=SizeType(), default="256M", show_default=True, help="Largest body kept; past it the record is cut (WARC-Truncated: length)."),
+        click.option("--max-redirects", type=click.IntRange(0, 50), default=10, show_default=True),
+        click.option("--retries", type=click.IntRange(0, 10), default=2, show_default=True, help="Retries on refused/reset connections, 429 and 503."),
+        click.option("--proxy", metavar="URL", help="HTTP(S) proxy for every fetch (default: $HTTP_PROXY/$HTTPS_PROXY, honouring $NO_PROXY)."),
+        click.option("--allow-private", is_flag=True, help="Allow loopback, private and link-local targets (refused by default)."),
+        click.option("--user-agent", default=USER_AGENT, show_default=True),
+        click.option("--warc-size", type=SizeType(), default="1G", show_default=True, help="Start a new WARC file past this size."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def build_fetch_options(kw: dict[str, Any]) -> FetchOptions:
+    if kw.get("proxy") and not re.match(r"^https?://", kw["proxy"]):
+        fail_usage(f"--proxy {kw['proxy']!r}: give a URL such as http://127.0.0.1:3128")
+    return FetchOptions(
+        concurrency=kw["concurrency"],
+        per_host=kw["per_host"],
+        delay=kw["delay"],
+        connect_timeout=min(kw["timeout"], 30.0),
+        read_timeout=kw["timeout"],
+        total_timeout=kw["deadline"],
+        max_bytes=kw["max_bytes"],
+        max_redirects=kw["max_redirects"],
+        retries=kw["retries"],
+        allow_private=kw["allow_private"],
+        proxy=kw.get("proxy"),
+        user_agent=kw["user_agent"],
+    )
+
+
+def archive_errors(func: Callable) -> Callable:
+    """Turn archive-directory problems into one-line messages with exit status 2."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except (ArchiveError, SchemaTooNew, UsageError) as exc:
+            fail_usage(str(exc))
+        except PermissionError as exc:
+            click.echo(f"archiver: error: permission denied: {exc.filename or exc}: check the archive directory's permissions", err=True)
+            sys.exit(EXIT_FAILED)
+        except OSError as exc:
+            if exc.errno == 28:  # ENOSPC
+                click.echo(f"archiver: error: disk full while writing {exc.filename or 'the archive'}: free space and run again; what was written before is intact", err=True)
+                sys.exit(EXIT_FAILED)
+            if exc.errno == 30:  # EROFS
+                click.echo("archiver: error: the archive is on a read-only file system", err=True)
+                sys.exit(EXIT_FAILED)
+            raise
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="archiver")
+@click.option(
+    "--archive",
+    "archive_dir",
+    type=click.Path(file_okay=True, dir_okay=True, path_type=Path),
+    default=None,
+    help="Archive directory (default: $ARCHIVER_HOME or ./archive).",
+)
+@click.pass_context
+def main(ctx: click.Context, archive_dir: Path | None) -> None:
+    """archiver: capture an article and every source it cites into WARC files,
+    record provenance in SQLite, recheck the sources and report what changed."""
+    ctx.obj = {"archive_dir": archive_dir or default_archive_dir()}
+
+
+def open_archive(ctx: click.Context, create: bool = False, readonly: bool = False) -> Archive:
+    return Archive(ctx.obj["archive_dir"], create=create, readonly=readonly)
+
+
+class TerminalProgress:
+    """A one-line progress bar on stderr, drawn only when stderr is a terminal."""
+
+    def __init__(self) -> None:
+        self.enabled = sys.stderr.isatty()
+        self.width = 28
+
+    def __call__(self, done: int, total: int, url: str) -> None:
+        if not self.enabled:
+            return
+        total = max(total, done, 1)
+        filled = int(self.width * done / total)
+        label = url if len(url) <= 50 else url[:47] + "..."
+        sys.stderr.write(f"\r\x1b[K[{'#' * filled}{'.' * (self.width - filled)}] {done}/{total} {label}")
+        sys.stderr.flush()
+
+    def finish(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
+
+
+@main.command()
+@click.argument("targets", nargs=-1, required=True)
+@click.option("--all-links", is_flag=True, help="Also fetch the page's links that are not citations.")
+@click.option("--requisites", is_flag=True, help="Also capture stylesheets, images and scripts, for faithful replay.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of the summary.")
+@fetch_options
+@click.pass_context
+@archive_errors
+def capture(ctx: click.Context, targets: tuple[str, ...], all_links: bool, requisites: bool, as_json: bool, **kw: Any) -> None:
+    """Capture TARGETs (http(s) URLs or local HTML, Markdown or text files) and every source they cite."""
+    fetch = build_fetch_options(kw)
+    parsed = [parse_target(t) for t in targets]
+    options = CaptureOptions(fetch=fetch, all_links=all_links, requisites=requisites, warc_size=kw["warc_size"])
+    archive = open_archive(ctx, create=True)
+    try:
+        try:
+            archive.lock(wait=False)
+        except ArchiveLocked as exc:
+            click.echo(f"archiver: waiting: {exc}", err=True)
+            archive.lock(wait=True)
+        archive.recover()
+        progress = TerminalProgress() if not as_json else None
+        try:
+            outcome = CaptureRun(archive, options, progress).run(parsed)
+        finally:
+            if progress:
+                progress.finish()
+    finally:
+        archive.close()
+    if as_json:
+        click.echo(json.dumps(outcome, indent=2, ensure_ascii=False))
+    else:
+        click.echo(render_capture_summary(outcome))
+    sys.exit(EXIT_FAILED if any(a["error"] for a in outcome["articles"]) else EXIT_OK)
+
+
+def render_capture_summary(outcome: dict[str, Any]) -> str:
+    lines = []
+    for article in outcome["articles"]:
+        title = f" \"{article['title']}\"" if article.get("title") else ""
+        if article["error"] and article.get("status") is None:
+            lines.append(f"FAILED {article['url']}: {article['error']}")
+            continue
+        marker = "FAILED" if article["error"] else "Captured"
+        lines.append(f"{marker} {article['url']}{title} (HTTP {article.get('status') or '-'})")
+        if article["error"]:
+            lines.append(f"  {article['error']}")
+        sources = article["sources"]
+        ok = [s for s in sources if not s["error"]]
+        bad = [s for s in sources if s["error"]]
+        links = article["links"]
+        lines.append(
+            f"  {links['total']} links, {links['cited']} cited; {len(sources)} fetched: "
+            f"{len(ok)} captured, {len(bad)} failed; {len(article['skipped'])} skipped"
+        )
+        for source in bad:
+            lines.append(f"  failed  {source['url']}  {source['error']}")
+        for source in ok:
+            if source["status"] and source["status"] >= 400:
+                lines.append(f"  HTTP {source['status']}  {source['url']}")
+        altered = [q for q in article.get("quotes", []) if q["status"] != "present"]
+        if article.get("quotes"):
+            lines.append(f"  {len(article['quotes'])} quotations, {len(article['quotes']) - len(altered)} found in their sources")
+        for quote in altered:
+            lines.append(f"  quotation {quote['status']}: \"{quote['text'][:80]}\"")
+    lines.append(f"Archive: {outcome['archive']} (run {outcome['run_id']})")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

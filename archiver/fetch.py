@@ -1,0 +1,729 @@
+"""HTTP fetching: one requests Session, politeness, deadlines, proxies and the address guard.
+
+Only this module talks to the network. A fetch follows redirects itself so that every
+hop is recorded and checked against the address guard; each hop is an
+:class:`Exchange` holding the request as sent, the response head as received and the
+body streamed to a spooled temporary file (content-encoding intact, chunking removed).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import socket
+import tempfile
+import threading
+import time
+import zlib
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from typing import BinaryIO, Callable, Iterable, Iterator
+from urllib.parse import urljoin, urlsplit
+
+import requests
+import urllib3
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import NameResolutionError, NewConnectionError
+
+from . import USER_AGENT
+from .netguard import BlockedAddress, check_host_name, is_blocked_ip, resolve_checked
+from .urls import InvalidURL, host_of, normalise_url, scheme_of
+
+REDIRECT_STATUSES = (301, 302, 303, 307, 308)
+RETRY_STATUSES = (429, 503)
+SPOOL_IN_MEMORY = 1 << 20  # bodies past 1 MiB go to disk
+READ_CHUNK = 1 << 16
+MAX_REQUEST_RECORD = 1 << 20
+
+
+@dataclass
+class FetchOptions:
+    """Every knob of fetching; the CLI's fetch options map one to one onto these."""
+
+    concurrency: int = 8
+    per_host: int = 2
+    delay: float = 0.0
+    connect_timeout: float = 10.0
+    read_timeout: float = 30.0
+    total_timeout: float = 120.0
+    max_bytes: int = 256 * 1024 * 1024
+    max_redirects: int = 10
+    retries: int = 2
+    retry_after_cap: float = 30.0
+    backoff: float = 1.0
+    allow_private: bool = False
+    proxy: str | None = None
+    user_agent: str = USER_AGENT
+    verify_tls: bool = True
+
+    def as_dict(self) -> dict:
+        return {k: v for k, v in self.__dict__.items()}
+
+
+class FetchError(Exception):
+    """A fetch that ended without a whole response: ``code`` is short and stable, the message says why."""
+
+    def __init__(self, code: str, message: str):
+        self.code = code
+        self.message = message
+        super().__init__(f"{code}: {message}")
+
+
+@dataclass
+class Exchange:
+    """One HTTP request and its response, as they crossed the wire."""
+
+    url: str
+    started_at: datetime
+    request_bytes: bytes = b""
+    status: int | None = None
+    reason: str = ""
+    http_version: str = "HTTP/1.1"
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    response_head: bytes | None = None
+    body: BinaryIO | None = None
+    body_length: int = 0
+    body_sha256: str | None = None
+    block_sha256: str | None = None
+    decoded: BinaryIO | None = None
+    decoded_length: int = 0
+    decoded_sha256: str | None = None
+    ip_address: str | None = None
+    via_proxy: bool = False
+    truncated: str | None = None  # WARC-Truncated reason: length, time, disconnect
+    error: FetchError | None = None
+
+    def header(self, name: str) -> str | None:
+        name = name.lower()
+        for key, value in self.headers:
+            if key.lower() == name:
+                return value
+        return None
+
+    @property
+    def is_redirect(self) -> bool:
+        return self.status in REDIRECT_STATUSES and bool(self.header("Location"))
+
+    @property
+    def content_type(self) -> str | None:
+        return self.header("Content-Type")
+
+    def close(self) -> None:
+        for handle in {id(self.body): self.body, id(self.decoded): self.decoded}.values():
+            if handle is not None:
+                handle.close()
+
+
+@dataclass
+class FetchResult:
+    """All hops of one fetch; ``error`` is set when no final response was had."""
+
+    requested_url: str
+    exchanges: list[Exchange] = field(default_factory=list)
+    error: FetchError | None = None
+    fetched_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+
+    @property
+    def final(self) -> Exchange | None:
+        return self.exchanges[-1] if self.exchanges else None
+
+    @property
+    def final_url(self) -> str | None:
+        return self.final.url if self.final else None
+
+    def close(self) -> None:
+        for exchange in self.exchanges:
+            exchange.close()
+
+
+# -- the per-request tap: what the connection layer tells us ------------------------------
+
+
+class _Tap:
+    """Per-thread state shared with the connection classes during one fetch."""
+
+    def __init__(self, allow_private: bool):
+        self.allow_private = allow_private
+        self.sent = bytearray()
+        self.peer: str | None = None
+        self.expired = False
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+
+    def register(self, sock) -> None:
+        with self._lock:
+            if sock is not None and sock not in self._sockets:
+                self._sockets.append(sock)
+            if self.expired:
+                self._shutdown(sock)
+
+    def expire(self) -> None:
+        """Deadline passed: cut every socket this fetch uses, whatever it is waiting for."""
+        with self._lock:
+            self.expired = True
+            for sock in self._sockets:
+                self._shutdown(sock)
+
+    @staticmethod
+    def _shutdown(sock) -> None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
+_local = threading.local()
+
+
+def _tap() -> _Tap | None:
+    return getattr(_local, "tap", None)
+
+
+class _GuardedConnectionMixin:
+    """Checks resolved addresses before connecting, and records what is sent and to whom."""
+
+    _in_connect = False
+
+    def _new_conn(self):  # type: ignore[override]
+        tap = _tap()
+        if tap is None or tap.allow_private or self.proxy is not None:  # type: ignore[attr-defined]
+            sock = super()._new_conn()  # type: ignore[misc]
+        else:
+            sock = self._connect_checked()
+        if tap:
+            tap.register(sock)
+        return sock
+
+    def _connect_checked(self):
+        host, port = self._dns_host, self.port  # type: ignore[attr-defined]
+        try:
+            infos = resolve_checked(host, port)
+        except socket.gaierror as exc:
+            raise NameResolutionError(self.host, self, exc) from exc  # type: ignore[attr-defined]
+        last_error: OSError | None = None
+        # Connect to the very address we checked: resolving again could give another one.
+        for family, socktype, proto, _, address in infos:
+            sock = socket.socket(family, socktype, proto)
+            try:
+                for option in self.socket_options or ():  # type: ignore[attr-defined]
+                    sock.setsockopt(*option)
+                sock.settimeout(self.timeout)  # type: ignore[attr-defined]
+                sock.connect(address)
+                return sock
+            except socket.timeout as exc:
+                sock.close()
+                last_error = exc
+                from urllib3.exceptions import ConnectTimeoutError
+
+                raise ConnectTimeoutError(self, f"Connection to {host} timed out") from exc
+            except OSError as exc:
+                sock.close()
+                last_error = exc
+        raise NewConnectionError(self, f"Failed to establish a new connection: {last_error}")  # type: ignore[arg-type]
+
+    def connect(self):  # type: ignore[override]
+        self._in_connect = True
+        try:
+            super().connect()  # type: ignore[misc]
+        finally:
+            self._in_connect = False
+        tap = _tap()
+        if tap:
+            tap.register(self.sock)  # type: ignore[attr-defined]
+
+    def send(self, data):  # type: ignore[override]
+        if self.sock is None:  # type: ignore[attr-defined]
+            self.connect()
+        tap = _tap()
+        if tap is not None and not self._in_connect:
+            tap.register(self.sock)  # type: ignore[attr-defined]
+            if len(tap.sent) < MAX_REQUEST_RECORD:
+                tap.sent.extend(data if isinstance(data, (bytes, bytearray)) else b"")
+        return super().send(data)  # type: ignore[misc]
+
+    def getresponse(self):  # type: ignore[override]
+        tap = _tap()
+        if tap is not None:
+            tap.register(self.sock)  # type: ignore[attr-defined]
+            if self.proxy is None:  # type: ignore[attr-defined]
+                try:
+                    tap.peer = self.sock.getpeername()[0]  # type: ignore[attr-defined]
+                except OSError:
+                    tap.peer = None
+        return super().getresponse()  # type: ignore[misc]
+
+
+class _GuardedHTTPConnection(_GuardedConnectionMixin, HTTPConnection):
+    pass
+
+
+class _GuardedHTTPSConnection(_GuardedConnectionMixin, HTTPSConnection):
+    pass
+
+
+class _GuardedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _GuardedHTTPConnection
+
+
+class _GuardedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _GuardedHTTPSConnection
+
+
+_POOL_CLASSES = {"http": _GuardedHTTPPool, "https": _GuardedHTTPSPool}
+
+
+class _GuardedAdapter(HTTPAdapter):
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = _POOL_CLASSES
+
+    def proxy_manager_for(self, proxy, **proxy_kwargs):
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        manager.pool_classes_by_scheme = _POOL_CLASSES
+        return manager
+
+
+# -- decoding ------------------------------------------------------------------------------
+
+
+class _BodyDecoder:
+    """Undoes Content-Encoding as the body streams in, capped so a gzip bomb cannot fill the disk."""
+
+    def __init__(self, encoding: str | None, limit: int):
+        coding = (encoding or "identity").strip().lower()
+        self.identity = coding in ("", "identity")
+        self.supported = self.identity or coding in ("gzip", "x-gzip", "deflate")
+        self.limit = limit
+        self.length = 0
+        self.over_limit = False
+        self.failed: str | None = None
+        self.sha256 = hashlib.sha256()
+        self.file: BinaryIO | None = None
+        self._coding = coding
+        self._zlib = None
+        if not self.identity and self.supported:
+            self.file = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)
+            wbits = 47 if coding in ("gzip", "x-gzip") else 15  # 47: gzip or zlib header
+            self._zlib = zlib.decompressobj(wbits)
+            self._raw_deflate_tried = coding != "deflate"
+
+    def feed(self, data: bytes) -> None:
+        if self.identity or not self.supported or self.failed or self.over_limit:
+            return
+        while data:
+            try:
+                out = self._zlib.decompress(data, READ_CHUNK)
+            except zlib.error as exc:
+                if not self._raw_deflate_tried and self.length == 0:
+                    # Some servers send raw deflate without the zlib header.
+                    self._raw_deflate_tried = True
+                    self._zlib = zlib.decompressobj(-15)
+                    continue
+                self.failed = f"cannot decode {self._coding} body: {exc}"
+                return
+            self._emit(out)
+            if self.over_limit:
+                return
+            data = self._zlib.unconsumed_tail
+            if self._zlib.eof:
+                rest = self._zlib.unused_data
+                if rest and self._coding in ("gzip", "x-gzip"):
+                    self._zlib = zlib.decompressobj(47)  # concatenated gzip members
+                    data = rest
+                else:
+                    data = b""
+
+    def _emit(self, out: bytes) -> None:
+        if not out:
+            return
+        if self.length + len(out) > self.limit:
+            out = out[: self.limit - self.length]
+            self.over_limit = True
+        self.length += len(out)
+        self.sha256.update(out)
+        self.file.write(out)
+
+    def finish(self) -> None:
+        if self._zlib is not None and not self.failed and not self.over_limit:
+            try:
+                self._emit(self._zlib.flush())
+            except zlib.error as exc:
+                self.failed = f"cannot decode {self._coding} body: {exc}"
+
+
+# -- the fetcher ---------------------------------------------------------------------------
+
+
+class _HostGate:
+    """At most ``per_host`` requests in flight per host, at least ``delay`` seconds apart."""
+
+    def __init__(self, per_host: int, delay: float):
+        self.per_host = max(1, per_host)
+        self.delay = max(0.0, delay)
+        self._lock = threading.Lock()
+        self._slots: dict[str, threading.Semaphore] = {}
+        self._next_start: dict[str, float] = {}
+
+    def __call__(self, host: str):
+        gate = self
+
+        class _Slot:
+            def __enter__(self_inner):
+                with gate._lock:
+                    sem = gate._slots.setdefault(host, threading.Semaphore(gate.per_host))
+                sem.acquire()
+                if gate.delay:
+                    with gate._lock:
+                        now = time.monotonic()
+                        start = max(now, gate._next_start.get(host, 0.0))
+                        gate._next_start[host] = start + gate.delay
+                    if start > now:
+                        time.sleep(start - now)
+
+            def __exit__(self_inner, *exc):
+                gate._slots[host].release()
+
+        return _Slot()
+
+
+def _environment_proxies(url: str) -> dict[str, str]:
+    return requests.utils.get_environ_proxies(url)
+
+
+class Fetcher:
+    """Fetches URLs with one pooled Session under one policy (:class:`FetchOptions`)."""
+
+    def __init__(self, options: FetchOptions | None = None):
+        self.options = options or FetchOptions()
+        self.session = requests.Session()
+        # Proxies are chosen per URL below (explicit --proxy, else HTTP(S)_PROXY/NO_PROXY),
+        # so requests must not add its own environment lookups on top.
+        self.session.trust_env = False
+        adapter = _GuardedAdapter(
+            pool_connections=max(10, self.options.concurrency),
+            pool_maxsize=max(10, self.options.concurrency),
+            max_retries=0,
+        )
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+        self.session.headers.clear()
+        self.session.headers.update(
+            {
+                "User-Agent": self.options.user_agent,
+                "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+                "Accept-Encoding": "gzip, deflate",
+                "Accept-Language": "en;q=0.9, *;q=0.5",
+            }
+        )
+        self._gate = _HostGate(self.options.per_host, self.options.delay)
+        self._verify: bool | str = self.options.verify_tls
+        ca_bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+        if ca_bundle and self._verify is True:
+            self._verify = ca_bundle
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self) -> "Fetcher":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def proxy_for(self, url: str) -> str | None:
+        """The proxy a URL goes through: --proxy, else the environment, honouring NO_PROXY."""
+        no_proxy = os.environ.get("no_proxy") or os.environ.get("NO_PROXY")
+        if no_proxy and requests.utils.should_bypass_proxies(url, no_proxy=no_proxy):
+            return None
+        if self.options.proxy:
+            return self.options.proxy
+        proxies = _environment_proxies(url)
+        scheme = scheme_of(url)
+        return proxies.get(scheme) or proxies.get("all")
+
+    # -- one URL, all hops ---------------------------------------------------------------
+
+    def fetch(self, url: str, headers: dict[str, str] | None = None, method: str = "GET") -> FetchResult:
+        """Fetch ``url`` following redirects; never raises for network trouble."""
+        result = FetchResult(requested_url=url)
+        deadline = time.monotonic() + self.options.total_timeout
+        current = url
+        seen: set[str] = set()
+        extra = dict(headers or {})
+        while True:
+            exchange = self._exchange_with_retries(current, extra, deadline, method)
+            result.exchanges.append(exchange)
+            if exchange.error is not None and exchange.status is None:
+                result.error = exchange.error
+                break
+            if not exchange.is_redirect:
+                if exchange.error is not None:
+                    result.error = exchange.error
+                break
+            seen.add(current)
+            location = exchange.header("Location") or ""
+            try:
+                target = normalise_url(urljoin(current, location.strip()))
+            except InvalidURL as exc:
+                result.error = FetchError("bad_redirect", f"redirect to {location[:200]!r}: {exc}")
+                break
+            if len(result.exchanges) > self.options.max_redirects:
+                loop = " (a redirect loop)" if target in seen else ""
+                result.error = FetchError(
+                    "too_many_redirects", f"more than {self.options.max_redirects} redirects{loop}, last to {target}"
+                )
+                break
+            current = target
+            # Conditional headers belong to the URL we asked for, not to where it sends us.
+            extra = {}
+            if method == "HEAD":
+                continue
+        return result
+
+    def _exchange_with_retries(self, url: str, headers: dict, deadline: float, method: str) -> Exchange:
+        attempt = 0
+        while True:
+            exchange = self._exchange(url, headers, deadline, method)
+            retryable_error = exchange.error is not None and exchange.status is None and exchange.error.code in (
+                "refused",
+                "connection",
+            )
+            retryable_status = exchange.status in RETRY_STATUSES
+            if attempt >= self.options.retries or not (retryable_error or retryable_status):
+                return exchange
+            wait = self.options.backoff * (2**attempt) * (1 + random.random() / 4)
+            if retryable_status:
+                wait = max(wait, self._retry_after(exchange.header("Retry-After")) or 0.0)
+                wait = min(wait, self.options.retry_after_cap)
+            if time.monotonic() + wait >= deadline:
+                return exchange
+            exchange.close()
+            time.sleep(wait)
+            attempt += 1
+
+    @staticmethod
+    def _retry_after(value: str | None) -> float | None:
+        if not value:
+            return None
+        value = value.strip()
+        if value.isdigit():
+            return float(value)
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+
+    def _exchange(self, url: str, headers: dict, deadline: float, method: str) -> Exchange:
+        exchange = Exchange(url=url, started_at=datetime.now(timezone.utc))
+        proxy = self.proxy_for(url)
+        exchange.via_proxy = proxy is not None
+        host = host_of(url)
+        try:
+            if not self.options.allow_private:
+                check_host_name(host)
+        except BlockedAddress as exc:
+            exchange.error = FetchError("blocked_private", str(exc))
+            return exchange
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            exchange.error = FetchError("timeout", "total deadline passed before the request could start")
+            return exchange
+        tap = _Tap(self.options.allow_private)
+        watchdog = threading.Timer(remaining, tap.expire)
+        watchdog.daemon = True
+        _local.tap = tap
+        response = None
+        try:
+            with self._gate(host):
+                watchdog.start()
+                try:
+                    response = self.session.request(
+                        method,
+                        url,
+                        headers=headers,
+                        stream=True,
+                        allow_redirects=False,
+                        timeout=(self.options.connect_timeout, self.options.read_timeout),
+                        proxies={"http": proxy, "https": proxy} if proxy else {},
+                        verify=self._verify,
+                    )
+                except BlockedAddress as exc:
+                    exchange.error = FetchError("blocked_private", str(exc))
+                    return exchange
+                except Exception as exc:  # noqa: BLE001 -- every failure becomes a recorded error
+                    exchange.error = self._classify(exc, tap)
+                    return exchange
+                finally:
+                    exchange.request_bytes = _redact(bytes(tap.sent))
+                self._read_response(exchange, response, tap)
+                exchange.ip_address = None if exchange.via_proxy else tap.peer
+                return exchange
+        finally:
+            watchdog.cancel()
+            _local.tap = None
+            if response is not None:
+                response.close()
+
+    def _read_response(self, exchange: Exchange, response: requests.Response, tap: _Tap) -> None:
+        raw = response.raw
+        original = getattr(raw, "_original_response", None)
+        exchange.status = response.status_code
+        exchange.reason = response.reason or ""
+        version = getattr(original, "version", 11)
+        exchange.http_version = {9: "HTTP/0.9", 10: "HTTP/1.0", 20: "HTTP/2"}.get(version, "HTTP/1.1")
+        if original is not None:
+            items = list(original.msg.raw_items())
+        else:
+            items = list(response.headers.items())
+        exchange.headers = [(k, v) for k, v in items]
+        # The body is stored without chunk framing (see docs/warc.md): renaming the header keeps
+        # the record honest about what the server sent without telling readers to de-chunk it.
+        head_items = [
+            ("X-Archiver-Orig-Transfer-Encoding" if k.lower() == "transfer-encoding" else k, v) for k, v in items
+        ]
+        head = f"{exchange.http_version} {exchange.status} {exchange.reason}".rstrip() + "\r\n"
+        head += "".join(f"{k}: {v}\r\n" for k, v in head_items) + "\r\n"
+        exchange.response_head = head.encode("latin-1", "replace")
+
+        body = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)
+        body_hash = hashlib.sha256()
+        block_hash = hashlib.sha256(exchange.response_head)
+        decoder = _BodyDecoder(exchange.header("Content-Encoding"), self.options.max_bytes)
+        limit = self.options.max_bytes
+        length = 0
+        try:
+            while True:
+                chunk = raw.read(READ_CHUNK, decode_content=False)
+                if not chunk:
+                    break
+                if length + len(chunk) > limit:
+                    chunk = chunk[: limit - length]
+                    exchange.truncated = "length"
+                body.write(chunk)
+                body_hash.update(chunk)
+                block_hash.update(chunk)
+                decoder.feed(chunk)
+                length += len(chunk)
+                if exchange.truncated:
+                    exchange.error = FetchError("too_large", f"body larger than --max-bytes ({limit} bytes): cut there")
+                    break
+        except Exception as exc:  # noqa: BLE001
+            if tap.expired:
+                exchange.truncated = "time"
+                exchange.error = FetchError("timeout", "total deadline passed while reading the body: cut there")
+            else:
+                failure = self._classify(exc, tap)
+                exchange.truncated = "time" if failure.code == "timeout" else "disconnect"
+                exchange.error = FetchError(failure.code, f"{failure.message} (body cut after {length} bytes)")
+        if tap.expired and exchange.truncated is None and exchange.error is None:
+            exchange.truncated = "time"
+            exchange.error = FetchError("timeout", "total deadline passed while reading the body: cut there")
+        decoder.finish()
+        exchange.body = body
+        exchange.body_length = length
+        exchange.body_sha256 = body_hash.hexdigest()
+        exchange.block_sha256 = block_hash.hexdigest()
+        if decoder.identity or not decoder.supported:
+            exchange.decoded = body
+            exchange.decoded_length = length
+            exchange.decoded_sha256 = exchange.body_sha256
+        else:
+            exchange.decoded = decoder.file
+            exchange.decoded_length = decoder.length
+            exchange.decoded_sha256 = decoder.sha256.hexdigest()
+            if decoder.over_limit and exchange.error is None:
+                exchange.error = FetchError(
+                    "too_large",
+                    f"body inflates past --max-bytes ({self.options.max_bytes} bytes) when decoded: decoding stopped there",
+                )
+            elif decoder.failed and exchange.error is None and not exchange.truncated:
+                exchange.error = FetchError("bad_encoding", decoder.failed)
+
+    @staticmethod
+    def _classify(exc: BaseException, tap: _Tap) -> FetchError:
+        if tap.expired:
+            return FetchError("timeout", "total deadline passed")
+        chain = _exception_chain(exc)
+        text = str(exc)
+        for item in chain:
+            if isinstance(item, BlockedAddress):
+                return FetchError("blocked_private", str(item))
+        for item in chain:
+            if isinstance(item, (NameResolutionError, socket.gaierror)):
+                return FetchError("dns", f"cannot resolve host: {_short(item)}")
+        if isinstance(exc, requests.exceptions.ProxyError):
+            return FetchError("proxy", f"proxy failed: {_short(exc)}")
+        if isinstance(exc, (requests.exceptions.ConnectTimeout,)):
+            return FetchError("timeout", f"connect timed out: {_short(exc)}")
+        if isinstance(exc, (requests.exceptions.ReadTimeout, urllib3.exceptions.ReadTimeoutError, socket.timeout, TimeoutError)):
+            return FetchError("timeout", f"read timed out: {_short(exc)}")
+        if isinstance(exc, requests.exceptions.SSLError):
+            return FetchError("tls", f"TLS failed: {_short(exc)}")
+        for item in chain:
+            if isinstance(item, ConnectionRefusedError) or "Connection refused" in str(item):
+                return FetchError("refused", "connection refused")
+        for item in chain:
+            if isinstance(item, (urllib3.exceptions.ConnectTimeoutError,)):
+                return FetchError("timeout", f"connect timed out: {_short(item)}")
+            if isinstance(item, urllib3.exceptions.ReadTimeoutError):
+                return FetchError("timeout", f"read timed out: {_short(item)}")
+        if isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema, urllib3.exceptions.LocationParseError)):
+            return FetchError("invalid_url", _short(exc))
+        if isinstance(exc, (requests.exceptions.ChunkedEncodingError, urllib3.exceptions.ProtocolError)):
+            return FetchError("connection", f"connection broken: {_short(exc)}")
+        if isinstance(exc, requests.exceptions.ConnectionError):
+            return FetchError("connection", f"connection failed: {_short(exc)}")
+        return FetchError("error", f"{type(exc).__name__}: {text[:300]}")
+
+    # -- many URLs -------------------------------------------------------------------------
+
+    def fetch_many(
+        self, jobs: Iterable[tuple[str, dict[str, str] | None]]
+    ) -> Iterator[tuple[str, FetchResult]]:
+        """Fetch (url, headers) jobs concurrently; yields (url, result) as each finishes."""
+        jobs = list(jobs)
+        if not jobs:
+            return
+        with ThreadPoolExecutor(max_workers=max(1, self.options.concurrency), thread_name_prefix="fetch") as pool:
+            futures = {pool.submit(self.fetch, url, headers): url for url, headers in jobs}
+            for future in as_completed(futures):
+                yield futures[future], future.result()
+
+
+def _exception_chain(exc: BaseException) -> list[BaseException]:
+    """The exception and what it wraps: requests and urllib3 nest the real cause several deep."""
+    chain: list[BaseException] = []
+    pending: list[BaseException] = [exc]
+    while pending and len(chain) < 20:
+        item = pending.pop(0)
+        if any(item is seen for seen in chain):
+            continue
+        chain.append(item)
+        for inner in (item.__cause__, item.__context__, getattr(item, "reason", None), *item.args):
+            if isinstance(inner, BaseException):
+                pending.append(inner)
+    return chain
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc)
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+def _redact(request: bytes) -> bytes:
+    """Credentials for a proxy must not end up in an archive that may be published."""
+    if b"proxy-authorization" not in request.lower():
+        return request
+    lines = request.split(b"\r\n")
+    for index, line in enumerate(lines):
+        if line.lower().startswith(b"proxy-authorization:"):
+            lines[index] = b"Proxy-Authorization: [redacted by archiver]"
+    return b"\r\n".join(lines)

@@ -1,0 +1,335 @@
+"""One recheck run, top to bottom: which URLs are due, fetch them, store, classify, re-find quotations.
+
+    due URLs (per-URL schedule, or --all) -> conditional fetch
+    unchanged payload -> revisit record; else full response + extracted text
+    classify against the last good capture -> changes row; schedule the next check
+    re-locate the quotations found in that source -> quote_checks rows
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Callable
+
+from . import __version__
+from .archive import Archive
+from .clock import iso_utc, parse_iso, utc_now
+from .compare import Observation, classify
+from .fetch import FetchOptions, Fetcher, FetchResult
+from .quotes import locate
+from .recorder import Recorder, RevisitPlan
+from .text import Extracted, extract
+from .urls import normalise_url, site_root
+from .warc import sha256_digest_label
+
+MIN_INTERVAL = 86_400  # a day
+MAX_INTERVAL = 30 * 86_400
+
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass
+class RecheckOptions:
+    fetch: FetchOptions = field(default_factory=FetchOptions)
+    due_only: bool = True
+    article: str | None = None
+    confirm: int = 2
+    warc_size: int = 1_000_000_000
+    probe_soft_404: bool = True
+
+    def settings(self) -> dict[str, Any]:
+        return {**self.fetch.as_dict(), "due_only": self.due_only, "article": self.article, "confirm": self.confirm, "warc_size": self.warc_size}
+
+
+def tracked_urls(archive: Archive, article: str | None = None, due_only: bool = True) -> list[dict[str, Any]]:
+    """URLs a recheck looks at: articles fetched from the web and their cited sources."""
+    store = archive.store
+    where, params = "", []
+    if article is not None:
+        row = store.row("SELECT a.id FROM articles a JOIN urls u ON u.id = a.url_id WHERE u.url = ? OR CAST(a.id AS TEXT) = ?", (article, article))
+        if row is None:
+            try:
+                row = store.row(
+                    "SELECT a.id FROM articles a JOIN urls u ON u.id = a.url_id WHERE u.url = ?", (normalise_url(article),)
+                )
+            except ValueError:
+                row = None
+        if row is None:
+            raise LookupError(f"no article {article!r} in this archive: see `archiver query \"SELECT url FROM articles JOIN urls ON urls.id = url_id\"`")
+        where, params = "AND a.id = ?", [row["id"]]
+    rows = store.rows(
+        f"""
+        SELECT DISTINCT u.* FROM urls u WHERE u.id IN (
+            SELECT c.url_id FROM citations c JOIN articles a ON a.id = c.article_id
+             WHERE c.cited = 1 AND c.url_id IS NOT NULL {where}
+            UNION
+            SELECT a.url_id FROM articles a WHERE a.source = 'web' {where}
+        ) AND (u.url LIKE 'http://%' OR u.url LIKE 'https://%')
+        ORDER BY u.id
+        """,
+        params + params,
+    )
+    if due_only:
+        now = iso_utc()
+        rows = [r for r in rows if r["next_check_at"] is None or r["next_check_at"] <= now]
+    return rows
+
+
+class RecheckRun:
+    def __init__(self, archive: Archive, options: RecheckOptions, progress: Progress | None = None):
+        self.archive = archive
+        self.store = archive.store
+        self.options = options
+        self.progress = progress
+        self._probes: dict[str, Extracted | None] = {}
+
+    def run(self) -> dict[str, Any]:
+        urls = tracked_urls(self.archive, self.options.article, self.options.due_only)
+        settings = self.options.settings()
+        run_id = self.store.start_run("recheck", settings, f"archiver/{__version__}")
+        self.run_id = run_id
+        changes: list[dict[str, Any]] = []
+        quote_changes: list[dict[str, Any]] = []
+        checked = failed = 0
+        status = "failed"
+        recorder = Recorder(self.archive, run_id, settings, self.options.warc_size)
+        self.fetcher = Fetcher(self.options.fetch)
+        try:
+            by_url = {row["url"]: row for row in urls}
+            jobs = [(row["url"], self._conditional_headers(row["id"])) for row in urls]
+            for done, (url, result) in enumerate(self.fetcher.fetch_many(jobs), 1):
+                try:
+                    change, quotes, ok = self._check(by_url[url], result, recorder)
+                finally:
+                    result.close()
+                checked += 1
+                failed += 0 if ok else 1
+                if change:
+                    changes.append(change)
+                quote_changes.extend(quotes)
+                if self.progress:
+                    self.progress(done, len(jobs), url)
+            status = "finished"
+        finally:
+            recorder.close()
+            self.fetcher.close()
+            self.store.finish_run(
+                run_id, status, {"urls_total": len(urls), "captured": checked - failed, "failed": failed, "changes": len(changes)}
+            )
+        return {"run_id": run_id, "checked": checked, "failed": failed, "changes": changes, "quotes": quote_changes}
+
+    # -- one URL ---------------------------------------------------------------------------
+
+    def _last_good(self, url_id: int) -> dict[str, Any] | None:
+        return self.store.row(
+            """SELECT * FROM captures WHERE url_id = ? AND error IS NULL AND http_status BETWEEN 200 AND 399
+               AND record_type IN ('response', 'revisit') AND http_status NOT IN (301, 302, 303, 307, 308)
+               ORDER BY id DESC LIMIT 1""",
+            (url_id,),
+        )
+
+    def _conditional_headers(self, url_id: int) -> dict[str, str]:
+        last = self._last_good(url_id)
+        headers = {}
+        if last and last.get("etag"):
+            headers["If-None-Match"] = last["etag"]
+        if last and last.get("last_modified"):
+            headers["If-Modified-Since"] = last["last_modified"]
+        return headers
+
+    def _original(self, capture: dict[str, Any]) -> dict[str, Any]:
+        """The capture that holds the bytes a revisit stands for."""
+        seen = 0
+        while capture.get("revisit_of") and seen < 100:
+            capture = self.store.row("SELECT * FROM captures WHERE id = ?", (capture["revisit_of"],)) or capture
+            seen += 1
+        return capture
+
+    def _extracted_of(self, capture: dict[str, Any] | None) -> Extracted | None:
+        if capture is None:
+            return None
+        original = self._original(capture)
+        text = self.store.row("SELECT kind, title, text FROM texts WHERE capture_id = ?", (original["id"],))
+        if text is None:
+            kind = "binary" if original.get("payload_sha256") else None
+            return Extracted(kind=kind or "binary", title=original.get("title"), text=None, text_sha256=None, fingerprint=None) if kind else None
+        return Extracted(
+            kind=text["kind"], title=text["title"], text=text["text"], text_sha256=original.get("text_sha256"), fingerprint=original.get("fingerprint")
+        )
+
+    def _check(self, url_row: dict[str, Any], result: FetchResult, recorder: Recorder) -> tuple[dict | None, list[dict], bool]:
+        url_id = url_row["id"]
+        last_good = self._last_good(url_id)
+        final = result.final
+        revisit = None
+        if last_good is not None and final is not None and final.status is not None and result.error is None:
+            original = self._original(last_good)
+            if final.status == 304:
+                revisit = RevisitPlan("not_modified", original, original.get("warc_record_id"))
+            elif (
+                final.status == 200
+                and original.get("warc_payload_digest")
+                and final.body_sha256
+                and sha256_digest_label(final.body_sha256) == original["warc_payload_digest"]
+                and final.url == original.get("final_url")
+            ):
+                revisit = RevisitPlan("identical", original, original.get("warc_record_id"))
+        row = recorder.record_fetch(url_id, result, revisit=revisit)
+
+        error_code = (row["error"] or "").split(":", 1)[0] or None
+        # A cut body is a failed look, not new content.
+        if error_code in ("too_large",) and row.get("http_status"):
+            error_code = None
+        new_obs = Observation(
+            requested_url=url_row["url"],
+            final_url=row["final_url"],
+            http_status=row["http_status"],
+            error=error_code,
+            payload_sha256=row["payload_sha256"],
+            extracted=row.get("_extracted") if revisit is None else self._extracted_of(row),
+            not_modified=revisit is not None,
+        )
+        previous_obs = None
+        if last_good is not None:
+            previous_obs = Observation(
+                requested_url=last_good["requested_url"],
+                final_url=last_good["final_url"],
+                http_status=last_good["http_status"],
+                error=None,
+                payload_sha256=last_good["payload_sha256"],
+                extracted=self._extracted_of(last_good),
+            )
+        ok = row["error"] is None and row["http_status"] is not None and row["http_status"] < 400
+        streak = 0 if ok else (url_row["failure_streak"] or 0) + 1
+        probe = self._probe(row) if self._needs_probe(new_obs, previous_obs) else None
+        verdict = classify(previous_obs, url_row.get("state") or "ok", new_obs, streak, self.options.confirm, probe)
+        if verdict.state == "ok":
+            streak = 0
+
+        change = None
+        now = utc_now()
+        interval = url_row["check_interval"] or MIN_INTERVAL
+        interval = MIN_INTERVAL if (verdict.kind or verdict.state != "ok") else min(interval * 2, MAX_INTERVAL)
+        with self.store.transaction():
+            if verdict.kind:
+                detail = dict(verdict.detail)
+                change_id = self.store.insert(
+                    "changes",
+                    {
+                        "url_id": url_id,
+                        "from_capture_id": last_good["id"] if last_good else None,
+                        "to_capture_id": row["id"],
+                        "kind": verdict.kind,
+                        "similarity": verdict.similarity,
+                        "detail": detail,
+                        "detected_at": iso_utc(now),
+                        "run_id": self.run_id,
+                    },
+                )
+                change = {
+                    "id": change_id,
+                    "url": url_row["url"],
+                    "kind": verdict.kind,
+                    "similarity": verdict.similarity,
+                    "detail": detail,
+                    "from_capture_id": last_good["id"] if last_good else None,
+                    "to_capture_id": row["id"],
+                    "http_status": row["http_status"],
+                    "error": row["error"],
+                    "final_url": row["final_url"],
+                }
+            self.store.update(
+                "urls",
+                url_id,
+                {
+                    "state": verdict.state,
+                    "failure_streak": streak,
+                    "check_interval": interval,
+                    "last_checked_at": iso_utc(now),
+                    "next_check_at": iso_utc(now + timedelta(seconds=interval)),
+                },
+            )
+        quotes = self._recheck_quotes(url_id, url_row["url"], row, new_obs)
+        return change, quotes, ok
+
+    @staticmethod
+    def _needs_probe(new: Observation, previous: Observation | None) -> bool:
+        """Probe only where the answer is a 200 whose text moved: that is where soft 404s hide."""
+        if new.not_modified or new.http_status != 200 or new.extracted is None or not new.extracted.text:
+            return False
+        if previous is None or previous.extracted is None or not previous.extracted.text:
+            return False
+        return new.extracted.text_sha256 != previous.extracted.text_sha256
+
+    def _probe(self, row: dict[str, Any]) -> Extracted | None:
+        """The site's answer to a URL that cannot exist (Bar-Yossef et al. 2004), once per site per run."""
+        root = site_root(row["final_url"] or row["requested_url"])
+        if root not in self._probes:
+            probe_url = f"{root}archiver-probe-{secrets.token_hex(8)}"
+            result = self.fetcher.fetch(probe_url)
+            try:
+                final = result.final
+                extracted = None
+                if final is not None and final.status == 200 and final.decoded is not None:
+                    final.decoded.seek(0)
+                    extracted = extract(final.decoded.read(8 * 1024 * 1024), final.content_type, final.url)
+                self._probes[root] = extracted
+            finally:
+                result.close()
+        return self._probes[root]
+
+    # -- quotations -------------------------------------------------------------------------
+
+    def _recheck_quotes(self, url_id: int, url: str, row: dict[str, Any], obs: Observation) -> list[dict[str, Any]]:
+        quotes = self.store.rows(
+            """SELECT q.*, u.url AS article_url FROM quotes q JOIN articles a ON a.id = q.article_id
+               JOIN urls u ON u.id = a.url_id WHERE q.url_id = ?""",
+            (url_id,),
+        )
+        if not quotes:
+            return []
+        text = obs.extracted.text if obs.extracted is not None and obs.extracted.text else ""
+        reported = []
+        now = iso_utc()
+        with self.store.transaction():
+            for quote in quotes:
+                if text:
+                    status, similarity, excerpt = locate(quote["text"], text)
+                elif row["http_status"] and row["http_status"] >= 400 or row["error"]:
+                    status, similarity, excerpt = "missing", 0.0, None
+                else:
+                    continue
+                if row["error"] and not text:
+                    # We could not look: keep the last status until the page is confirmed gone.
+                    state = self.store.value("SELECT state FROM urls WHERE id = ?", (url_id,))
+                    if state != "gone":
+                        continue
+                self.store.insert(
+                    "quote_checks",
+                    {
+                        "quote_id": quote["id"],
+                        "capture_id": row["id"],
+                        "run_id": self.run_id,
+                        "status": status,
+                        "similarity": similarity,
+                        "excerpt": excerpt,
+                        "checked_at": now,
+                    },
+                )
+                self.store.update("quotes", quote["id"], {"status": status, "similarity": similarity, "checked_at": now, "capture_id": row["id"]})
+                if status != quote["status"]:
+                    reported.append(
+                        {
+                            "quote_id": quote["id"],
+                            "article": quote["article_url"],
+                            "source": url,
+                            "text": quote["text"],
+                            "from": quote["status"],
+                            "to": status,
+                            "similarity": similarity,
+                            "excerpt": excerpt,
+                        }
+                    )
+        return reported

@@ -1,0 +1,247 @@
+"""Recording a fetch: WARC records first (flushed to disk), then its database rows in one transaction.
+
+This ordering is the crash-safety rule: a captures row never points at a record that
+is not whole on disk. Used by both capture and recheck.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import mimetypes
+import platform
+import socket
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from . import USER_AGENT, __version__
+from .archive import Archive
+from .clock import iso_utc, utc_now
+from .fetch import Exchange, FetchResult
+from .record import WrittenExchange, sha256_file, write_exchange, write_resource, write_revisit
+from .text import Extracted, extract
+from .warc import WarcFileWriter, sha256_digest_label
+
+EXTRACT_LIMIT = 32 * 1024 * 1024  # bytes of a decoded body handed to text extraction
+
+
+@dataclass
+class RevisitPlan:
+    """Write the final response as a revisit of an earlier capture instead of in full."""
+
+    profile: str  # 'identical' or 'not_modified'
+    capture: dict[str, Any]  # the earlier captures row referred to
+    refers_to_id: str | None
+
+
+def error_text(error) -> str | None:
+    return f"{error.code}: {error.message}" if error is not None else None
+
+
+class Recorder:
+    """Writes fetches of one run into the archive."""
+
+    def __init__(self, archive: Archive, run_id: int, settings: dict[str, Any], warc_size: int) -> None:
+        self.archive = archive
+        self.store = archive.store
+        self.run_id = run_id
+        fields = {
+            "hostname": socket.gethostname(),
+            "operating-system": platform.platform(),
+            "python": platform.python_version(),
+            "http-header-user-agent": settings.get("user_agent", USER_AGENT),
+            "archiver-run-id": str(run_id),
+            "archiver-settings": " ".join(f"{k}={v}" for k, v in sorted(settings.items())),
+            "description": "Captured by archiver: an article and the sources it cites",
+        }
+        self.writer = WarcFileWriter(
+            archive.path, max_size=warc_size, warcinfo_fields=fields, on_open=self._opened, on_close=self._closed
+        )
+
+    def close(self) -> None:
+        self.writer.close()
+
+    # -- warc file bookkeeping -------------------------------------------------------------
+
+    def _opened(self, relpath: str) -> None:
+        with self.store.transaction():
+            self.store.insert("warc_files", {"path": relpath, "run_id": self.run_id, "created_at": iso_utc()})
+
+    def _closed(self, relpath: str, path: Path) -> None:
+        with open(path, "rb") as fh:
+            digest = sha256_file(fh)
+        with self.store.transaction():
+            self.store.conn.execute(
+                "UPDATE warc_files SET closed_at = ?, size = ?, sha256 = ? WHERE path = ?",
+                (iso_utc(), path.stat().st_size, digest, relpath),
+            )
+
+    # -- captures ----------------------------------------------------------------------------
+
+    def record_fetch(
+        self, url_id: int, result: FetchResult, revisit: RevisitPlan | None = None, extract_text: bool = True
+    ) -> dict[str, Any]:
+        """Write every hop of ``result`` and its captures row; returns the row (with id)."""
+        hops: list[tuple[Exchange, WrittenExchange]] = []
+        final = result.final
+        for exchange in result.exchanges:
+            is_final = exchange is final
+            if is_final and revisit is not None and exchange.status is not None:
+                written = write_revisit(
+                    self.writer,
+                    exchange,
+                    revisit.profile,
+                    refers_to_uri=revisit.capture["final_url"] or revisit.capture["requested_url"],
+                    refers_to_date=revisit.capture["fetched_at"],
+                    refers_to_id=revisit.refers_to_id,
+                    payload_digest=revisit.capture["warc_payload_digest"],
+                )
+            else:
+                written = write_exchange(self.writer, exchange)
+            hops.append((exchange, written))
+        self.writer.flush()
+
+        extracted: Extracted | None = None
+        if extract_text and revisit is None and final is not None and final.status and 200 <= final.status < 300:
+            extracted = self._extract(final)
+
+        row = self._capture_row(url_id, result, hops, revisit, extracted)
+        with self.store.transaction():
+            capture_id = self.store.insert("captures", row)
+            if len(hops) > 1 or (hops and hops[0][0].is_redirect):
+                for index, (exchange, written) in enumerate(hops):
+                    record = written.response or written.request
+                    self.store.insert(
+                        "hops",
+                        {
+                            "capture_id": capture_id,
+                            "hop": index,
+                            "url": exchange.url,
+                            "http_status": exchange.status,
+                            "location": exchange.header("Location") if exchange.is_redirect else None,
+                            "warc_file": record.warc_file if record else None,
+                            "warc_offset": record.offset if record else None,
+                            "warc_length": record.length if record else None,
+                            "warc_record_id": record.record_id if record else None,
+                        },
+                    )
+            if extracted is not None and extracted.text is not None:
+                self.store.insert(
+                    "texts",
+                    {"capture_id": capture_id, "url_id": url_id, "kind": extracted.kind, "title": extracted.title, "text": extracted.text},
+                )
+        row["id"] = capture_id
+        row["_extracted"] = extracted
+        return row
+
+    def _extract(self, exchange: Exchange) -> Extracted | None:
+        if exchange.decoded is None:
+            return None
+        exchange.decoded.seek(0)
+        data = exchange.decoded.read(EXTRACT_LIMIT)
+        try:
+            return extract(data, exchange.content_type, exchange.url)
+        except Exception:  # noqa: BLE001 -- a page that defeats the extractor still gets its capture row
+            return None
+
+    def _capture_row(self, url_id, result: FetchResult, hops, revisit: RevisitPlan | None, extracted) -> dict[str, Any]:
+        final = result.final
+        final_written = hops[-1][1] if hops else None
+        record = final_written.response if final_written else None
+        got_response = final is not None and final.status is not None
+        row: dict[str, Any] = {
+            "url_id": url_id,
+            "run_id": self.run_id,
+            "requested_url": result.requested_url,
+            "final_url": final.url if final else None,
+            "fetched_at": iso_utc(final.started_at if final else result.fetched_at),
+            "http_status": final.status if got_response else None,
+            "content_type": final.content_type if got_response else None,
+            "content_length": final.decoded_length if got_response else None,
+            "payload_sha256": final.decoded_sha256 if got_response else None,
+            "warc_file": record.warc_file if record else None,
+            "warc_offset": record.offset if record else None,
+            "warc_length": record.length if record else None,
+            "error": error_text(result.error),
+            "etag": final.header("ETag") if got_response else None,
+            "last_modified": final.header("Last-Modified") if got_response else None,
+            "record_type": ("revisit" if revisit else "response") if record else None,
+            "warc_record_id": record.record_id if record else None,
+            "warc_payload_digest": final_written.payload_digest if record else None,
+            "ip_address": final.ip_address if final else None,
+            "truncated": final.truncated if final else None,
+            "redirects": max(0, len(result.exchanges) - 1),
+            "revisit_of": revisit.capture["id"] if revisit else None,
+        }
+        if revisit is not None:
+            earlier = revisit.capture
+            # A revisit stands for the earlier capture's content: same payload, same text.
+            row.update(
+                payload_sha256=earlier["payload_sha256"],
+                content_length=earlier["content_length"],
+                text_sha256=earlier.get("text_sha256"),
+                fingerprint=earlier.get("fingerprint"),
+                title=earlier.get("title"),
+            )
+            if row["etag"] is None:
+                row["etag"] = earlier.get("etag")
+            if row["last_modified"] is None:
+                row["last_modified"] = earlier.get("last_modified")
+        elif extracted is not None:
+            row.update(text_sha256=extracted.text_sha256, fingerprint=extracted.fingerprint, title=extracted.title)
+        return row
+
+    def record_file(self, url_id: int, path: Path, uri: str) -> tuple[dict[str, Any], bytes]:
+        """Store a local article file as a resource record; returns its captures row and its bytes."""
+        data = path.read_bytes()
+        content_type = _file_content_type(path)
+        digest = hashlib.sha256(data).hexdigest()
+        when = utc_now()
+        written = write_resource(self.writer, uri, io.BytesIO(data), content_type, when, digest)
+        self.writer.flush()
+        row = {
+            "url_id": url_id,
+            "run_id": self.run_id,
+            "requested_url": uri,
+            "final_url": uri,
+            "fetched_at": iso_utc(when),
+            "http_status": None,
+            "content_type": content_type,
+            "content_length": len(data),
+            "payload_sha256": digest,
+            "warc_file": written.warc_file,
+            "warc_offset": written.offset,
+            "warc_length": written.length,
+            "record_type": "resource",
+            "warc_record_id": written.record_id,
+            "warc_payload_digest": sha256_digest_label(digest),
+        }
+        extracted = None
+        try:
+            extracted = extract(data, content_type, uri)
+        except Exception:  # noqa: BLE001
+            extracted = None
+        if extracted is not None:
+            row.update(text_sha256=extracted.text_sha256, fingerprint=extracted.fingerprint, title=extracted.title)
+        with self.store.transaction():
+            capture_id = self.store.insert("captures", row)
+            if extracted is not None and extracted.text is not None:
+                self.store.insert(
+                    "texts",
+                    {"capture_id": capture_id, "url_id": url_id, "kind": extracted.kind, "title": extracted.title, "text": extracted.text},
+                )
+        row["id"] = capture_id
+        return row, data
+
+
+def _file_content_type(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix in (".md", ".markdown"):
+        return "text/markdown; charset=utf-8"
+    if suffix in (".txt", ".text", ""):
+        return "text/plain; charset=utf-8"
+    if suffix in (".html", ".htm", ".xhtml"):
+        return "text/html"
+    return mimetypes.guess_type(path.name)[0] or "application/octet-stream"

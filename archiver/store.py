@@ -1,0 +1,183 @@
+"""The provenance database: opening, migrations and every SQL write.
+
+Only this module runs SQL that changes the database. Writes that belong together (a
+capture row, its hops, its text) go through :meth:`Store.transaction`, one SQLite
+transaction, after the WARC records they point at have been flushed to disk.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+import sqlite_utils
+
+from .clock import iso_utc
+from .schema import MIGRATIONS
+from .urls import host_of
+
+DB_NAME = "archive.db"
+
+
+class SchemaTooNew(Exception):
+    """The database was written by a newer archiver than this one."""
+
+
+class Store:
+    """An open archive database."""
+
+    def __init__(self, path: Path, readonly: bool = False, timeout: float = 30.0) -> None:
+        self.path = Path(path)
+        self.readonly = readonly
+        if readonly:
+            uri = f"file:{self.path.resolve()}?mode=ro"
+            conn = sqlite3.connect(uri, uri=True, timeout=timeout, isolation_level=None, check_same_thread=False)
+        else:
+            conn = sqlite3.connect(str(self.path), timeout=timeout, isolation_level=None)
+        conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+        self.conn = conn
+        self.db = sqlite_utils.Database(conn)
+        if not readonly:
+            conn.execute("PRAGMA journal_mode = WAL")
+            # FULL: a commit survives power loss, which an evidence archive wants.
+            conn.execute("PRAGMA synchronous = FULL")
+            conn.execute("PRAGMA foreign_keys = ON")
+        self._in_transaction = False
+
+    # -- schema ------------------------------------------------------------------------------
+
+    @property
+    def schema_version(self) -> int:
+        return self.conn.execute("PRAGMA user_version").fetchone()[0]
+
+    def check_version(self) -> None:
+        if self.schema_version > len(MIGRATIONS):
+            raise SchemaTooNew(
+                f"{self.path} has schema version {self.schema_version}, newer than this archiver "
+                f"understands ({len(MIGRATIONS)}): upgrade archiver to use this archive"
+            )
+
+    def migrate(self) -> list[int]:
+        """Apply the migrations this database lacks, each in its own transaction."""
+        self.check_version()
+        applied = []
+        for number in range(self.schema_version + 1, len(MIGRATIONS) + 1):
+            migration = MIGRATIONS[number - 1]
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                if callable(migration):
+                    migration(self.conn)
+                else:
+                    for statement in _statements(migration):
+                        self.conn.execute(statement)
+                self.conn.execute(f"PRAGMA user_version = {number}")
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            applied.append(number)
+        return applied
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # -- transactions ------------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator["Store"]:
+        """One SQLite transaction: all of it lands, or none of it."""
+        if self._in_transaction:
+            yield self
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        self._in_transaction = True
+        try:
+            yield self
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        else:
+            self.conn.execute("COMMIT")
+        finally:
+            self._in_transaction = False
+
+    def insert(self, table: str, row: dict[str, Any]) -> int:
+        columns = list(row)
+        sql = f"INSERT INTO [{table}] ({', '.join(f'[{c}]' for c in columns)}) VALUES ({', '.join('?' for _ in columns)})"
+        return self.conn.execute(sql, [_sql_value(row[c]) for c in columns]).lastrowid
+
+    def update(self, table: str, row_id: int, values: dict[str, Any], key: str = "id") -> None:
+        if not values:
+            return
+        assignments = ", ".join(f"[{c}] = ?" for c in values)
+        self.conn.execute(
+            f"UPDATE [{table}] SET {assignments} WHERE [{key}] = ?", [*(_sql_value(v) for v in values.values()), row_id]
+        )
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def rows(self, sql: str, params: tuple | list | dict = ()) -> list[dict[str, Any]]:
+        cursor = self.conn.execute(sql, params)
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+    def row(self, sql: str, params: tuple | list | dict = ()) -> dict[str, Any] | None:
+        found = self.rows(sql, params)
+        return found[0] if found else None
+
+    def value(self, sql: str, params: tuple | list | dict = ()) -> Any:
+        row = self.conn.execute(sql, params).fetchone()
+        return row[0] if row else None
+
+    # -- urls, runs ----------------------------------------------------------------------------
+
+    def url_id(self, url: str, create: bool = True) -> int | None:
+        found = self.value("SELECT id FROM urls WHERE url = ?", (url,))
+        if found is not None or not create:
+            return found
+        with self.transaction():
+            return self.insert("urls", {"url": url, "host": host_of(url), "first_seen": iso_utc()})
+
+    def start_run(self, command: str, args: dict, software: str) -> int:
+        with self.transaction():
+            return self.insert(
+                "runs",
+                {"command": command, "args": json.dumps(args, sort_keys=True, default=str), "software": software, "started_at": iso_utc()},
+            )
+
+    def finish_run(self, run_id: int, status: str, counts: dict[str, int]) -> None:
+        with self.transaction():
+            self.update("runs", run_id, {"finished_at": iso_utc(), "status": status, **counts})
+
+    def close_stale_runs(self) -> int:
+        """Runs a crash left 'running' are marked 'interrupted' (call while holding the archive lock)."""
+        with self.transaction():
+            return self.conn.execute(
+                "UPDATE runs SET status = 'interrupted', finished_at = COALESCE(finished_at, ?) WHERE status = 'running'",
+                (iso_utc(),),
+            ).rowcount
+
+
+def _sql_value(value: Any) -> Any:
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, sort_keys=True, default=str)
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration script into statements (sqlite3.complete_statement knows the grammar)."""
+    statements, current = [], ""
+    for line in script.splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            if current.strip():
+                statements.append(current.strip())
+            current = ""
+    if current.strip():
+        statements.append(current.strip())
+    return statements

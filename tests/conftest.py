@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from archiver.cli import main
+from tests.webserver import TestServer
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+CORPUS = SHARED / "corpus"
+
+
+@pytest.fixture(autouse=True)
+def _no_ambient_proxy(monkeypatch):
+    # Tests decide proxies themselves; a developer's shell proxy must not leak in.
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "no_proxy", "all_proxy", "ARCHIVER_HOME"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def server():
+    srv = TestServer().start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def archive_dir(tmp_path) -> Path:
+    return tmp_path / "archive"
+
+
+@pytest.fixture
+def sample_web():
+    from archiver.sample.server import SampleWeb
+
+    web = SampleWeb(hang_seconds=3).start() if "hang_seconds" in SampleWeb.__init__.__code__.co_varnames else SampleWeb().start()
+    if hasattr(web, "hang_seconds"):
+        web.hang_seconds = 3
+    yield web
+    web.stop()
+
+
+class Cli:
+    """Runs the archiver CLI in-process against one archive directory."""
+
+    def __init__(self, archive: Path):
+        self.archive = archive
+        self.runner = CliRunner()
+
+    def __call__(self, *args: str, env: dict | None = None):
+        result = self.runner.invoke(main, ["--archive", str(self.archive), *args], env=env, catch_exceptions=False)
+        return result
+
+    def json(self, *args: str, env: dict | None = None, code: int | None = 0):
+        result = self(*args, "--json", env=env)
+        if code is not None:
+            assert result.exit_code == code, result.output
+        return json.loads(result.stdout)
+
+
+@pytest.fixture
+def cli(archive_dir) -> Cli:
+    return Cli(archive_dir)
+
+
+def corpus_or_skip(*parts: str) -> Path:
+    path = CORPUS.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"shared corpus not present at {path} (only in the development checkout)")
+    return path
