@@ -225,7 +225,8 @@ def _failure_kind(new: Observation) -> str | None:
         return "transient"
     if status in (404, 410, 451):
         return "gone_now"
-    if status == 429:
+    if status in (202, 429):
+        # 202 with no content is how some WAFs (AWS) answer with a JS challenge.
         return "blocked"
     if status is None:
         return "transient"

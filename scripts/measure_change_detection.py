@@ -275,11 +275,17 @@ def measure_error_pages() -> None:
             ex = Extracted("html", r.get("title") or None, (ex.text if ex else None) or "", None, None)
         reason = error_page_reason(ex)
         status = r["status"]
-        # What classify would do with this answer as a recheck of a good page.
-        prev = Observation(r["url"], r["url"], 200, None, "x", Extracted("html", "t", "good page text " * 50, None, None))
-        v = classify(prev, "ok", Observation(r["url"], r["url"], status, None, "y", ex), 1)
+        if body is None:
+            # Only title and status are stored: judge those, not the (absent) content.
+            v_kind, v_state = ("blocked/failing" if reason == "blocked" else "soft_404" if reason else None,
+                               "ok" if 200 <= status < 300 and not reason else "not ok")
+        else:
+            prev = Observation(r["url"], r["url"], 200, None, "x",
+                               Extracted("html", "t", "good page text " * 50, None, None))
+            v = classify(prev, "ok", Observation(r["url"], r["url"], status, None, "y", ex), 1)
+            v_kind, v_state = v.kind, v.state
         bad_label = r["expected_quality"] < 1.0
-        rows.append((bad_label, status, r.get("title"), reason, v.kind, v.state))
+        rows.append((bad_label, status, r.get("title"), reason, v_kind, v_state))
     usable_200_bad = [x for x in rows if x[0] and x[1] == 200]
     good_200 = [x for x in rows if not x[0] and x[1] == 200]
     flagged_bad = sum(1 for x in rows if x[0] and x[5] != "ok")

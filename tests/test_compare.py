@@ -225,3 +225,20 @@ def test_real_labelled_pairs():
     # Known miss: truepos-dataset-removal only loses a 3-word "View this Dataset" link.
     assert got["truepos-image-removal"] == "content_changed"
     assert got["truepos-major-changes"] == "content_changed"
+
+
+def test_word_diff_and_renderers():
+    from archiver.diff import diff_summary, render_html, render_terminal, word_diff
+
+    a = "First paragraph stays as it is and is long enough to be elided in the output.\nThe mayor said <never>."
+    b = "First paragraph stays as it is and is long enough to be elided in the output.\nThe mayor said <rarely>.\nA correction."
+    ops = word_diff(a, b)
+    assert ("delete", "<never>.") in ops and any(op == "insert" and "<rarely>." in t for op, t in ops)
+    s = diff_summary(ops)
+    assert s["removed"] == 1 and s["added"] == 3 and s["snippets"]
+    plain = render_terminal(ops, color=False)
+    assert "[-<never>.-]" in plain and "{+<rarely>." in plain and "\u2026" in plain
+    assert "\x1b[31m" in render_terminal(ops, color=True)
+    html = render_html(ops)
+    assert "<del>&lt;never&gt;.</del>" in html and "<ins>" in html and "<never>" not in html
+    assert word_diff("same", "same") == [("equal", "same")]
