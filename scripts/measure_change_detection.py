@@ -33,7 +33,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from archiver import text as textmod  # noqa: E402
-from archiver.compare import Observation, classify, error_page_reason  # noqa: E402
+from archiver.compare import Observation, _failure_kind, classify, error_page_reason  # noqa: E402
 from archiver.text import Extracted, decode, extract, normalise_text  # noqa: E402
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
@@ -278,7 +278,7 @@ def measure_error_pages() -> None:
         if body is None:
             # Only title and status are stored: judge those, not the (absent) content.
             v_kind, v_state = ("blocked/failing" if reason == "blocked" else "soft_404" if reason else None,
-                               "ok" if 200 <= status < 300 and not reason else "not ok")
+                               "ok" if _failure_kind(Observation(r["url"], None, status, None, None, None)) is None and not reason else "not ok")
         else:
             prev = Observation(r["url"], r["url"], 200, None, "x",
                                Extracted("html", "t", "good page text " * 50, None, None))
