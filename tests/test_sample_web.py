@@ -52,8 +52,8 @@ HANG = 0.3
 
 @pytest.fixture
 def web():
-    with SampleWeb() as server:
-        server.hang_seconds = HANG
+    with SampleWeb(hang_seconds=HANG) as server:
+        assert server.hang_seconds == HANG
         yield server
 
 

@@ -25,8 +25,8 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--quiet", action="store_true", help="do not log each request")
     args = parser.parse_args(argv)
 
-    web = SampleWeb(host=args.host, port=args.port, version=args.version, verbose=not args.quiet)
-    web.hang_seconds = args.hang_seconds
+    web = SampleWeb(host=args.host, port=args.port, version=args.version,
+                    hang_seconds=args.hang_seconds, verbose=not args.quiet)
     web.start()
     print(f"proxy URL:   {web.proxy_url}", flush=True)
     print(f"article URL: {web.article_url}", flush=True)

@@ -375,11 +375,19 @@ class SampleWeb:
     article_url: str = ARTICLE_URL
     hang_seconds: float = 30.0
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, version: int = 1, *, verbose: bool = False) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        version: int = 1,
+        *,
+        hang_seconds: float = 30.0,
+        verbose: bool = False,
+    ) -> None:
         self.host = host
         self.port = port
         self.version = version
-        self.hang_seconds = 30.0
+        self.hang_seconds = hang_seconds
         self.verbose = verbose
         self._lock = threading.Lock()
         self._requests: list[tuple[str, str]] = []
