@@ -23,7 +23,6 @@ import threading
 import zlib
 from datetime import datetime, timezone
 from functools import lru_cache
-from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
