@@ -481,18 +481,16 @@ def test_file_articles():
 
 
 def test_serve_command_prints_urls():
-    process = subprocess.Popen(
-        [sys.executable, "-m", "archiver.sample", "serve", "--port", "0", "--version", "2", "--quiet"],
-        stdout=subprocess.PIPE, text=True,
-    )
-    try:
-        proxy_line = process.stdout.readline()
-        article_line = process.stdout.readline()
-        proxy = proxy_line.split()[-1]
-        assert proxy.startswith("http://127.0.0.1:")
-        assert article_line.split()[-1] == ARTICLE_URL
-        response = requests.get(EARLIER_POST_URL, proxies={"http": proxy}, timeout=5)
-        assert response.status_code == 404  # version 2
-    finally:
-        process.terminate()
-        process.wait(5)
+    command = [sys.executable, "-m", "archiver.sample", "serve", "--port", "0", "--version", "2", "--quiet"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as process:
+        try:
+            proxy_line = process.stdout.readline()
+            article_line = process.stdout.readline()
+            proxy = proxy_line.split()[-1]
+            assert proxy.startswith("http://127.0.0.1:")
+            assert article_line.split()[-1] == ARTICLE_URL
+            response = requests.get(EARLIER_POST_URL, proxies={"http": proxy}, timeout=5)
+            assert response.status_code == 404  # version 2
+        finally:
+            process.terminate()
+            process.wait(5)
