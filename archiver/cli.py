@@ -221,5 +221,147 @@ def render_capture_summary(outcome: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+@main.command()
+@click.option("--all", "check_all", is_flag=True, help="Check every tracked URL now.")
+@click.option("--due", "check_due", is_flag=True, help="Check only URLs whose next check is due (the default).")
+@click.option("--article", metavar="URL", help="Only this article (URL or id) and its sources.")
+@click.option("--confirm", type=click.IntRange(1, 20), default=2, show_default=True, help="Consecutive failed checks before a source counts as gone.")
+@click.option("--wait", is_flag=True, help="Wait for another run to finish instead of exiting.")
+@click.option("--json", "as_json", is_flag=True, help="Print the run's changes as JSON.")
+@click.option("-v", "--verbose", is_flag=True, help="Also say what was checked when nothing changed.")
+@fetch_options
+@click.pass_context
+@archive_errors
+def recheck(ctx, check_all, check_due, article, confirm, wait, as_json, verbose, **kw):
+    """Re-fetch tracked articles and cited sources; print only what changed (for cron mail)."""
+    from .recheck import RecheckOptions, RecheckRun
+
+    if check_all and check_due:
+        fail_usage("--all and --due exclude each other")
+    fetch = build_fetch_options(kw)
+    options = RecheckOptions(fetch=fetch, due_only=not check_all, article=article, confirm=confirm, warc_size=kw["warc_size"])
+    archive = open_archive(ctx)
+    try:
+        try:
+            archive.lock(wait=wait)
+        except ArchiveLocked as exc:
+            # Cron starts the next run while a long one still works: not an error.
+            click.echo(f"archiver: {exc}; not starting a second run (use --wait to wait)", err=True)
+            return
+        archive.recover()
+        progress = TerminalProgress() if verbose and not as_json else None
+        try:
+            outcome = RecheckRun(archive, options, progress).run()
+        except LookupError as exc:
+            fail_usage(str(exc.args[0]))
+        finally:
+            if progress:
+                progress.finish()
+    finally:
+        archive.close()
+    if as_json:
+        click.echo(json.dumps(outcome, indent=2, ensure_ascii=False))
+        return
+    text = render_recheck(outcome, verbose)
+    if text:
+        click.echo(text)
+
+
+def render_recheck(outcome: dict[str, Any], verbose: bool = False) -> str:
+    """Quotation changes first (what provenance users care about most), then change events."""
+    lines = []
+    for quote in outcome["quotes"]:
+        if quote["to"] == "present":
+            lines.append(f"QUOTATION RESTORED in {quote['source']}: \"{_clip(quote['text'])}\" (cited by {quote['article']})")
+        else:
+            similarity = f", similarity {quote['similarity']:.2f}" if quote["to"] == "altered" else ""
+            lines.append(f"QUOTATION {quote['to'].upper()} in {quote['source']}: \"{_clip(quote['text'])}\"{similarity} (cited by {quote['article']})")
+    for change in outcome["changes"]:
+        lines.append(f"{change['kind']:<16} {change['url']}  {describe_change(change)}".rstrip())
+    if verbose or lines:
+        lines.append(f"checked {outcome['checked']} URLs, {outcome['failed']} failed to answer, {len(outcome['changes'])} changed (run {outcome['run_id']})")
+    return "\n".join(lines)
+
+
+def describe_change(change: dict[str, Any]) -> str:
+    detail = change.get("detail") or {}
+    if isinstance(detail, str):
+        detail = json.loads(detail)
+    kind = change["kind"]
+    if kind == "content_changed":
+        summary = detail.get("diff_summary") or {}
+        words = f" (+{summary.get('added', 0)} -{summary.get('removed', 0)} words)" if summary else ""
+        similarity = change.get("similarity")
+        return (f"similarity {similarity:.2f}" if similarity is not None else "") + words
+    if kind == "gone":
+        return str(change.get("error") or detail.get("reason") or f"HTTP {change.get('http_status')}")
+    if kind in ("soft_404", "moved"):
+        target = detail.get("redirect_to") or change.get("final_url")
+        reason = detail.get("reason", "")
+        return f"{reason} -> {target}" if target and target != change["url"] else reason
+    if kind == "binary_changed":
+        return f"sha256 {str(detail.get('from_sha256', ''))[:12]} -> {str(detail.get('to_sha256', ''))[:12]}"
+    return str(detail.get("reason", ""))
+
+
+def _clip(text: str, width: int = 90) -> str:
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+@main.command()
+@click.option("--since", metavar="DATE", help="Only changes detected on or after DATE (ISO 8601, e.g. 2026-11-01).")
+@click.option("--article", metavar="URL", help="Only changes to this article's sources.")
+@click.option("--kind", type=click.Choice(["content_changed", "gone", "soft_404", "moved", "binary_changed", "restored"]), multiple=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@archive_errors
+def changes(ctx, since, article, kind, as_json):
+    """List change events, newest last."""
+    from .queries import change_events
+
+    archive = open_archive(ctx, readonly=True)
+    try:
+        try:
+            events = change_events(archive.store, since=since, article=article, kinds=list(kind))
+        except ValueError as exc:
+            fail_usage(str(exc))
+    finally:
+        archive.close()
+    if as_json:
+        click.echo(json.dumps(events, indent=2, ensure_ascii=False))
+        return
+    for event in events:
+        click.echo(f"{event['detected_at']}  {event['kind']:<16} {event['url']}  {describe_change(event)}".rstrip())
+
+
+@main.command()
+@click.argument("url")
+@click.option("--from", "from_id", type=int, help="Capture id to diff from (default: the second latest with text).")
+@click.option("--to", "to_id", type=int, help="Capture id to diff to (default: the latest with text).")
+@click.option("--color/--no-color", default=None, help="Colour the diff (default: when stdout is a terminal).")
+@click.pass_context
+@archive_errors
+def diff(ctx, url, from_id, to_id, color):
+    """Word-level diff of the main text of URL between two captures."""
+    from .diff import render_terminal, word_diff
+    from .queries import capture_texts
+
+    archive = open_archive(ctx, readonly=True)
+    try:
+        try:
+            (old_id, old), (new_id, new) = capture_texts(archive.store, url, from_id, to_id)
+        except LookupError as exc:
+            fail_usage(str(exc.args[0]))
+    finally:
+        archive.close()
+    if color is None:
+        color = sys.stdout.isatty()
+    click.echo(f"--- capture {old_id}\n+++ capture {new_id}")
+    if old == new:
+        click.echo("(main text identical)")
+        return
+    click.echo(render_terminal(word_diff(old, new), color=color))
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -584,14 +584,7 @@ class Fetcher:
         else:
             items = list(response.headers.items())
         exchange.headers = [(k, v) for k, v in items]
-        # The body is stored without chunk framing (see docs/warc.md): renaming the header keeps
-        # the record honest about what the server sent without telling readers to de-chunk it.
-        head_items = [
-            ("X-Archiver-Orig-Transfer-Encoding" if k.lower() == "transfer-encoding" else k, v) for k, v in items
-        ]
-        head = f"{exchange.http_version} {exchange.status} {exchange.reason}".rstrip() + "\r\n"
-        head += "".join(f"{k}: {v}\r\n" for k, v in head_items) + "\r\n"
-        exchange.response_head = head.encode("latin-1", "replace")
+        exchange.response_head = _response_head(exchange, truncated=False)
 
         body = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)
         body_hash = hashlib.sha256()
@@ -630,6 +623,13 @@ class Fetcher:
         exchange.body = body
         exchange.body_length = length
         exchange.body_sha256 = body_hash.hexdigest()
+        if exchange.truncated:
+            # The head changes for a cut body (see _response_head), so the block is hashed again.
+            exchange.response_head = _response_head(exchange, truncated=True)
+            block_hash = hashlib.sha256(exchange.response_head)
+            body.seek(0)
+            while chunk := body.read(READ_CHUNK):
+                block_hash.update(chunk)
         exchange.block_sha256 = block_hash.hexdigest()
         if decoder.identity or not decoder.supported:
             exchange.decoded = body
@@ -711,6 +711,22 @@ def _exception_chain(exc: BaseException) -> list[BaseException]:
             if isinstance(inner, BaseException):
                 pending.append(inner)
     return chain
+
+
+def _response_head(exchange: Exchange, truncated: bool) -> bytes:
+    """Status line and headers as received, with two renames so replay tools read the body right.
+
+    The body is stored without chunk framing, so Transfer-Encoding is renamed; a body cut
+    short (WARC-Truncated) no longer matches Content-Length, so that is renamed too. The
+    original values stay in the record under ``X-Archiver-Orig-*``.
+    """
+    renamed = {"transfer-encoding"} | ({"content-length"} if truncated else set())
+    lines = [f"{exchange.http_version} {exchange.status} {exchange.reason}".rstrip()]
+    for name, value in exchange.headers:
+        if name.lower() in renamed:
+            name = "X-Archiver-Orig-" + name
+        lines.append(f"{name}: {value}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace")
 
 
 def _short(exc: BaseException) -> str:

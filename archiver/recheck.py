@@ -21,7 +21,8 @@ from .fetch import FetchOptions, Fetcher, FetchResult
 from .quotes import locate
 from .recorder import Recorder, RevisitPlan
 from .text import Extracted, extract
-from .urls import normalise_url, site_root
+from .queries import find_article
+from .urls import site_root
 from .warc import sha256_digest_label
 
 MIN_INTERVAL = 86_400  # a day
@@ -48,16 +49,7 @@ def tracked_urls(archive: Archive, article: str | None = None, due_only: bool = 
     store = archive.store
     where, params = "", []
     if article is not None:
-        row = store.row("SELECT a.id FROM articles a JOIN urls u ON u.id = a.url_id WHERE u.url = ? OR CAST(a.id AS TEXT) = ?", (article, article))
-        if row is None:
-            try:
-                row = store.row(
-                    "SELECT a.id FROM articles a JOIN urls u ON u.id = a.url_id WHERE u.url = ?", (normalise_url(article),)
-                )
-            except ValueError:
-                row = None
-        if row is None:
-            raise LookupError(f"no article {article!r} in this archive: see `archiver query \"SELECT url FROM articles JOIN urls ON urls.id = url_id\"`")
+        row = find_article(store, article)
         where, params = "AND a.id = ?", [row["id"]]
     rows = store.rows(
         f"""

@@ -109,7 +109,7 @@ class Recorder:
 
         row = self._capture_row(url_id, result, hops, revisit, extracted)
         with self.store.transaction():
-            capture_id = self.store.insert("captures", row)
+            capture_id = self.store.insert_capture(row)
             if len(hops) > 1 or (hops and hops[0][0].is_redirect):
                 for index, (exchange, written) in enumerate(hops):
                     record = written.response or written.request
@@ -226,7 +226,7 @@ class Recorder:
         if extracted is not None:
             row.update(text_sha256=extracted.text_sha256, fingerprint=extracted.fingerprint, title=extracted.title)
         with self.store.transaction():
-            capture_id = self.store.insert("captures", row)
+            capture_id = self.store.insert_capture(row)
             if extracted is not None and extracted.text is not None:
                 self.store.insert(
                     "texts",

@@ -15,6 +15,7 @@ from typing import Any, Iterator
 
 import sqlite_utils
 
+from .chain import chain_hash
 from .clock import iso_utc
 from .schema import MIGRATIONS
 from .urls import host_of
@@ -108,6 +109,15 @@ class Store:
         columns = list(row)
         sql = f"INSERT INTO [{table}] ({', '.join(f'[{c}]' for c in columns)}) VALUES ({', '.join('?' for _ in columns)})"
         return self.conn.execute(sql, [_sql_value(row[c]) for c in columns]).lastrowid
+
+    def insert_capture(self, row: dict[str, Any]) -> int:
+        """Insert a captures row and link it into the tamper-evident chain (inside a transaction)."""
+        assert self._in_transaction, "captures rows are written inside a transaction"
+        capture_id = self.insert("captures", row)
+        previous = self.value("SELECT chain_hash FROM captures WHERE id < ? ORDER BY id DESC LIMIT 1", (capture_id,))
+        stored = self.row("SELECT * FROM captures WHERE id = ?", (capture_id,))
+        self.conn.execute("UPDATE captures SET chain_hash = ? WHERE id = ?", (chain_hash(previous, stored), capture_id))
+        return capture_id
 
     def update(self, table: str, row_id: int, values: dict[str, Any], key: str = "id") -> None:
         if not values:

@@ -1,0 +1,132 @@
+"""Read-only questions asked of the archive database (changes, texts, articles).
+
+Shared by the CLI, recheck and reports so that each question has one answer.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .clock import iso_utc, parse_iso
+from .store import Store
+from .urls import InvalidURL, normalise_url
+
+
+def find_article(store: Store, article: str) -> dict[str, Any]:
+    """An article by id, URL (normalised or as given) or file URI; LookupError when absent."""
+    candidates = [article]
+    try:
+        candidates.append(normalise_url(article))
+    except InvalidURL:
+        pass
+    for candidate in candidates:
+        row = store.row(
+            "SELECT a.*, u.url FROM articles a JOIN urls u ON u.id = a.url_id WHERE u.url = ? OR CAST(a.id AS TEXT) = ?",
+            (candidate, candidate),
+        )
+        if row is not None:
+            return row
+    raise LookupError(f"no article {article!r} in this archive (list them: archiver query \"SELECT a.id, u.url FROM articles a JOIN urls u ON u.id = a.url_id\")")
+
+
+def find_url_id(store: Store, url: str) -> int:
+    for candidate in (url, _normalised(url)):
+        if candidate:
+            found = store.value("SELECT id FROM urls WHERE url = ?", (candidate,))
+            if found is not None:
+                return found
+    raise LookupError(f"{url} is not in this archive")
+
+
+def _normalised(url: str) -> str | None:
+    try:
+        return normalise_url(url)
+    except InvalidURL:
+        return None
+
+
+def change_events(store: Store, since: str | None = None, article: str | None = None, kinds: list[str] | None = None) -> list[dict[str, Any]]:
+    """Change events, oldest first, with their URL and the new capture's status."""
+    where, params = [], []
+    if since:
+        try:
+            since_iso = iso_utc(parse_iso(since if "T" in since else since + "T00:00:00Z"))
+        except ValueError:
+            raise ValueError(f"--since {since!r}: give an ISO 8601 date such as 2026-11-01") from None
+        where.append("ch.detected_at >= ?")
+        params.append(since_iso)
+    if article:
+        found = find_article(store, article)
+        where.append("ch.url_id IN (SELECT url_id FROM citations WHERE article_id = ? UNION SELECT ?)")
+        params += [found["id"], found["url_id"]]
+    if kinds:
+        where.append(f"ch.kind IN ({', '.join('?' for _ in kinds)})")
+        params += kinds
+    sql = """
+        SELECT ch.id, ch.detected_at, ch.kind, u.url, ch.similarity, ch.detail, ch.from_capture_id, ch.to_capture_id,
+               c.http_status, c.error, c.final_url, ch.run_id
+          FROM changes ch JOIN urls u ON u.id = ch.url_id LEFT JOIN captures c ON c.id = ch.to_capture_id
+    """
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY ch.id"
+    events = store.rows(sql, params)
+    for event in events:
+        event["detail"] = json.loads(event["detail"]) if event["detail"] else {}
+    return events
+
+
+def text_of_capture(store: Store, capture_id: int) -> tuple[int, str] | None:
+    """(capture id holding the text, text) for a capture, following revisits to their original."""
+    seen = 0
+    current = capture_id
+    while current is not None and seen < 100:
+        text = store.value("SELECT text FROM texts WHERE capture_id = ?", (current,))
+        if text is not None:
+            return current, text
+        current = store.value("SELECT revisit_of FROM captures WHERE id = ?", (current,))
+        seen += 1
+    return None
+
+
+def capture_texts(store: Store, url: str, from_id: int | None = None, to_id: int | None = None) -> tuple[tuple[int, str], tuple[int, str]]:
+    """The two captures of ``url`` to diff: given ids, else the latest two with distinct text."""
+    url_id = find_url_id(store, url)
+    if from_id is not None and to_id is not None:
+        pair = []
+        for capture_id in (from_id, to_id):
+            if store.value("SELECT url_id FROM captures WHERE id = ?", (capture_id,)) != url_id:
+                raise LookupError(f"capture {capture_id} is not a capture of {url}")
+            found = text_of_capture(store, capture_id)
+            if found is None:
+                raise LookupError(f"capture {capture_id} has no extracted text (failed, or not a text document)")
+            pair.append((capture_id, found[1]))
+        return pair[0], pair[1]
+    with_text = store.rows(
+        """SELECT c.id, t.text FROM captures c JOIN texts t ON t.capture_id = c.id
+           WHERE c.url_id = ? ORDER BY c.id DESC""",
+        (url_id,),
+    )
+    if to_id is not None:
+        found = text_of_capture(store, to_id)
+        if found is None:
+            raise LookupError(f"capture {to_id} has no extracted text")
+        newest = (to_id, found[1])
+        with_text = [r for r in with_text if r["id"] < to_id]
+    else:
+        if not with_text:
+            raise LookupError(f"no capture of {url} has extracted text")
+        newest = (with_text[0]["id"], with_text[0]["text"])
+        with_text = with_text[1:]
+    if from_id is not None:
+        found = text_of_capture(store, from_id)
+        if found is None:
+            raise LookupError(f"capture {from_id} has no extracted text")
+        return (from_id, found[1]), newest
+    for row in with_text:
+        if row["text"] != newest[1]:
+            return (row["id"], row["text"]), newest
+    if with_text:
+        return (with_text[0]["id"], with_text[0]["text"]), newest
+    raise LookupError(f"only one capture of {url} has text: nothing to compare yet")
