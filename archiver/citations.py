@@ -657,11 +657,14 @@ def _metadata(root: etree._Element, main: etree._Element | None) -> tuple[str | 
     if not title:
         title = next((o["headline"] for o in ld if isinstance(o.get("headline"), str)), None)
 
-    author = _meta(root, "author", "article:author", "byl", "sailthru.author", "parsely-author", "dc.creator")
+    # JSON-LD names the person; meta author is often the site's name
+    author = next((n for n in (_person_name(o.get("author")) for o in ld) if n), None)
     if author and author.startswith(("http://", "https://")):
-        author = None  # article:author is often a profile URL
+        author = None
     if not author:
-        author = next((n for n in (_person_name(o.get("author")) for o in ld) if n), None)
+        author = _meta(root, "author", "article:author", "byl", "sailthru.author", "parsely-author", "dc.creator")
+        if author and author.startswith(("http://", "https://")):
+            author = None  # article:author is often a profile URL
     if not author:
         for a in root.iter("a"):
             if "author" in (a.get("rel") or "").lower().split():
@@ -696,6 +699,21 @@ def _metadata(root: etree._Element, main: etree._Element | None) -> tuple[str | 
     if published:
         published = published.strip()
     return (title or None), (author or None), (published or None)
+
+
+def _trafilatura_metadata(text: str, url: str) -> tuple[str | None, str | None]:
+    """(author, date) from trafilatura's metadata extractor; (None, None) when unavailable."""
+    try:
+        from trafilatura import extract_metadata
+    except Exception:  # noqa: BLE001 - optional helper: an import failure must not break us
+        return None, None
+    try:
+        meta = extract_metadata(text, default_url=url)
+    except Exception:  # noqa: BLE001
+        return None, None
+    if meta is None:
+        return None, None
+    return getattr(meta, "author", None) or None, getattr(meta, "date", None) or None
 
 
 # ---------------------------------------------------------------------------
@@ -775,6 +793,10 @@ def _find_links_html(html: bytes | str, base_url: str, encoding: str | None) -> 
                 chunks.append((_blank_links(b, spans.get(id(b), [])), b.italics))
         unlinked = _find_unlinked(chunks)
     title, author, published = _metadata(root, main)
+    if published is None:  # its date search is thorough but costly: only when we found none
+        t_author, t_date = _trafilatura_metadata(text, base_url)
+        author = author or t_author
+        published = published or t_date
     return ArticleLinks(title, author, published, out.links, unlinked, main_html)
 
 
