@@ -9,15 +9,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Callable
 
 from . import __version__
 from .archive import Archive
 from .citations import ArticleLinks, find_links_html, find_links_markdown, find_links_text
-from .clock import iso_utc
+from .clock import iso_utc, parse_iso
 from .fetch import FetchOptions, Fetcher
 from .quotes import Quote, find_quotes, locate
+from .recheck import MIN_INTERVAL
 from .recorder import Recorder
 from .requisites import css_requisites, find_requisites
 from .text import sniff_kind
@@ -146,6 +148,8 @@ class CaptureRun:
             content_type = row.get("content_type")
             base = row.get("final_url") or target.url
         article["capture"] = row
+        if target.path is None:
+            start_tracking(self.store, row)
         if row.get("error") and not data:
             article["error"] = row["error"]
         elif row.get("http_status") and not 200 <= row["http_status"] < 300:
@@ -278,7 +282,7 @@ class CaptureRun:
                     self.texts[url] = extracted.text
                 self.sources[url] = {"kind": jobs[url], "capture": row}
                 if jobs[url] == "citation":
-                    schedule_first_check(self.store, row["url_id"], row["fetched_at"])
+                    start_tracking(self.store, row)
                 self._done += 1
                 self._tick(url)
             pending = {}
@@ -396,17 +400,26 @@ class CaptureRun:
         return {"urls_total": len(articles) + len(sources), "captured": captured, "failed": failed, "skipped": skipped}
 
 
-def schedule_first_check(store, url_id: int, fetched_at: str) -> None:
-    """A newly cited source is first rechecked a day after its capture (see recheck's schedule)."""
-    from datetime import timedelta
+def start_tracking(store, row: dict[str, Any]) -> None:
+    """A captured page becomes a recheck baseline, first rechecked a day later (see recheck's schedule).
 
-    from .clock import parse_iso
-    from .recheck import MIN_INTERVAL
-
+    Only a good answer (2xx, whole) is a baseline; a source that failed at capture time is
+    due for recheck at once, to see whether it answers now.
+    """
+    good = row.get("error") is None and row.get("http_status") is not None and 200 <= row["http_status"] < 300
     with store.transaction():
+        if good:
+            store.conn.execute(
+                "UPDATE urls SET baseline_capture_id = ?, state = 'ok', failure_streak = 0 WHERE id = ?",
+                (row["id"], row["url_id"]),
+            )
         store.conn.execute(
             "UPDATE urls SET check_interval = ?, next_check_at = ? WHERE id = ? AND next_check_at IS NULL",
-            (MIN_INTERVAL, iso_utc(parse_iso(fetched_at) + timedelta(seconds=MIN_INTERVAL)), url_id),
+            (
+                MIN_INTERVAL,
+                iso_utc(parse_iso(row["fetched_at"]) + timedelta(seconds=MIN_INTERVAL if good else 0)),
+                row["url_id"],
+            ),
         )
 
 

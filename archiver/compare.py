@@ -230,6 +230,8 @@ def _failure_kind(new: Observation) -> str | None:
         return "blocked"
     if status is None:
         return "transient"
+    if status == 304 and new.not_modified:
+        return None  # the server says the content we hold is still current
     if status >= 300:  # 5xx, other 4xx, an unfollowed redirect: confirm before calling it gone
         return "transient"
     return None

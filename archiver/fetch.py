@@ -660,7 +660,10 @@ class Fetcher:
             if isinstance(item, (NameResolutionError, socket.gaierror)):
                 return FetchError("dns", f"cannot resolve host: {_short(item)}")
         if isinstance(exc, requests.exceptions.ProxyError):
-            return FetchError("proxy", f"proxy failed: {_short(exc)}")
+            # The innermost cause says what happened (e.g. RemoteDisconnected: the proxy, or the
+            # server behind it, closed the connection without answering).
+            root = chain[-1]
+            return FetchError("proxy", f"through the proxy: {type(root).__name__}: {_short(root)}")
         if isinstance(exc, (requests.exceptions.ConnectTimeout,)):
             return FetchError("timeout", f"connect timed out: {_short(exc)}")
         if isinstance(exc, (requests.exceptions.ReadTimeout, urllib3.exceptions.ReadTimeoutError, socket.timeout, TimeoutError)):

@@ -115,11 +115,9 @@ class RecheckRun:
     # -- one URL ---------------------------------------------------------------------------
 
     def _last_good(self, url_id: int) -> dict[str, Any] | None:
+        """The baseline: the latest capture judged good (by capture, or by a recheck's verdict)."""
         return self.store.row(
-            """SELECT * FROM captures WHERE url_id = ? AND error IS NULL AND http_status BETWEEN 200 AND 399
-               AND record_type IN ('response', 'revisit') AND http_status NOT IN (301, 302, 303, 307, 308)
-               ORDER BY id DESC LIMIT 1""",
-            (url_id,),
+            "SELECT c.* FROM urls u JOIN captures c ON c.id = u.baseline_capture_id WHERE u.id = ?", (url_id,)
         )
 
     def _conditional_headers(self, url_id: int) -> dict[str, str]:
@@ -241,6 +239,8 @@ class RecheckRun:
                     "check_interval": interval,
                     "last_checked_at": iso_utc(now),
                     "next_check_at": iso_utc(now + timedelta(seconds=interval)),
+                    # Only a capture judged good becomes what the next check compares with.
+                    **({"baseline_capture_id": row["id"]} if verdict.state == "ok" and row["http_status"] else {}),
                 },
             )
         quotes = self._recheck_quotes(url_id, url_row["url"], row, new_obs)

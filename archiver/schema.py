@@ -126,6 +126,7 @@ MIGRATIONS: list[str] = [
     # 2: rechecks -- extracted text with full-text search, change events, quotations.
     """
     ALTER TABLE urls ADD COLUMN state TEXT NOT NULL DEFAULT 'ok';
+    ALTER TABLE urls ADD COLUMN baseline_capture_id INTEGER REFERENCES captures(id);
     CREATE TABLE texts (
         capture_id INTEGER PRIMARY KEY REFERENCES captures(id),
         url_id INTEGER NOT NULL REFERENCES urls(id),

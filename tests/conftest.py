@@ -37,9 +37,7 @@ def archive_dir(tmp_path) -> Path:
 def sample_web():
     from archiver.sample.server import SampleWeb
 
-    web = SampleWeb(hang_seconds=3).start() if "hang_seconds" in SampleWeb.__init__.__code__.co_varnames else SampleWeb().start()
-    if hasattr(web, "hang_seconds"):
-        web.hang_seconds = 3
+    web = SampleWeb(hang_seconds=2).start()
     yield web
     web.stop()
 

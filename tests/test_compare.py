@@ -178,6 +178,13 @@ def test_restored_after_gone_and_soft_404():
         assert (v.kind, v.state) == ("restored", "ok")
 
 
+def test_not_modified_answer_after_gone_is_restored():
+    """A 304 to a conditional request made with the last good capture's validators: the content is back."""
+    back = obs(page(), status=304, not_modified=True)
+    assert (check(back, state="gone").kind, check(back, state="gone").state) == ("restored", "ok")
+    assert check(back).kind is None and check(back).state == "ok"
+
+
 def test_pdf_replaced_and_pdf_regenerated():
     a = make_pdf(["Annual report", "Revenue grew by four percent in the third quarter of the year."])
     b = make_pdf(["Annual report", "Revenue fell by four percent in the third quarter of the year."])
