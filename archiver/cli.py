@@ -360,7 +360,7 @@ def diff(ctx, url, from_id, to_id, color):
     if old == new:
         click.echo("(main text identical)")
         return
-    click.echo(render_terminal(word_diff(old, new), color=color))
+    click.echo(render_terminal(word_diff(old, new), color=color), color=color)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -647,8 +647,7 @@ class Fetcher:
             elif decoder.failed and exchange.error is None and not exchange.truncated:
                 exchange.error = FetchError("bad_encoding", decoder.failed)
 
-    @staticmethod
-    def _classify(exc: BaseException, tap: _Tap) -> FetchError:
+    def _classify(self, exc: BaseException, tap: _Tap) -> FetchError:
         if tap.expired:
             return FetchError("timeout", "total deadline passed")
         chain = _exception_chain(exc)
@@ -658,16 +657,18 @@ class Fetcher:
                 return FetchError("blocked_private", str(item))
         for item in chain:
             if isinstance(item, (NameResolutionError, socket.gaierror)):
-                return FetchError("dns", f"cannot resolve host: {_short(item)}")
+                return FetchError("dns", f"cannot resolve host {urlsplit(exchange_url(item) or '').hostname or ''}".rstrip() + f" ({_dns_reason(chain)})")
         if isinstance(exc, requests.exceptions.ProxyError):
             # The innermost cause says what happened (e.g. RemoteDisconnected: the proxy, or the
             # server behind it, closed the connection without answering).
             root = chain[-1]
             return FetchError("proxy", f"through the proxy: {type(root).__name__}: {_short(root)}")
+        connect_timeout = f"no connection within {self.options.connect_timeout:g} s (connect timeout)"
+        read_timeout = f"no data for {self.options.read_timeout:g} s (read timeout)"
         if isinstance(exc, (requests.exceptions.ConnectTimeout,)):
-            return FetchError("timeout", f"connect timed out: {_short(exc)}")
+            return FetchError("timeout", connect_timeout)
         if isinstance(exc, (requests.exceptions.ReadTimeout, urllib3.exceptions.ReadTimeoutError, socket.timeout, TimeoutError)):
-            return FetchError("timeout", f"read timed out: {_short(exc)}")
+            return FetchError("timeout", read_timeout)
         if isinstance(exc, requests.exceptions.SSLError):
             return FetchError("tls", f"TLS failed: {_short(exc)}")
         for item in chain:
@@ -675,9 +676,9 @@ class Fetcher:
                 return FetchError("refused", "connection refused")
         for item in chain:
             if isinstance(item, (urllib3.exceptions.ConnectTimeoutError,)):
-                return FetchError("timeout", f"connect timed out: {_short(item)}")
+                return FetchError("timeout", connect_timeout)
             if isinstance(item, urllib3.exceptions.ReadTimeoutError):
-                return FetchError("timeout", f"read timed out: {_short(item)}")
+                return FetchError("timeout", read_timeout)
         if isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema, urllib3.exceptions.LocationParseError)):
             return FetchError("invalid_url", _short(exc))
         if isinstance(exc, (requests.exceptions.ChunkedEncodingError, urllib3.exceptions.ProtocolError)):
@@ -730,6 +731,19 @@ def _response_head(exchange: Exchange, truncated: bool) -> bytes:
             name = "X-Archiver-Orig-" + name
         lines.append(f"{name}: {value}")
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace")
+
+
+def exchange_url(error: BaseException) -> str | None:
+    conn = getattr(error, "conn", None)
+    host = getattr(conn, "host", None)
+    return f"http://{host}/" if host else None
+
+
+def _dns_reason(chain: list[BaseException]) -> str:
+    for item in chain:
+        if isinstance(item, socket.gaierror):
+            return item.strerror or str(item)
+    return "name resolution failed"
 
 
 def _short(exc: BaseException) -> str:

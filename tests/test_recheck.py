@@ -1,0 +1,184 @@
+"""Recheck on the bundled sample web: exactly the right events, none for noise or layout, on every run."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+
+import pytest
+
+from archiver.sample import ARTICLE_URL, INTERVIEW_URL, NOISE_URL, LAYOUT_URL, expected_changes
+from tests.warccheck import read_at, sha256, warcio_records
+
+
+def fetch_args(web) -> list[str]:
+    return ["--proxy", web.proxy_url, "--timeout", "1.5", "--deadline", "4", "--retries", "0"]
+
+
+def events_of(outcome: dict) -> dict[str, str]:
+    return {change["url"]: change["kind"] for change in outcome["changes"]}
+
+
+def expected_events(a: int, b: int) -> dict[str, str]:
+    return {url: kind for url, kind in expected_changes(a, b).items() if kind}
+
+
+@pytest.fixture
+def captured(cli, sample_web):
+    doc = cli.json("capture", ARTICLE_URL, *fetch_args(sample_web))
+    assert doc["articles"][0]["error"] is None
+    return sample_web
+
+
+def test_story_over_three_versions(cli, captured, archive_dir):
+    web = captured
+    # Nothing changed yet: a recheck is silent, and noise pages stay silent.
+    same = cli.json("recheck", "--all", *fetch_args(web))
+    assert same["changes"] == [] and same["quotes"] == []
+
+    web.version = 2
+    second = cli.json("recheck", "--all", *fetch_args(web))
+    assert events_of(second) == expected_events(1, 2)
+    assert NOISE_URL not in events_of(second) and LAYOUT_URL not in events_of(second)
+    [quote] = second["quotes"]
+    assert quote["source"] == INTERVIEW_URL and quote["from"] == "present" and quote["to"] in ("altered", "missing")
+
+    web.version = 3
+    third = cli.json("recheck", "--all", *fetch_args(web))
+    assert events_of(third) == expected_events(2, 3)
+
+    # Stable: the same web again gives no event at all.
+    fourth = cli.json("recheck", "--all", *fetch_args(web))
+    assert fourth["changes"] == []
+
+    db = sqlite3.connect(archive_dir / "archive.db")
+    kinds = [k for (k,) in db.execute("SELECT kind FROM changes ORDER BY id")]
+    assert sorted(kinds) == sorted(list(expected_events(1, 2).values()) + list(expected_events(2, 3).values()))
+
+
+def test_cron_output_puts_quotations_first_and_is_silent_when_nothing_changed(cli, captured):
+    web = captured
+    quiet = cli("recheck", "--all", *fetch_args(web))
+    assert quiet.exit_code == 0 and quiet.stdout == ""
+    web.version = 2
+    loud = cli("recheck", "--all", *fetch_args(web))
+    lines = loud.stdout.splitlines()
+    assert lines[0].startswith("QUOTATION ")
+    assert INTERVIEW_URL in lines[0]
+    assert any(line.startswith("gone") for line in lines)
+    assert lines[-1].startswith("checked 12 URLs")
+    verbose = cli("recheck", "--all", "-v", *fetch_args(web))
+    assert verbose.stdout.splitlines()[-1].startswith("checked 12 URLs")
+
+
+def test_unchanged_pages_become_revisit_records(cli, captured, archive_dir):
+    web = captured
+    cli.json("recheck", "--all", *fetch_args(web))
+    db = sqlite3.connect(archive_dir / "archive.db")
+    db.row_factory = sqlite3.Row
+    revisits = db.execute("SELECT * FROM captures WHERE record_type = 'revisit'").fetchall()
+    profiles = set()
+    for row in revisits:
+        original = db.execute("SELECT * FROM captures WHERE id = ?", (row["revisit_of"],)).fetchone()
+        assert original["record_type"] == "response"
+        assert row["payload_sha256"] == original["payload_sha256"]
+        record = read_at(archive_dir / row["warc_file"], row["warc_offset"], row["warc_length"])
+        assert record.rec_type == "revisit"
+        headers = record.rec_headers
+        profiles.add(headers.get_header("WARC-Profile").rsplit("/", 1)[-1])
+        assert headers.get_header("WARC-Refers-To-Target-URI") == original["final_url"]
+        assert headers.get_header("WARC-Refers-To-Date") == original["fetched_at"]
+        assert headers.get_header("WARC-Refers-To") == original["warc_record_id"]
+        assert headers.get_header("WARC-Payload-Digest") == original["warc_payload_digest"]
+    # The sample's static pages carry validators and answer the conditional request with 304.
+    assert profiles == {"server-not-modified"}
+    # A daily recheck of unchanged pages costs little: revisits are small.
+    assert max(r["warc_length"] for r in revisits) < 2000
+    for path in (archive_dir / "warcs").glob("*.warc.gz"):
+        for record in warcio_records(path):
+            assert not record["digest_problems"]
+
+
+def test_due_schedule_and_article_filter(cli, captured, archive_dir):
+    web = captured
+    # Just captured: nothing is due for a day.
+    due = cli.json("recheck", *fetch_args(web))
+    assert due["checked"] == 0
+    db = sqlite3.connect(archive_dir / "archive.db")
+    db.execute("UPDATE urls SET next_check_at = '2000-01-01T00:00:00.000Z' WHERE url = ?", (INTERVIEW_URL,))
+    db.commit()
+    due = cli.json("recheck", "--due", *fetch_args(web))
+    assert due["checked"] == 1
+    interval, = db.execute("SELECT check_interval FROM urls WHERE url = ?", (INTERVIEW_URL,)).fetchone()
+    assert interval == 2 * 86400  # unchanged: the interval doubles
+    only = cli.json("recheck", "--all", "--article", ARTICLE_URL, *fetch_args(web))
+    assert only["checked"] == 12
+    missing = cli("recheck", "--all", "--article", "http://nowhere.example/", *fetch_args(web))
+    assert missing.exit_code == 2 and "no article" in missing.output
+
+
+def test_second_run_exits_cleanly_while_first_holds_the_lock(cli, captured, archive_dir):
+    from archiver.archive import Archive
+
+    holder = Archive(archive_dir)
+    holder.lock()
+    try:
+        second = cli("recheck", "--all", *fetch_args(captured))
+        assert second.exit_code == 0
+        assert "another archiver run" in second.stderr
+        db = sqlite3.connect(archive_dir / "archive.db")
+        assert db.execute("SELECT COUNT(*) FROM runs WHERE command = 'recheck'").fetchone()[0] == 0
+        # --wait waits for the lock instead.
+        timer = threading.Timer(1.0, holder.unlock)
+        timer.start()
+        waited = cli("recheck", "--all", "--wait", *fetch_args(captured))
+        assert waited.exit_code == 0
+        assert db.execute("SELECT COUNT(*) FROM runs WHERE command = 'recheck'").fetchone()[0] == 1
+    finally:
+        holder.close()
+
+
+def test_changes_and_diff_commands(cli, captured):
+    web = captured
+    web.version = 2
+    cli.json("recheck", "--all", *fetch_args(web))
+    listed = json.loads(cli("changes", "--json").stdout)
+    assert {e["kind"] for e in listed} == set(expected_events(1, 2).values())
+    gone = json.loads(cli("changes", "--kind", "gone", "--json").stdout)
+    assert [e["kind"] for e in gone] == ["gone"]
+    assert json.loads(cli("changes", "--since", "2999-01-01", "--json").stdout) == []
+    assert cli("changes", "--since", "yesterday").exit_code == 2
+    text = cli("changes").stdout
+    assert "content_changed" in text and INTERVIEW_URL in text
+    shown = cli("diff", INTERVIEW_URL, "--no-color")
+    assert shown.exit_code == 0
+    assert "[-" in shown.stdout and "{+" in shown.stdout
+    coloured = cli("diff", INTERVIEW_URL, "--color")
+    assert "\x1b[31m" in coloured.stdout
+    assert cli("diff", "http://unknown.example/").exit_code == 2
+
+
+def test_full_text_search_over_sources(cli, captured, archive_dir):
+    import sqlite_utils
+
+    db = sqlite_utils.Database(archive_dir / "archive.db")
+    hits = list(db["texts"].search("piling"))
+    assert hits, "the sources' text is searchable"
+
+
+def test_identical_payload_without_validators_is_a_revisit(cli, server, tmp_path, archive_dir):
+    from tests import webserver as ws
+
+    server.static("/plain", ws.page("Plain", "<p>A page whose server sends no ETag or Last-Modified.</p>"))
+    article = tmp_path / "post.md"
+    article.write_text(f"# Post\n\nAs [the plain page]({server.url('/plain')}) says.\n")
+    args = ["--allow-private", "--timeout", "2", "--retries", "0"]
+    cli.json("capture", str(article), *args)
+    outcome = cli.json("recheck", "--all", *args)
+    assert outcome["changes"] == []
+    db = sqlite3.connect(archive_dir / "archive.db")
+    row = db.execute("SELECT warc_file, warc_offset, warc_length FROM captures WHERE record_type = 'revisit'").fetchone()
+    record = read_at(archive_dir / row[0], row[1], row[2])
+    assert record.rec_headers.get_header("WARC-Profile").endswith("/identical-payload-digest")
+    assert server.hits["/plain"] == 2
