@@ -393,11 +393,10 @@ class CaptureRun:
         return out
 
     def _counts(self, articles: list[dict[str, Any]]) -> dict[str, int]:
-        sources = getattr(self, "sources", {})
-        captured = sum(1 for a in articles if not a["error"]) + sum(1 for s in sources.values() if not s["capture"].get("error"))
-        failed = sum(1 for a in articles if a["error"]) + sum(1 for s in sources.values() if s["capture"].get("error"))
+        rows = [a["capture"] for a in articles if a.get("capture")] + [s["capture"] for s in getattr(self, "sources", {}).values()]
+        failed = sum(1 for row in rows if row.get("error") or (row.get("http_status") or 0) >= 400)
         skipped = sum(1 for a in articles for l in (a.get("links") or ArticleLinks()).links if l.skip_reason)
-        return {"urls_total": len(articles) + len(sources), "captured": captured, "failed": failed, "skipped": skipped}
+        return {"urls_total": len(rows), "captured": len(rows) - failed, "failed": failed, "skipped": skipped}
 
 
 def start_tracking(store, row: dict[str, Any]) -> None:

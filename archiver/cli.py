@@ -267,6 +267,10 @@ def recheck(ctx, check_all, check_due, article, confirm, wait, as_json, verbose,
         click.echo(text)
 
 
+# Most serious first: what cron mail readers must not miss.
+CHANGE_ORDER = {"gone": 0, "soft_404": 1, "content_changed": 2, "moved": 3, "binary_changed": 4, "restored": 5}
+
+
 def render_recheck(outcome: dict[str, Any], verbose: bool = False) -> str:
     """Quotation changes first (what provenance users care about most), then change events."""
     lines = []
@@ -276,7 +280,7 @@ def render_recheck(outcome: dict[str, Any], verbose: bool = False) -> str:
         else:
             similarity = f", similarity {quote['similarity']:.2f}" if quote["to"] == "altered" else ""
             lines.append(f"QUOTATION {quote['to'].upper()} in {quote['source']}: \"{_clip(quote['text'])}\"{similarity} (cited by {quote['article']})")
-    for change in outcome["changes"]:
+    for change in sorted(outcome["changes"], key=lambda c: (CHANGE_ORDER.get(c["kind"], 9), c["url"])):
         lines.append(f"{change['kind']:<16} {change['url']}  {describe_change(change)}".rstrip())
     if verbose or lines:
         lines.append(f"checked {outcome['checked']} URLs, {outcome['failed']} failed to answer, {len(outcome['changes'])} changed (run {outcome['run_id']})")
@@ -361,6 +365,48 @@ def diff(ctx, url, from_id, to_id, color):
         click.echo("(main text identical)")
         return
     click.echo(render_terminal(word_diff(old, new), color=color), color=color)
+
+
+@main.command()
+@click.option("--until", "last_version", type=click.IntRange(1, 3), default=3, show_default=True,
+              help="1: capture only; 2: then recheck a month later; 3: and two months later.")
+@click.pass_context
+@archive_errors
+def demo(ctx, last_version):
+    """Capture the bundled sample article and its sources (no internet needed), then recheck them as they change.
+
+    The sample web is served on 127.0.0.1 as an HTTP proxy for invented hosts; its
+    pages change between versions the way real sources do.
+    """
+    from .recheck import RecheckOptions, RecheckRun
+    from .sample import ARTICLE_URL, SampleWeb
+
+    with SampleWeb(hang_seconds=2) as web:
+        fetch = FetchOptions(proxy=web.proxy_url, connect_timeout=2, read_timeout=2, total_timeout=6, retries=0)
+        archive = open_archive(ctx, create=True)
+        try:
+            archive.lock(wait=True)
+            archive.recover()
+            click.echo(f"== Sample web on {web.proxy_url} (version 1, the day of publication)")
+            click.echo(f"$ archiver capture {ARTICLE_URL} --proxy {web.proxy_url}")
+            outcome = CaptureRun(archive, CaptureOptions(fetch=fetch), TerminalProgress()).run([parse_target(ARTICLE_URL)])
+            TerminalProgress().finish()
+            click.echo(render_capture_summary(outcome))
+            for version, when in ((2, "a month later"), (3, "two months later")):
+                if version > last_version:
+                    break
+                web.version = version
+                click.echo(f"\n== Sample web version {version} ({when})")
+                click.echo(f"$ archiver recheck --all --proxy {web.proxy_url}")
+                result = RecheckRun(archive, RecheckOptions(fetch=fetch, due_only=False)).run()
+                click.echo(render_recheck(result) or "(nothing changed)")
+        finally:
+            archive.close()
+    where = ctx.obj["archive_dir"]
+    click.echo(f"\nThe archive is in {where}/. Next, try:")
+    click.echo(f"  archiver --archive {where} changes")
+    click.echo(f"  archiver --archive {where} report {ARTICLE_URL} --format md")
+    click.echo(f"  archiver --archive {where} verify")
 
 
 if __name__ == "__main__":  # pragma: no cover

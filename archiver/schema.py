@@ -116,12 +116,6 @@ MIGRATIONS: list[str] = [
         context TEXT,
         position INTEGER NOT NULL
     );
-    CREATE TABLE requisites (
-        id INTEGER PRIMARY KEY,
-        article_id INTEGER NOT NULL REFERENCES articles(id),
-        url_id INTEGER NOT NULL REFERENCES urls(id),
-        kind TEXT NOT NULL
-    );
     """,
     # 2: rechecks -- extracted text with full-text search, change events, quotations.
     """
