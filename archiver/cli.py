@@ -409,5 +409,50 @@ def demo(ctx, last_version):
     click.echo(f"  archiver --archive {where} verify")
 
 
+@main.command()
+@click.option("--article", metavar="URL", help="Only the WARC records of this article (URL or id) and its sources; the chain is always checked whole.")
+@click.option("--head", "published_head", metavar="HASH", help="A chain head published earlier: fail unless the chain still contains it.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@click.pass_context
+@archive_errors
+def verify(ctx, article, published_head, as_json):
+    """Recompute every hash from the WARC files and check the database's hash chain; exit 1 on any problem."""
+    from .verify import render_text, verify_archive
+
+    archive = open_archive(ctx, readonly=True)
+    try:
+        try:
+            outcome = verify_archive(archive, article=article, head=published_head)
+        except LookupError as exc:
+            fail_usage(str(exc.args[0]))
+    finally:
+        archive.close()
+    click.echo(json.dumps(outcome, indent=2, ensure_ascii=False) if as_json else render_text(outcome))
+    sys.exit(EXIT_OK if outcome["ok"] else EXIT_FAILED)
+
+
+@main.command()
+@click.argument("sql")
+@click.option("--json", "fmt", flag_value="json", help="Rows as a JSON list of objects.")
+@click.option("--csv", "fmt", flag_value="csv", help="Rows as CSV with a header line.")
+@click.pass_context
+@archive_errors
+def query(ctx, sql, fmt):
+    """Run read-only SQL on the archive database (a write is refused, exit 2)."""
+    from .sqlquery import QueryError, ReadOnlyQuery, render, run_query
+
+    archive = open_archive(ctx, readonly=True)
+    archive.close()
+    try:
+        columns, rows = run_query(archive.db_path, sql)
+    except ReadOnlyQuery as exc:
+        fail_usage(f"query is read-only: {exc}")
+    except QueryError as exc:
+        fail_usage(f"SQL error: {exc}")
+    text = render(columns, rows, fmt or "table")
+    if text:
+        click.echo(text)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

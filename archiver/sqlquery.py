@@ -1,0 +1,98 @@
+"""Read-only SQL over the archive database, for ``archiver query``.
+
+The database is opened with ``mode=ro`` and ``PRAGMA query_only``, and an authorizer
+refuses ATTACH and turning query_only off: a query can read everything and change nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+# sqlite3 authorizer action codes (not all Python versions export the names).
+_ATTACH, _DETACH, _PRAGMA = 24, 25, 19
+_WRITE_PRAGMAS = {"query_only", "writable_schema", "journal_mode", "wal_checkpoint", "incremental_vacuum", "optimize"}
+
+
+class ReadOnlyQuery(Exception):
+    """The statement tried to change the database."""
+
+
+class QueryError(Exception):
+    """The SQL could not run (syntax, unknown table, ...)."""
+
+
+def _authorizer(action: int, arg1: str | None, arg2: str | None, _db: str | None, _trigger: str | None) -> int:
+    if action in (_ATTACH, _DETACH):
+        return sqlite3.SQLITE_DENY
+    if action == _PRAGMA and arg1 and arg1.lower() in _WRITE_PRAGMAS and arg2 is not None:
+        return sqlite3.SQLITE_DENY
+    return sqlite3.SQLITE_OK
+
+
+def connect_readonly(db_path: Path) -> sqlite3.Connection:
+    """A connection that cannot write, even if the SQL tries to."""
+    conn = sqlite3.connect(f"file:{Path(db_path).resolve()}?mode=ro", uri=True, isolation_level=None)
+    conn.execute("PRAGMA query_only = ON")
+    conn.set_authorizer(_authorizer)
+    return conn
+
+
+def run_query(db_path: Path, sql: str, params: dict[str, Any] | None = None) -> tuple[list[str], list[tuple]]:
+    """(column names, rows) of one SQL statement run read-only."""
+    conn = connect_readonly(db_path)
+    try:
+        try:
+            cursor = conn.execute(sql, params or {})
+            rows = cursor.fetchall()
+        except (sqlite3.OperationalError, sqlite3.DatabaseError, sqlite3.ProgrammingError, sqlite3.Warning) as exc:
+            message = str(exc)
+            if "readonly" in message or "read-only" in message or "not authorized" in message:
+                raise ReadOnlyQuery(message) from None
+            raise QueryError(message) from None
+        columns = [d[0] for d in cursor.description] if cursor.description else []
+        return columns, rows
+    finally:
+        conn.close()
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, bytes):
+        # sqlite-utils' convention for binary values in JSON.
+        return {"$base64": True, "encoded": base64.b64encode(value).decode("ascii")}
+    return value
+
+
+def render(columns: list[str], rows: list[tuple], fmt: str = "table") -> str:
+    """Rows as ``json`` (a list of objects), ``csv`` (with a header) or an aligned ``table``."""
+    if fmt == "json":
+        return json.dumps([{c: _jsonable(v) for c, v in zip(columns, row)} for row in rows], indent=2, ensure_ascii=False)
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow(["" if v is None else (base64.b64encode(v).decode() if isinstance(v, bytes) else v) for v in row])
+        return out.getvalue().rstrip("\n")
+    if not columns:
+        return ""
+    cells = [[_cell(v) for v in row] for row in rows]
+    widths = [min(60, max([len(c)] + [len(r[i]) for r in cells])) for i, c in enumerate(columns)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    for row in cells:
+        lines.append("  ".join((v if len(v) <= w else v[: w - 1] + "\u2026").ljust(w) for v, w in zip(row, widths)).rstrip())
+    return "\n".join(lines)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bytes):
+        return f"<{len(value)} bytes>"
+    return " ".join(str(value).split())
