@@ -1,0 +1,59 @@
+"""Fetching through an HTTP forward proxy (the sample web is one), as curl and wget do."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from archiver.sample import ARTICLE_URL, CITED_SOURCES
+from tests.warccheck import warcio_records
+
+FAST = ["--timeout", "1.5", "--deadline", "4", "--retries", "0"]
+
+
+def test_target_uri_is_absolute_through_a_proxy(cli, sample_web, archive_dir):
+    doc = cli.json("capture", ARTICLE_URL, "--proxy", sample_web.proxy_url, *FAST)
+    article = doc["articles"][0]
+    assert article["error"] is None
+    assert {s["url"] for s in article["sources"] if s["cited"]} == set(CITED_SOURCES)
+    uris = set()
+    for path in (archive_dir / "warcs").glob("*.warc.gz"):
+        for record in warcio_records(path):
+            if record["type"] in ("request", "response"):
+                uris.add(record["uri"])
+                assert record["uri"].startswith("http://") and "127.0.0.1" not in record["uri"]
+                assert "WARC-IP-Address" not in record["headers"]  # it would name the proxy, not the server
+            if record["type"] == "request":
+                line = f"{record['http_headers'].protocol} {record['http_headers'].statusline}"
+                assert line.startswith("GET http://"), line  # absolute-form, as sent to the proxy
+    assert ARTICLE_URL in uris and set(CITED_SOURCES) <= uris
+    # Each cited source was asked of the proxy once.
+    asked = [url for method, url in sample_web.requests if method == "GET"]
+    for url in CITED_SOURCES:
+        assert asked.count(url) <= 2  # a redirecting source is asked once, then its target
+
+
+def test_environment_proxy_and_no_proxy(cli, sample_web, archive_dir):
+    env = {"HTTP_PROXY": sample_web.proxy_url}
+    doc = cli.json("capture", ARTICLE_URL, *FAST, env=env)
+    assert doc["articles"][0]["status"] == 200
+    # NO_PROXY sends blog.example direct, where (offline) it cannot be resolved.
+    result = cli("capture", ARTICLE_URL, *FAST, env={**env, "NO_PROXY": "blog.example"})
+    assert result.exit_code == 1
+    assert "dns" in result.stdout
+    # --proxy wins over the environment.
+    doc = cli.json("capture", ARTICLE_URL, "--proxy", sample_web.proxy_url, *FAST, env={"HTTP_PROXY": "http://127.0.0.1:9"})
+    assert doc["articles"][0]["status"] == 200
+
+
+def test_private_literal_refused_even_through_proxy(cli, sample_web, tmp_path, archive_dir):
+    article = tmp_path / "post.md"
+    article.write_text("# Post\n\n[metadata](http://169.254.169.254/latest/) and [local](http://localhost:8080/admin) "
+                       "and [a source](http://tvnews.example/interviews/2026/10/minister-varga-holt.html)\n")
+    doc = cli.json("capture", str(article), "--proxy", sample_web.proxy_url, *FAST)
+    errors = {s["url"]: s["error"] for s in doc["articles"][0]["sources"]}
+    assert errors["http://169.254.169.254/latest/"].startswith("blocked_private")
+    assert errors["http://localhost:8080/admin"].startswith("blocked_private")
+    assert errors["http://tvnews.example/interviews/2026/10/minister-varga-holt.html"] is None
+    assert not any("169.254" in url or "localhost" in url for _, url in sample_web.requests)
+    db = sqlite3.connect(archive_dir / "archive.db")
+    assert db.execute("SELECT COUNT(*) FROM captures WHERE error LIKE 'blocked_private%'").fetchone()[0] == 2
