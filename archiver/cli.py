@@ -454,5 +454,32 @@ def query(ctx, sql, fmt):
         click.echo(text)
 
 
+@main.command()
+@click.argument("article")
+@click.option("--format", "fmt", type=click.Choice(["md", "html", "json"]), default="md", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True, path_type=Path), help="Write the report here instead of to stdout.")
+@click.option("--replay-base", metavar="URL", help="Replay base URL for Robust Links version URLs (e.g. a pywb collection: http://localhost:8080/my-coll/).")
+@click.pass_context
+@archive_errors
+def report(ctx, article, fmt, output, replay_base):
+    """Provenance report for ARTICLE (URL or id): every citation, what it said, what happened since."""
+    from .report import build_report
+
+    if replay_base and not re.match(r"^https?://", replay_base):
+        fail_usage(f"--replay-base {replay_base!r}: give an http(s) URL such as http://localhost:8080/archive/")
+    archive = open_archive(ctx, readonly=True)
+    try:
+        try:
+            text = build_report(archive.store, article, fmt, replay_base=replay_base, archive_dir=str(archive.path))
+        except LookupError as exc:
+            fail_usage(str(exc.args[0]))
+    finally:
+        archive.close()
+    if output:
+        output.write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -1,0 +1,595 @@
+"""Provenance reports for one article: one data-gathering function, three renderers.
+
+    gather_report(store, article)  -> a JSON-ready dict (its shape: docs/report-json.md)
+    render_json / render_markdown / render_html (one self-contained, script-free file)
+
+Every string that comes from a captured page is untrusted: the HTML renderer escapes it
+and a Content-Security-Policy forbids scripts and outside requests besides.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import shlex
+from typing import Any
+from urllib.parse import urlsplit
+
+from . import __version__
+from .chain import check_chain
+from .clock import iso_utc
+from .diff import diff_summary, render_html as diff_html, word_diff
+from .queries import find_article, text_of_capture
+from .store import Store
+
+REPORT_VERSION = 1
+STATUSES = ("intact", "changed", "gone", "soft_404", "moved", "restored", "never_captured")
+CONTENT_KINDS = ("content_changed", "binary_changed")
+
+_CAPTURE_FIELDS = (
+    "id", "fetched_at", "requested_url", "final_url", "http_status", "content_type", "content_length",
+    "payload_sha256", "warc_file", "warc_offset", "warc_length", "warc_record_id", "record_type",
+    "warc_payload_digest", "revisit_of", "truncated", "error", "title",
+)
+
+
+# -- gathering ---------------------------------------------------------------------------------
+
+
+def _capture(row: dict[str, Any] | None) -> dict[str, Any] | None:
+    return {k: row.get(k) for k in _CAPTURE_FIELDS} if row else None
+
+
+def _has_record(row: dict[str, Any]) -> bool:
+    return bool(row.get("warc_file")) and (row.get("http_status") is not None or row.get("record_type") == "resource")
+
+
+def _good(row: dict[str, Any]) -> bool:
+    return _has_record(row) and (row.get("record_type") == "resource" or (row["http_status"] or 0) < 400)
+
+
+def describe_event(event: dict[str, Any]) -> str:
+    """One line saying what a change event means (for people, not programs)."""
+    detail = event.get("detail") or {}
+    kind = event["kind"]
+    if kind == "content_changed":
+        summary = detail.get("diff_summary") or {}
+        similarity = event.get("similarity")
+        text = "the text changed"
+        if similarity is not None:
+            text += f" (similarity {similarity:.2f}"
+            text += f", +{summary.get('added', 0)} -{summary.get('removed', 0)} words)" if summary else ")"
+        return text
+    if kind == "binary_changed":
+        return "the file changed (different bytes)"
+    if kind == "gone":
+        status = detail.get("http_status")
+        return f"gone: {detail.get('reason') or ''}{f' (HTTP {status})' if status else ''}".strip()
+    if kind == "soft_404":
+        target = detail.get("redirect_to")
+        return f"soft 404: {detail.get('reason', '')}" + (f", now leads to {target}" if target else "")
+    if kind == "moved":
+        target = detail.get("redirect_to")
+        return "moved" + (f" to {target}" if target else "") + (f" ({detail['reason']})" if detail.get("reason") else "")
+    if kind == "restored":
+        return "back again" + (f" ({detail['reason']})" if detail.get("reason") else "")
+    return kind
+
+
+def _check_outcome(latest: dict[str, Any], first: dict[str, Any] | None, events: list[dict[str, Any]], status: str) -> str:
+    for event in events:
+        if event["to_capture_id"] == latest["id"]:
+            return describe_event(event)
+    if latest.get("error") and not latest.get("warc_file"):
+        return f"no answer: {latest['error']}"
+    if status in ("gone", "soft_404") and first is not None and latest["id"] != first["id"]:
+        return f"still {STATUS_LABELS[status]} (HTTP {latest.get('http_status')})"
+    if first is not None and latest["id"] == first["id"]:
+        return "first capture"
+    if latest.get("record_type") == "revisit":
+        return "unchanged (HTTP 304 not modified)" if latest.get("http_status") == 304 else "unchanged (identical payload)"
+    if latest.get("http_status"):
+        return f"HTTP {latest['http_status']}, no change detected"
+    return "checked"
+
+
+def _status(url_row, captures, events) -> tuple[str, str | None]:
+    if not captures:
+        return "never_captured", "not fetched"
+    if not any(_has_record(c) for c in captures):
+        return "never_captured", captures[0].get("error") or "no response recorded"
+    state = (url_row or {}).get("state") or "ok"
+    kinds = [e["kind"] for e in events]
+    if state == "gone":
+        gone = [e for e in events if e["kind"] == "gone"]
+        return "gone", describe_event(gone[-1]) if gone else None
+    if state == "soft_404":
+        soft = [e for e in events if e["kind"] == "soft_404"]
+        return "soft_404", describe_event(soft[-1]) if soft else None
+    if not any(_good(c) for c in captures):
+        first = next(c for c in captures if _has_record(c))
+        return "gone", f"HTTP {first['http_status']} when first captured"
+    if kinds and kinds[-1] in ("restored", "moved"):
+        return kinds[-1], describe_event(events[-1])
+    if any(k in CONTENT_KINDS for k in kinds):
+        return "changed", None
+    return "intact", None
+
+
+def _robust_link(url: str, anchor: str | None, first: dict[str, Any] | None, replay_base: str | None) -> dict[str, str] | None:
+    """The Robust Links attributes: original URL, the version's date and (with a replay base) its URL."""
+    if first is None:
+        return None
+    when = first["fetched_at"]
+    link = {"href": url, "data-originalurl": url, "data-versiondate": when[:10]}
+    if replay_base:
+        stamp = re.sub(r"\D", "", when)[:14]
+        base = replay_base if replay_base.endswith("/") else replay_base + "/"
+        link["data-versionurl"] = f"{base}{stamp}/{first['requested_url'] or url}"
+    return link
+
+
+def _latest_text(store: Store, captures: list[dict[str, Any]]) -> tuple[int, str] | None:
+    for row in reversed(captures):
+        if _good(row):
+            found = text_of_capture(store, row["id"])
+            if found is not None:
+                return row["id"], found[1]
+    return None
+
+
+def gather_report(store: Store, article: str, replay_base: str | None = None, archive_dir: str | None = None) -> dict[str, Any]:
+    """Everything the report says about ``article`` (URL or id), as one JSON-ready dict."""
+    art = find_article(store, article)
+    art_capture = store.row("SELECT * FROM captures WHERE id = ?", (art["capture_id"],)) if art.get("capture_id") else None
+    first_art = store.row("SELECT MIN(fetched_at) AS first FROM captures WHERE url_id = ? AND warc_file IS NOT NULL", (art["url_id"],))
+    cites = store.rows(
+        """SELECT c.*, u.url AS url, u.state AS state FROM citations c LEFT JOIN urls u ON u.id = c.url_id
+           WHERE c.article_id = ? AND c.cited = 1 ORDER BY c.position""",
+        (art["id"],),
+    )
+    quotes = store.rows("SELECT * FROM quotes WHERE article_id = ? ORDER BY position", (art["id"],))
+    for quote in quotes:
+        quote["history"] = store.rows(
+            "SELECT status, similarity, checked_at, capture_id, run_id FROM quote_checks WHERE quote_id = ? ORDER BY id", (quote["id"],)
+        )
+
+    entries, per_url = [], {}
+    for cite in cites:
+        url = cite["url"] or cite["href"]
+        if cite["url_id"] not in per_url:
+            per_url[cite["url_id"]] = _source(store, cite, quotes, replay_base)
+        source = per_url[cite["url_id"]]
+        entries.append(
+            {
+                "position": cite["position"],
+                "anchor_text": cite["anchor_text"],
+                "context": cite["context"],
+                "href": cite["href"],
+                "url": url,
+                **source,
+                "robust_link": _robust_link(url, cite["anchor_text"], source["first_capture"], replay_base),
+            }
+        )
+
+    sources = {}
+    for entry in entries:
+        sources.setdefault(entry["url"], entry["status"])
+    source_counts = {"cited": len(sources), "captured": sum(1 for s in sources.values() if s != "never_captured")}
+    source_counts.update({status: sum(1 for s in sources.values() if s == status) for status in STATUSES})
+    quote_counts = {"total": len(quotes)}
+    for status in ("present", "altered", "missing"):
+        quote_counts[status] = sum(1 for q in quotes if q["status"] == status)
+    quote_counts["unchecked"] = sum(1 for q in quotes if q["status"] not in ("present", "altered", "missing"))
+
+    unlinked = store.rows("SELECT position, text, context FROM unlinked_references WHERE article_id = ? ORDER BY position", (art["id"],))
+    head, _ = check_chain(store.rows("SELECT * FROM captures ORDER BY id"))
+    files = sorted(
+        {e["first_capture"]["warc_file"] for e in entries if e["first_capture"] and e["first_capture"]["warc_file"]}
+        | {e["latest_check"]["warc_file"] for e in entries if e["latest_check"] and e["latest_check"]["warc_file"]}
+        | ({art_capture["warc_file"]} if art_capture and art_capture.get("warc_file") else set())
+    )
+    file_rows = {r["path"]: r for r in store.rows("SELECT path, size, sha256, closed_at FROM warc_files")}
+
+    report = {
+        "report_version": REPORT_VERSION,
+        "generated_at": iso_utc(),
+        "software": f"archiver/{__version__}",
+        "archive": {"path": archive_dir, "chain_head": head, "captures": store.value("SELECT COUNT(*) FROM captures")},
+        "article": {
+            "id": art["id"],
+            "url": art["url"],
+            "title": art.get("title"),
+            "author": art.get("author"),
+            "published": art.get("published"),
+            "source": art.get("source"),
+            "first_captured": (first_art or {}).get("first") or (art_capture or {}).get("fetched_at"),
+            "capture": _capture(art_capture),
+        },
+        "summary": {
+            "citations": len(entries),
+            "sources": source_counts,
+            "quotations": quote_counts,
+            "unlinked_references": len(unlinked),
+            "change_events": sum(len(s["changes"]) for s in per_url.values()),
+        },
+        "citations": entries,
+        "unattributed_quotations": [_quote(q) for q in quotes if q["url_id"] is None],
+        "unlinked_references": unlinked,
+        "verification": {
+            "warc_files": [
+                {"path": f, "size": (file_rows.get(f) or {}).get("size"), "sha256": (file_rows.get(f) or {}).get("sha256")} for f in files
+            ],
+            "commands": _verify_commands(art, art_capture, entries, files, file_rows, head, store),
+        },
+    }
+    return report
+
+
+def _quote(q: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": q["id"],
+        "text": q["text"],
+        "context": q["context"],
+        "status": q["status"],
+        "similarity": q["similarity"],
+        "checked_at": q["checked_at"],
+        "capture_id": q["capture_id"],
+        "history": q.get("history", []),
+    }
+
+
+def _source(store: Store, cite: dict[str, Any], quotes: list[dict[str, Any]], replay_base: str | None) -> dict[str, Any]:
+    """What the archive knows about one cited URL (shared by citations of the same URL)."""
+    url_id = cite["url_id"]
+    if url_id is None:
+        return {
+            "status": "never_captured", "status_reason": cite.get("skip_reason") or "not fetched",
+            "first_capture": None, "latest_check": None, "captures": 0, "changes": [], "quotations": [], "diff": None,
+        }
+    url_row = store.row("SELECT * FROM urls WHERE id = ?", (url_id,))
+    captures = store.rows("SELECT * FROM captures WHERE url_id = ? ORDER BY id", (url_id,))
+    events = store.rows("SELECT * FROM changes WHERE url_id = ? ORDER BY id", (url_id,))
+    for event in events:
+        event["detail"] = json.loads(event["detail"]) if event["detail"] else {}
+    status, reason = _status(url_row, captures, events)
+    if status == "never_captured" and cite.get("skip_reason"):
+        reason = cite["skip_reason"]
+    first = next((c for c in captures if _has_record(c)), None)
+    latest = captures[-1] if captures else None
+    latest_check = None
+    if latest is not None:
+        latest_check = {**_capture(latest), "outcome": _check_outcome(latest, first, events, status)}
+    diff = None
+    if status in ("changed", "moved", "restored") and first is not None:
+        before = text_of_capture(store, first["id"])
+        after = _latest_text(store, captures)
+        if before and after and before[1] != after[1]:
+            ops = word_diff(before[1], after[1])
+            summary = diff_summary(ops)
+            diff = {"from_capture_id": first["id"], "to_capture_id": after[0], **summary, "_ops": ops}
+    return {
+        "status": status,
+        "status_reason": reason,
+        "first_capture": _capture(first),
+        "latest_check": latest_check,
+        "captures": len(captures),
+        "changes": [
+            {
+                "id": e["id"], "detected_at": e["detected_at"], "kind": e["kind"], "similarity": e["similarity"],
+                "from_capture_id": e["from_capture_id"], "to_capture_id": e["to_capture_id"], "detail": e["detail"],
+                "description": describe_event(e),
+            }
+            for e in events
+        ],
+        "quotations": [_quote(q) for q in quotes if q["url_id"] == url_id],
+        "diff": diff,
+    }
+
+
+def _verify_commands(art, art_capture, entries, files, file_rows, head, store: Store) -> list[dict[str, Any]]:
+    """Commands that recompute the report's hashes from the WARC files with warcio alone."""
+    commands = [
+        {"description": "Install warcio, the reference WARC library (independent of archiver).", "command": "pip install warcio", "expect": None},
+    ]
+    for path in files:
+        sha = (file_rows.get(path) or {}).get("sha256")
+        if sha:
+            commands.append({"description": f"The WARC file's sha256, as recorded when it was closed.", "command": f"sha256sum {shlex.quote(path)}", "expect": sha})
+    if files:
+        commands.append(
+            {"description": "Check every record's WARC-Block-Digest and WARC-Payload-Digest.", "command": "warcio check -v " + " ".join(shlex.quote(f) for f in files), "expect": "no 'digest failed' lines"}
+        )
+    seen = set()
+    rows = [art_capture] if art_capture else []
+    rows += [e["first_capture"] for e in entries if e["first_capture"]]
+    for row in rows:
+        if row["id"] in seen or not row.get("payload_sha256"):
+            continue
+        seen.add(row["id"])
+        holder = row
+        if row.get("record_type") == "revisit" and row.get("revisit_of"):
+            holder = store.row("SELECT * FROM captures WHERE id = ?", (row["revisit_of"],)) or row
+        commands.append(
+            {
+                "description": f"Payload sha256 of {row['final_url'] or row['requested_url']} as captured {row['fetched_at']} (capture {row['id']}).",
+                "command": f"warcio extract --payload {shlex.quote(holder['warc_file'])} {holder['warc_offset']} | sha256sum",
+                "expect": row["payload_sha256"],
+            }
+        )
+    commands.append(
+        {"description": "With archiver: recheck all of the above and the database's hash chain.", "command": f"archiver verify --article {shlex.quote(art['url'])} --head {head}", "expect": "exit status 0"}
+    )
+    return commands
+
+
+# -- rendering -----------------------------------------------------------------------------------
+
+STATUS_LABELS = {
+    "intact": "intact",
+    "changed": "changed",
+    "gone": "gone",
+    "soft_404": "soft 404",
+    "moved": "moved",
+    "restored": "restored",
+    "never_captured": "never captured",
+}
+
+
+def render_json(report: dict[str, Any]) -> str:
+    return json.dumps(_public(report), indent=2, ensure_ascii=False)
+
+
+def _public(value: Any) -> Any:
+    """The report without renderer-only keys (those starting with '_')."""
+    if isinstance(value, dict):
+        return {k: _public(v) for k, v in value.items() if not k.startswith("_")}
+    if isinstance(value, list):
+        return [_public(v) for v in value]
+    return value
+
+
+_MD_SPECIAL = re.compile(r"([\\`*\[\]|~])")
+
+
+def md(text: Any) -> str:
+    """Page text made inert in Markdown: no markup, no raw HTML, one line."""
+    if text is None:
+        return ""
+    value = " ".join(str(text).split())
+    value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MD_SPECIAL.sub(r"\\\1", value)
+
+
+def md_code(text: Any) -> str:
+    value = " ".join(str(text).split()).replace("`", "'")
+    return f"`{value}`"
+
+
+def _where(cap: dict[str, Any] | None) -> str:
+    if not cap or not cap.get("warc_file"):
+        return "-"
+    return f"{cap['warc_file']} @ {cap['warc_offset']}"
+
+
+def render_markdown(report: dict[str, Any]) -> str:
+    art = report["article"]
+    s = report["summary"]
+    src, q = s["sources"], s["quotations"]
+    cap = art["capture"] or {}
+    out = [f"# Provenance report: {md(art['title'] or art['url'])}", ""]
+    out += [
+        f"- URL: {md_code(art['url'])}",
+        f"- Author: {md(art['author']) or 'unknown'}",
+        f"- Published: {md(art['published']) or 'unknown'}",
+        f"- First captured: {art['first_captured'] or 'never'}",
+        f"- Payload sha256: {md_code(cap.get('payload_sha256') or '-')}",
+        f"- WARC: {md_code(_where(cap))} (record {md_code(cap.get('warc_record_id') or '-')})",
+        f"- Report generated {report['generated_at']} by {report['software']}; archive chain head {md_code(report['archive']['chain_head'])}",
+        "",
+        "## Summary",
+        "",
+        f"- Sources cited: {src['cited']}; captured: {src['captured']}; intact: {src['intact']}; changed: {src['changed']}; "
+        f"gone: {src['gone']}; soft 404: {src['soft_404']}; moved: {src['moved']}; restored: {src['restored']}; never captured: {src['never_captured']}",
+        f"- Quotations: {q['total']}; present: {q['present']}; altered: {q['altered']}; missing: {q['missing']}",
+        f"- Unlinked references (not vouched for): {s['unlinked_references']}",
+        "",
+        "## Citations",
+        "",
+    ]
+    for number, entry in enumerate(report["citations"], 1):
+        out.append(f"### {number}. {md(entry['anchor_text'] or entry['url'])} — {STATUS_LABELS[entry['status']]}")
+        out.append("")
+        if entry["context"]:
+            out.append(f"> {md(entry['context'])}")
+            out.append("")
+        out.append(f"- Source: {md_code(entry['url'])}")
+        if entry["status_reason"]:
+            out.append(f"- Status: {STATUS_LABELS[entry['status']]} ({md(entry['status_reason'])})")
+        else:
+            out.append(f"- Status: {STATUS_LABELS[entry['status']]}")
+        first = entry["first_capture"]
+        if first:
+            out.append(
+                f"- First capture: {first['fetched_at']}, HTTP {first['http_status'] if first['http_status'] is not None else '-'}, "
+                f"sha256 {md_code(first['payload_sha256'] or '-')}, {md_code(_where(first))}"
+            )
+        latest = entry["latest_check"]
+        if latest and (not first or latest["id"] != first["id"]):
+            out.append(f"- Latest check: {latest['fetched_at']}: {md(latest['outcome'])}")
+        if entry["robust_link"]:
+            out.append(f"- Robust link: {md_code(robust_anchor(entry['robust_link'], entry['anchor_text'] or entry['url']))}")
+        if entry["changes"]:
+            out.append("- Timeline:")
+            for change in entry["changes"]:
+                out.append(f"  - {change['detected_at']}: {md(change['description'])}")
+        for quote in entry["quotations"]:
+            sim = f", similarity {quote['similarity']:.2f}" if quote["similarity"] is not None and quote["status"] != "present" else ""
+            out.append(f"- Quotation ({quote['status']}{sim}): “{md(quote['text'])}”")
+        if entry["diff"]:
+            d = entry["diff"]
+            out.append(f"- Text changes since the first capture: +{d['added']} -{d['removed']} words (captures {d['from_capture_id']} → {d['to_capture_id']})")
+        out.append("")
+    if report["unattributed_quotations"]:
+        out += ["## Quotations not found in any cited source", ""]
+        out += [f"- ({q['status']}) “{md(q['text'])}”" for q in report["unattributed_quotations"]]
+        out.append("")
+    out += ["## Unlinked references", ""]
+    if report["unlinked_references"]:
+        out.append("The article names these without a link; this report cannot vouch for them.")
+        out.append("")
+        out += [f"- {md(r['text'])} — {md(r['context'])}" for r in report["unlinked_references"]]
+    else:
+        out.append("None.")
+    out += ["", "## How to verify", "", "Run these in the archive directory; each prints the value shown after it.", ""]
+    for command in report["verification"]["commands"]:
+        out.append(f"- {md(command['description'])}")
+        out.append("")
+        out.append("  ```")
+        out.append(f"  {command['command']}")
+        out.append("  ```")
+        if command["expect"]:
+            out.append(f"  expect: {md_code(command['expect'])}")
+        out.append("")
+    return "\n".join(out).rstrip() + "\n"
+
+
+def robust_anchor(link: dict[str, str], text: str) -> str:
+    """An <a> carrying the Robust Links attributes, every value escaped."""
+    attrs = "".join(f' {name}="{html.escape(value, quote=True)}"' for name, value in link.items() if name != "href")
+    return f'<a href="{html.escape(_safe_href(link["href"]), quote=True)}"{attrs}>{html.escape(" ".join(text.split()))}</a>'
+
+
+def _safe_href(url: str | None) -> str:
+    """Only web and file URLs become links: a javascript: or data: URL must not be clickable."""
+    if not url:
+        return "#"
+    scheme = urlsplit(url.strip()).scheme.lower()
+    return url.strip() if scheme in ("http", "https", "file") else "#"
+
+
+_CSS = """
+:root{--fg:#1d1d1f;--muted:#5f6368;--line:#ddd;--ok:#1e7b34;--warn:#a15c00;--bad:#b3261e;--bg:#fff}
+*{box-sizing:border-box}body{font:16px/1.5 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;color:var(--fg);background:var(--bg);margin:0 auto;max-width:52rem;padding:1rem}
+h1{font-size:1.5rem;line-height:1.25}h2{font-size:1.2rem;border-bottom:1px solid var(--line);padding-bottom:.2rem;margin-top:2rem}h3{font-size:1.05rem;margin:0 0 .4rem}
+code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.85em;word-break:break-all}
+dl{display:grid;grid-template-columns:max-content 1fr;gap:.15rem .8rem;margin:.4rem 0}dt{color:var(--muted)}dd{margin:0;min-width:0;overflow-wrap:anywhere}
+.summary{display:flex;flex-wrap:wrap;gap:.5rem;padding:0;list-style:none}.summary li{border:1px solid var(--line);border-radius:.4rem;padding:.3rem .6rem}
+.cite{border:1px solid var(--line);border-radius:.5rem;padding:.8rem;margin:1rem 0}
+blockquote{margin:.4rem 0;padding-left:.8rem;border-left:3px solid var(--line);color:var(--muted)}
+.badge{display:inline-block;border-radius:1rem;padding:0 .6rem;font-size:.85rem;color:#fff;background:var(--muted)}
+.s-intact,.q-present{background:var(--ok)}.s-changed,.s-moved,.s-restored,.q-altered{background:var(--warn)}.s-gone,.s-soft_404,.s-never_captured,.q-missing{background:var(--bad)}
+.diff{white-space:pre-wrap;border:1px solid var(--line);border-radius:.4rem;padding:.5rem;font-size:.9rem;max-height:30rem;overflow:auto}
+del{background:#fde2e1;color:#8c1d18}ins{background:#dcf5e3;color:#0d5323;text-decoration:none}
+pre{white-space:pre-wrap;word-break:break-all;background:#f6f8fa;padding:.5rem;border-radius:.3rem}
+ol.timeline{padding-left:1.2rem;margin:.3rem 0}a{color:#0b57d0}
+@media (prefers-color-scheme:dark){:root{--fg:#e8eaed;--muted:#9aa0a6;--line:#3c4043;--bg:#202124}pre{background:#2d2f31}a{color:#8ab4f8}}
+"""
+
+
+def render_html(report: dict[str, Any]) -> str:
+    e = html.escape
+    art = report["article"]
+    s = report["summary"]
+    src, q = s["sources"], s["quotations"]
+    cap = art["capture"] or {}
+    title = art["title"] or art["url"]
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        # Belt and braces on top of escaping: no script, no outside request, whatever a page held.
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'\">",
+        '<meta name="referrer" content="no-referrer">',
+        f"<title>Provenance report: {e(title)}</title>",
+        f"<style>{_CSS}</style></head><body>",
+        f"<h1>Provenance report: {e(title)}</h1>",
+        "<dl>",
+        f"<dt>URL</dt><dd><a href=\"{e(_safe_href(art['url']), quote=True)}\" rel=\"noreferrer\">{e(art['url'])}</a></dd>",
+        f"<dt>Author</dt><dd>{e(art['author'] or 'unknown')}</dd>",
+        f"<dt>Published</dt><dd>{e(art['published'] or 'unknown')}</dd>",
+        f"<dt>First captured</dt><dd>{e(art['first_captured'] or 'never')}</dd>",
+        f"<dt>Payload sha256</dt><dd><code>{e(cap.get('payload_sha256') or '-')}</code></dd>",
+        f"<dt>WARC</dt><dd><code>{e(_where(cap))}</code></dd>",
+        f"<dt>Chain head</dt><dd><code>{e(report['archive']['chain_head'])}</code></dd>",
+        "</dl>",
+        "<h2>Summary</h2>",
+        '<ul class="summary">',
+        f"<li>{src['cited']} sources cited</li><li>{src['captured']} captured</li><li>{src['intact']} intact</li>",
+        f"<li>{src['changed']} changed</li><li>{src['gone'] + src['soft_404']} gone or soft 404</li><li>{src['moved']} moved</li>",
+        f"<li>{src['restored']} restored</li><li>{src['never_captured']} never captured</li>",
+        "</ul>",
+        '<ul class="summary">',
+        f"<li>{q['total']} quotations</li><li>{q['present']} present</li><li>{q['altered']} altered</li><li>{q['missing']} missing</li>",
+        f"<li>{s['unlinked_references']} unlinked references</li>",
+        "</ul>",
+        "<h2>Citations</h2>",
+    ]
+    for number, entry in enumerate(report["citations"], 1):
+        status = entry["status"]
+        parts.append('<section class="cite">')
+        parts.append(f"<h3>{number}. {e(entry['anchor_text'] or entry['url'])} <span class=\"badge s-{status}\">{e(STATUS_LABELS[status])}</span></h3>")
+        if entry["context"]:
+            parts.append(f"<blockquote>{e(entry['context'])}</blockquote>")
+        parts.append("<dl>")
+        parts.append(f"<dt>Source</dt><dd><a href=\"{e(_safe_href(entry['url']), quote=True)}\" rel=\"noreferrer\">{e(entry['url'])}</a></dd>")
+        reason = f" ({e(entry['status_reason'])})" if entry["status_reason"] else ""
+        parts.append(f"<dt>Status</dt><dd>{e(STATUS_LABELS[status])}{reason}</dd>")
+        first = entry["first_capture"]
+        if first:
+            status_code = first["http_status"] if first["http_status"] is not None else "-"
+            parts.append(
+                f"<dt>First capture</dt><dd>{e(first['fetched_at'])}, HTTP {e(str(status_code))}<br>"
+                f"sha256 <code>{e(first['payload_sha256'] or '-')}</code><br><code>{e(_where(first))}</code></dd>"
+            )
+        latest = entry["latest_check"]
+        if latest and (not first or latest["id"] != first["id"]):
+            parts.append(f"<dt>Latest check</dt><dd>{e(latest['fetched_at'])}: {e(latest['outcome'])}</dd>")
+        if entry["robust_link"]:
+            parts.append(f"<dt>Robust link</dt><dd>{robust_anchor(entry['robust_link'], entry['anchor_text'] or entry['url'])}</dd>")
+        parts.append("</dl>")
+        if entry["changes"]:
+            parts.append('<ol class="timeline">')
+            parts += [f"<li>{e(c['detected_at'])}: {e(c['description'])}</li>" for c in entry["changes"]]
+            parts.append("</ol>")
+        for quote in entry["quotations"]:
+            sim = f", similarity {quote['similarity']:.2f}" if quote["similarity"] is not None and quote["status"] != "present" else ""
+            parts.append(
+                f"<p><span class=\"badge q-{e(quote['status'] or 'unchecked')}\">quotation {e(quote['status'] or 'unchecked')}{e(sim)}</span> "
+                f"“{e(quote['text'])}”</p>"
+            )
+        diff = entry.get("diff")
+        if diff and diff.get("_ops"):
+            parts.append(
+                f"<details><summary>Word diff, first capture → latest (+{diff['added']} −{diff['removed']} words)</summary>"
+                f"<div class=\"diff\">{diff_html(diff['_ops'])}</div></details>"
+            )
+        parts.append("</section>")
+    if report["unattributed_quotations"]:
+        parts.append("<h2>Quotations not found in any cited source</h2><ul>")
+        parts += [f"<li>({e(q['status'] or 'unchecked')}) “{e(q['text'])}”</li>" for q in report["unattributed_quotations"]]
+        parts.append("</ul>")
+    parts.append("<h2>Unlinked references</h2>")
+    if report["unlinked_references"]:
+        parts.append("<p>The article names these without a link; this report cannot vouch for them.</p><ul>")
+        parts += [f"<li>{e(r['text'])}<br><small>{e(r['context'] or '')}</small></li>" for r in report["unlinked_references"]]
+        parts.append("</ul>")
+    else:
+        parts.append("<p>None.</p>")
+    parts.append("<h2>How to verify</h2><p>Run these in the archive directory; each should print the value shown.</p>")
+    for command in report["verification"]["commands"]:
+        parts.append(f"<p>{e(command['description'])}</p><pre>{e(command['command'])}</pre>")
+        if command["expect"]:
+            parts.append(f"<p>expect: <code>{e(command['expect'])}</code></p>")
+    parts.append(f"<p><small>Generated {e(report['generated_at'])} by {e(report['software'])}.</small></p>")
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
+
+
+RENDERERS = {"json": render_json, "md": render_markdown, "html": render_html}
+
+
+def build_report(store: Store, article: str, fmt: str = "md", replay_base: str | None = None, archive_dir: str | None = None) -> str:
+    """The report for ``article`` in ``fmt`` (md, html or json)."""
+    return RENDERERS[fmt](gather_report(store, article, replay_base=replay_base, archive_dir=archive_dir))
