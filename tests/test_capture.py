@@ -13,7 +13,7 @@ import pytest
 from tests import webserver as ws
 from tests.warccheck import fastwarc_check, read_at, sha256, warcio_records
 
-FAST = ["--timeout", "2", "--deadline", "4", "--retries", "0", "--allow-private"]
+FAST = ["--timeout", "2", "--deadline", "2", "--retries", "0", "--allow-private"]
 
 
 def article_html(srv, extra: str = "") -> bytes:
