@@ -20,12 +20,15 @@ from .clock import iso_utc, parse_iso
 from .fetch import FetchOptions, Fetcher
 from .quotes import Quote, find_quotes, locate
 from .recheck import MIN_INTERVAL
-from .recorder import Recorder
+from .recorder import Recorder, close_run
 from .requisites import css_requisites, find_requisites
 from .text import sniff_kind
 from .urls import InvalidURL, host_of, normalise_url, scheme_of
 
 Progress = Callable[[int, int, str], None]
+
+# An interrupted capture of the same targets this recent is resumed rather than redone.
+RESUME_WINDOW = 86_400
 
 
 class UsageError(Exception):
@@ -104,12 +107,21 @@ class CaptureRun:
 
     def run(self, targets: list[Target]) -> dict[str, Any]:
         settings = self.options.settings()
-        run_id = self.store.start_run("capture", {"targets": [t.raw for t in targets], **self.args, **settings}, f"archiver/{__version__}")
+        target_urls = sorted({t.url for t in targets})
+        resumes = self.store.interrupted_runs(
+            "capture", lambda args: sorted(set(args.get("target_urls") or [])) == target_urls, RESUME_WINDOW
+        )
+        self.reusable = self.store.captures_of_runs(resumes)
+        run_args = {"targets": [t.raw for t in targets], "target_urls": target_urls, **self.args, **settings}
+        if resumes:
+            run_args["resumes"] = resumes
+        run_id = self.store.start_run("capture", run_args, f"archiver/{__version__}")
         self.run_id = run_id
         recorder = Recorder(self.archive, run_id, settings, self.options.warc_size)
         fetcher = Fetcher(self.options.fetch)
         articles: list[dict[str, Any]] = []
         status = "failed"
+        failure: BaseException | None = None
         try:
             for target in targets:
                 articles.append(self._capture_article(target, fetcher, recorder))
@@ -117,11 +129,11 @@ class CaptureRun:
             for article in articles:
                 self._check_quotes(article)
             status = "finished"
+        except BaseException as exc:
+            failure = exc
+            raise
         finally:
-            recorder.close()
-            fetcher.close()
-            counts = self._counts(articles)
-            self.store.finish_run(run_id, status, counts)
+            close_run(self.store, run_id, status, lambda: self._counts(articles), failure, recorder.close, fetcher.close)
         return {"run_id": run_id, "archive": str(self.archive.path), "articles": [self._public(a) for a in articles]}
 
     # -- articles --------------------------------------------------------------------------
@@ -260,6 +272,18 @@ class CaptureRun:
         self._total = len(articles) + len(jobs)
         self._done = len(articles)
         pending = dict(jobs)
+        # Resuming an interrupted run of the same targets: what it captured is not fetched again.
+        for url in [u for u in pending if u in self.reusable]:
+            row = self.reusable[url]
+            del pending[url]
+            text = self.store.value("SELECT text FROM texts WHERE capture_id = ?", (row["id"],))
+            if text:
+                self.texts[url] = text
+            self.sources[url] = {"kind": jobs[url], "capture": row}
+            if jobs[url] == "citation":
+                start_tracking(self.store, row)
+            self._done += 1
+            self._tick(url)
         while pending:
             stylesheets: list[tuple[str, bytes]] = []
             for url, result in fetcher.fetch_many((url, None) for url in pending):
@@ -408,9 +432,11 @@ def start_tracking(store, row: dict[str, Any]) -> None:
     good = row.get("error") is None and row.get("http_status") is not None and 200 <= row["http_status"] < 300
     with store.transaction():
         if good:
+            # Never moves a baseline back (a resumed run reuses an earlier capture).
             store.conn.execute(
-                "UPDATE urls SET baseline_capture_id = ?, state = 'ok', failure_streak = 0 WHERE id = ?",
-                (row["id"], row["url_id"]),
+                "UPDATE urls SET baseline_capture_id = ?, state = 'ok', failure_streak = 0 "
+                "WHERE id = ? AND (baseline_capture_id IS NULL OR baseline_capture_id <= ?)",
+                (row["id"], row["url_id"], row["id"]),
             )
         store.conn.execute(
             "UPDATE urls SET check_interval = ?, next_check_at = ? WHERE id = ? AND next_check_at IS NULL",

@@ -19,7 +19,7 @@ from .clock import iso_utc, parse_iso, utc_now
 from .compare import Observation, classify
 from .fetch import FetchOptions, Fetcher, FetchResult
 from .quotes import locate
-from .recorder import Recorder, RevisitPlan
+from .recorder import Recorder, RevisitPlan, close_run
 from .text import Extracted, extract
 from .queries import find_article
 from .urls import site_root
@@ -27,6 +27,7 @@ from .warc import sha256_digest_label
 
 MIN_INTERVAL = 86_400  # a day
 MAX_INTERVAL = 30 * 86_400
+RESUME_WINDOW = MIN_INTERVAL  # an interrupted recheck this recent is resumed, not redone
 
 Progress = Callable[[int, int, str], None]
 
@@ -42,6 +43,11 @@ class RecheckOptions:
 
     def settings(self) -> dict[str, Any]:
         return {**self.fetch.as_dict(), "due_only": self.due_only, "article": self.article, "confirm": self.confirm, "warc_size": self.warc_size}
+
+
+def _chain(*iterables):
+    for iterable in iterables:
+        yield from iterable
 
 
 def tracked_urls(archive: Archive, article: str | None = None, due_only: bool = True) -> list[dict[str, Any]]:
@@ -80,37 +86,68 @@ class RecheckRun:
     def run(self) -> dict[str, Any]:
         urls = tracked_urls(self.archive, self.options.article, self.options.due_only)
         settings = self.options.settings()
-        run_id = self.store.start_run("recheck", settings, f"archiver/{__version__}")
+        # Resuming after a crash: a URL the interrupted run(s) already judged is not checked
+        # again; one whose capture was recorded but not yet judged is judged from that capture.
+        resumes = self.store.interrupted_runs(
+            "recheck",
+            lambda args: args.get("article") == self.options.article and args.get("due_only") == self.options.due_only,
+            RESUME_WINDOW,
+        )
+        recorded = {}
+        for url, row in self.store.captures_of_runs(resumes).items():
+            recorded[row["url_id"]] = row
+        pending, unjudged = [], []
+        for url_row in urls:
+            row = recorded.get(url_row["id"])
+            if row is None:
+                pending.append(url_row)
+            elif not url_row["last_checked_at"] or url_row["last_checked_at"] < row["fetched_at"]:
+                unjudged.append((url_row, row))
+        run_args = dict(settings, resumes=resumes) if resumes else settings
+        run_id = self.store.start_run("recheck", run_args, f"archiver/{__version__}")
         self.run_id = run_id
         changes: list[dict[str, Any]] = []
         quote_changes: list[dict[str, Any]] = []
         checked = failed = 0
         status = "failed"
+        failure: BaseException | None = None
+        total = len(pending) + len(unjudged)
         recorder = Recorder(self.archive, run_id, settings, self.options.warc_size)
         self.fetcher = Fetcher(self.options.fetch)
         try:
-            by_url = {row["url"]: row for row in urls}
-            jobs = [(row["url"], self._conditional_headers(row["id"])) for row in urls]
-            for done, (url, result) in enumerate(self.fetcher.fetch_many(jobs), 1):
-                try:
-                    change, quotes, ok = self._check(by_url[url], result, recorder)
-                finally:
-                    result.close()
+            by_url = {row["url"]: row for row in pending}
+            jobs = [(row["url"], self._conditional_headers(row["id"])) for row in pending]
+            outcomes = ((url_row, self._judge(url_row, row, self._last_good(url_row["id"]))) for url_row, row in unjudged)
+            fetched = ((by_url[url], self._check_result(by_url[url], result, recorder)) for url, result in self.fetcher.fetch_many(jobs))
+            for done, (url_row, (change, quotes, ok)) in enumerate(_chain(outcomes, fetched), 1):
                 checked += 1
                 failed += 0 if ok else 1
                 if change:
                     changes.append(change)
                 quote_changes.extend(quotes)
                 if self.progress:
-                    self.progress(done, len(jobs), url)
+                    self.progress(done, total, url_row["url"])
             status = "finished"
+        except BaseException as exc:
+            failure = exc
+            raise
         finally:
-            recorder.close()
-            self.fetcher.close()
-            self.store.finish_run(
-                run_id, status, {"urls_total": len(urls), "captured": checked - failed, "failed": failed, "changes": len(changes)}
+            close_run(
+                self.store,
+                run_id,
+                status,
+                lambda: {"urls_total": total, "captured": checked - failed, "failed": failed, "changes": len(changes)},
+                failure,
+                recorder.close,
+                self.fetcher.close,
             )
         return {"run_id": run_id, "checked": checked, "failed": failed, "changes": changes, "quotes": quote_changes}
+
+    def _check_result(self, url_row: dict[str, Any], result: FetchResult, recorder: Recorder):
+        try:
+            return self._check(url_row, result, recorder)
+        finally:
+            result.close()
 
     # -- one URL ---------------------------------------------------------------------------
 
@@ -167,7 +204,18 @@ class RecheckRun:
             ):
                 revisit = RevisitPlan("identical", original, original.get("warc_record_id"))
         row = recorder.record_fetch(url_id, result, revisit=revisit)
+        return self._judge(url_row, row, last_good, fresh=True)
 
+    def _judge(
+        self, url_row: dict[str, Any], row: dict[str, Any], last_good: dict[str, Any] | None, fresh: bool = False
+    ) -> tuple[dict | None, list[dict], bool]:
+        """Classify a recorded capture against the baseline, store the verdict, re-locate quotations.
+
+        ``fresh``: the row was just recorded (its extracted text rides along); otherwise it
+        was recorded by an interrupted run and its text is read back from the database.
+        """
+        url_id = url_row["id"]
+        is_revisit = row.get("record_type") == "revisit"
         error_code = (row["error"] or "").split(":", 1)[0] or None
         # A cut body is a failed look, not new content.
         if error_code in ("too_large",) and row.get("http_status"):
@@ -178,8 +226,8 @@ class RecheckRun:
             http_status=row["http_status"],
             error=error_code,
             payload_sha256=row["payload_sha256"],
-            extracted=row.get("_extracted") if revisit is None else self._extracted_of(row),
-            not_modified=revisit is not None,
+            extracted=row.get("_extracted") if fresh and not is_revisit else self._extracted_of(row),
+            not_modified=is_revisit,
         )
         previous_obs = None
         if last_good is not None:

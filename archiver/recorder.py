@@ -14,7 +14,7 @@ import socket
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from . import USER_AGENT, __version__
 from .archive import Archive
@@ -234,6 +234,30 @@ class Recorder:
                 )
         row["id"] = capture_id
         return row, data
+
+
+def close_run(
+    store, run_id: int, status: str, counts: Callable[[], dict[str, int]], failure: BaseException | None, *closers: Callable[[], None]
+) -> None:
+    """Close a run's files and fetcher, then record its outcome (call from ``finally``).
+
+    With the disk full, closing a WARC file or writing the runs row can fail as well: the
+    first error is the one reported, so a later one is raised only when the run had none.
+    A run whose row cannot be written stays 'running'; recovery marks it 'interrupted'.
+    """
+    error: BaseException | None = None
+    for close in closers:
+        try:
+            close()
+        except Exception as exc:  # noqa: BLE001 -- every closer runs; the first error is kept
+            status = "failed"
+            error = error or exc
+    try:
+        store.finish_run(run_id, status, counts())
+    except Exception as exc:  # noqa: BLE001
+        error = error or exc
+    if error is not None and failure is None:
+        raise error
 
 
 def _file_content_type(path: Path) -> str:

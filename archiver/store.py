@@ -7,16 +7,19 @@ transaction, after the WARC records they point at have been flushed to disk.
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import sqlite3
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import sqlite_utils
 
 from .chain import chain_hash
-from .clock import iso_utc
+from .clock import iso_utc, utc_now
 from .schema import MIGRATIONS
 from .urls import host_of
 
@@ -35,18 +38,33 @@ class Store:
         self.readonly = readonly
         if readonly:
             uri = f"file:{self.path.resolve()}?mode=ro"
+            if _on_readonly_fs(self.path.parent):
+                # Nobody can write there, and a WAL database cannot make its -shm file:
+                # read it as an immutable file.
+                uri += "&immutable=1"
             conn = sqlite3.connect(uri, uri=True, timeout=timeout, isolation_level=None, check_same_thread=False)
         else:
+            if _on_readonly_fs(self.path.parent):
+                raise OSError(errno.EROFS, "read-only file system", str(self.path.parent))
             conn = sqlite3.connect(str(self.path), timeout=timeout, isolation_level=None)
-        conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
         self.conn = conn
-        self.db = sqlite_utils.Database(conn)
-        if not readonly:
-            conn.execute("PRAGMA journal_mode = WAL")
-            # FULL: a commit survives power loss, which an evidence archive wants.
-            conn.execute("PRAGMA synchronous = FULL")
-            conn.execute("PRAGMA foreign_keys = ON")
         self._in_transaction = False
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+            self.db = sqlite_utils.Database(conn)
+            if not readonly:
+                # Before anything is written: a newer archiver's database is left untouched.
+                self.check_version()
+                conn.execute("PRAGMA journal_mode = WAL")
+                # FULL: a commit survives power loss, which an evidence archive wants.
+                conn.execute("PRAGMA synchronous = FULL")
+                conn.execute("PRAGMA foreign_keys = ON")
+        except BaseException as exc:
+            conn.close()
+            translated = _os_error(exc, self.path)
+            if translated is exc:
+                raise
+            raise translated from exc
 
     # -- schema ------------------------------------------------------------------------------
 
@@ -76,9 +94,12 @@ class Store:
                         self.conn.execute(statement)
                 self.conn.execute(f"PRAGMA user_version = {number}")
                 self.conn.execute("COMMIT")
-            except BaseException:
-                self.conn.execute("ROLLBACK")
-                raise
+            except BaseException as exc:
+                self._rollback()
+                translated = _os_error(exc, self.path)
+                if translated is exc:
+                    raise
+                raise translated from exc
             applied.append(number)
         return applied
 
@@ -93,17 +114,34 @@ class Store:
         if self._in_transaction:
             yield self
             return
-        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            translated = _os_error(exc, self.path)
+            if translated is exc:
+                raise
+            raise translated from exc
         self._in_transaction = True
         try:
             yield self
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        else:
+            # COMMIT can fail too (a full disk shows when the WAL grows): roll back then.
             self.conn.execute("COMMIT")
+        except BaseException as exc:
+            self._rollback()
+            translated = _os_error(exc, self.path)
+            if translated is exc:
+                raise
+            raise translated from exc
         finally:
             self._in_transaction = False
+
+    def _rollback(self) -> None:
+        # SQLite may already have rolled back by itself (SQLITE_FULL, SQLITE_IOERR).
+        if self.conn.in_transaction:
+            try:
+                self.conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
 
     def insert(self, table: str, row: dict[str, Any]) -> int:
         columns = list(row)
@@ -169,6 +207,62 @@ class Store:
                 "UPDATE runs SET status = 'interrupted', finished_at = COALESCE(finished_at, ?) WHERE status = 'running'",
                 (iso_utc(),),
             ).rowcount
+
+    def interrupted_runs(self, command: str, same: Callable[[dict], bool], window: float) -> list[int]:
+        """Ids of recent runs of ``command`` doing the same work (per ``same``) that a crash cut short.
+
+        Looks back from the newest run no further than the latest run of the same work that
+        ended by itself (finished or failed): work after that was not left unfinished.
+        """
+        since = iso_utc(utc_now() - timedelta(seconds=window))
+        found: list[int] = []
+        for run in self.rows(
+            "SELECT id, args, status FROM runs WHERE command = ? AND started_at >= ? ORDER BY id DESC", (command, since)
+        ):
+            try:
+                args = json.loads(run["args"])
+            except ValueError:
+                continue
+            if not isinstance(args, dict) or not same(args):
+                continue
+            if run["status"] != "interrupted":
+                break
+            found.append(run["id"])
+        return sorted(found)
+
+    def captures_of_runs(self, run_ids: list[int]) -> dict[str, dict[str, Any]]:
+        """url -> the latest captures row the runs wrote for it (rows exist only for whole records)."""
+        if not run_ids:
+            return {}
+        marks = ",".join("?" for _ in run_ids)
+        found: dict[str, dict[str, Any]] = {}
+        for row in self.rows(
+            f"SELECT c.*, u.url AS _url FROM captures c JOIN urls u ON u.id = c.url_id WHERE c.run_id IN ({marks}) ORDER BY c.id",
+            list(run_ids),
+        ):
+            found[row.pop("_url")] = row
+        return found
+
+
+def _on_readonly_fs(directory: Path) -> bool:
+    try:
+        return bool(os.statvfs(directory).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
+
+
+def _os_error(exc: BaseException, path: Path) -> BaseException:
+    """SQLite's disk-full and read-only errors as the OSError they are (callers report those plainly)."""
+    if not isinstance(exc, sqlite3.Error):
+        return exc
+    message = str(exc).lower()
+    if "disk is full" in message:
+        return OSError(errno.ENOSPC, "no space left on device", str(path))
+    if "readonly database" in message or "read-only" in message:
+        if _on_readonly_fs(Path(path).parent):
+            return OSError(errno.EROFS, "read-only file system", str(path))
+        return PermissionError(errno.EACCES, "cannot write the database", str(path))
+    return exc
 
 
 def _sql_value(value: Any) -> Any:

@@ -129,6 +129,9 @@ class WarcFileWriter:
         self._warcinfo_id: str | None = None
         self._on_open = on_open
         self._on_close = on_close
+        # Set when a failed write could not be undone: the file is then left ``.open``
+        # for recover_open_files to cut back to its last whole record.
+        self._broken = False
 
     # -- files ---------------------------------------------------------------------------
 
@@ -147,7 +150,9 @@ class WarcFileWriter:
                 continue
             try:
                 # 'xb': never overwrite, even when another process picked the same name.
-                self._fh = open(str(final) + OPEN_SUFFIX, "xb")
+                # Unbuffered: a failed write can be undone exactly (see _write), and no
+                # buffer is left to spill bytes after a cut.
+                self._fh = open(str(final) + OPEN_SUFFIX, "xb", buffering=0)
             except FileExistsError:
                 continue
             break
@@ -155,7 +160,19 @@ class WarcFileWriter:
         if self._on_open:
             self._on_open(self.current_relpath)
         self._warcinfo_id = None
-        self._write_warcinfo(name)
+        try:
+            self._write_warcinfo(name)
+        except BaseException:
+            # Not even the warcinfo record is whole: drop the file rather than keep an empty WARC.
+            fh, self._fh, self._path = self._fh, None, None
+            fh.close()
+            if not self._broken:
+                try:
+                    os.unlink(str(final) + OPEN_SUFFIX)
+                except OSError:
+                    pass
+            self._broken = False
+            raise
 
     def _write_warcinfo(self, filename: str) -> None:
         fields = {
@@ -181,18 +198,27 @@ class WarcFileWriter:
         self._warcinfo_id = record_id
 
     def close(self) -> None:
-        """Flush, fsync and rename the open file to its final name."""
+        """Fsync and rename the open file to its final name.
+
+        A file whose last write failed and could not be cut back is left ``.open`` (and
+        so is one whose fsync failed): the next run's recovery repairs it.
+        """
         if not self._fh:
             return
-        self._fh.flush()
-        os.fsync(self._fh.fileno())
-        self._fh.close()
-        os.replace(str(self._path) + OPEN_SUFFIX, self._path)
-        _fsync_dir(self.directory)
-        if self._on_close:
-            self._on_close(self.current_relpath, self._path)
+        fh, final, relpath = self._fh, self._path, self.current_relpath
         self._fh = None
         self._path = None
+        broken, self._broken = self._broken, False
+        try:
+            if broken:
+                return
+            os.fsync(fh.fileno())
+        finally:
+            fh.close()
+        os.replace(str(final) + OPEN_SUFFIX, final)
+        _fsync_dir(self.directory)
+        if self._on_close:
+            self._on_close(relpath, final)
 
     def __enter__(self) -> "WarcFileWriter":
         return self
@@ -204,6 +230,8 @@ class WarcFileWriter:
 
     def write(self, record: Record) -> WrittenRecord:
         """Append one record (rotating first when the file is full); returns where it went."""
+        if self._broken:
+            raise OSError("an earlier write to this WARC file failed and could not be undone; it is left for recovery")
         if self._fh is None:
             self._open_new()
         elif self._fh.tell() >= self.max_size:
@@ -216,8 +244,12 @@ class WarcFileWriter:
     def flush(self) -> None:
         """Make everything written so far durable (call before the database points at it)."""
         if self._fh:
-            self._fh.flush()
-            os.fsync(self._fh.fileno())
+            try:
+                os.fsync(self._fh.fileno())
+            except OSError:
+                # What the kernel held may be lost: nothing more goes into this file.
+                self._broken = True
+                raise
 
     def _write(self, record: Record) -> WrittenRecord:
         assert self._fh is not None
@@ -233,15 +265,32 @@ class WarcFileWriter:
         headers.append(("Content-Length", str(length)))
         offset = self._fh.tell()
         compressor = zlib.compressobj(6, zlib.DEFLATED, 31)  # 31: gzip wrapper, one member per record
-        write = self._fh.write
-        write(compressor.compress(_header_bytes(headers)))
-        for chunk in _iter_block(record.block):
-            write(compressor.compress(chunk))
-        write(compressor.compress(b"\r\n\r\n"))
-        write(compressor.flush())
+        fd = self._fh.fileno()
+        try:
+            _write_all(fd, compressor.compress(_header_bytes(headers)))
+            for chunk in _iter_block(record.block):
+                _write_all(fd, compressor.compress(chunk))
+            _write_all(fd, compressor.compress(b"\r\n\r\n"))
+            _write_all(fd, compressor.flush())
+        except BaseException:
+            # Disk full, read-only remount, an interrupt: cut the partial member off so
+            # the file still ends with a whole record.
+            try:
+                os.ftruncate(fd, offset)
+                os.lseek(fd, offset, os.SEEK_SET)
+            except OSError:
+                self._broken = True
+            raise
         end = self._fh.tell()
         record_id = dict(headers)["WARC-Record-ID"]
         return WrittenRecord(record_id, self.current_relpath, offset, end - offset, dict(headers)["WARC-Date"])
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
 
 
 def _fsync_dir(directory: Path) -> None:
