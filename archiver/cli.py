@@ -481,5 +481,49 @@ def report(ctx, article, fmt, output, replay_base):
         click.echo(text, nl=False)
 
 
+@main.command()
+@click.option("--wacz", "wacz_path", type=click.Path(dir_okay=False, path_type=Path), help="Write a WACZ package (for ReplayWeb.page) here.")
+@click.option("--cdxj", "cdxj_path", type=click.Path(dir_okay=False, path_type=Path), help="Write a sorted CDXJ index (for pywb) here.")
+@click.option("--article", metavar="URL", help="Only this article (URL or id) and its sources (WACZ only).")
+@click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON.")
+@click.pass_context
+@archive_errors
+def export(ctx, wacz_path, cdxj_path, article, as_json):
+    """Export the archive for replay: a WACZ package and/or a CDXJ index."""
+    from .export import ExportError, export_cdxj, export_wacz
+
+    if not wacz_path and not cdxj_path:
+        fail_usage("say what to export: --wacz FILE and/or --cdxj FILE")
+    if article and not wacz_path:
+        fail_usage("--article applies to --wacz only (a CDXJ index covers the whole archive)")
+    archive = open_archive(ctx, readonly=True)
+    outcome = {}
+    try:
+        try:
+            if wacz_path:
+                outcome["wacz"] = export_wacz(archive, wacz_path, article=article)
+            if cdxj_path:
+                outcome["cdxj"] = export_cdxj(archive, cdxj_path)
+        except LookupError as exc:
+            fail_usage(str(exc.args[0]))
+        except ExportError as exc:
+            click.echo(f"archiver: error: {exc}", err=True)
+            sys.exit(EXIT_FAILED)
+    finally:
+        archive.close()
+    if as_json:
+        click.echo(json.dumps(outcome, indent=2, ensure_ascii=False))
+        return
+    if "wacz" in outcome:
+        w = outcome["wacz"]
+        click.echo(f"WACZ {w['output']}: {w['pages']} pages from {len(w['warcs'])} WARC files")
+    if "cdxj" in outcome:
+        c = outcome["cdxj"]
+        click.echo(f"CDXJ {c['output']}: {c['lines']} lines from {len(c['warcs'])} WARC files")
+    for part in outcome.values():
+        for name in part.get("skipped_open", []):
+            click.echo(f"note: {name}.open is still being written by a run: not exported", err=True)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
