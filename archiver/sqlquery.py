@@ -52,7 +52,7 @@ def run_query(db_path: Path, sql: str, params: dict[str, Any] | None = None) -> 
             rows = cursor.fetchall()
         except (sqlite3.OperationalError, sqlite3.DatabaseError, sqlite3.ProgrammingError, sqlite3.Warning) as exc:
             message = str(exc)
-            if "readonly" in message or "read-only" in message or "not authorized" in message:
+            if "readonly" in message or "read-only" in message or "authoriz" in message:
                 raise ReadOnlyQuery(message) from None
             raise QueryError(message) from None
         columns = [d[0] for d in cursor.description] if cursor.description else []
