@@ -391,6 +391,17 @@ class _HostGate:
         return _Slot()
 
 
+class _HopByHopSession(requests.Session):
+    """A Session that never touches a redirect itself.
+
+    requests reads a redirect's whole body into memory ("to release the socket") even with
+    allow_redirects=False; we follow redirects ourselves, hop by hop, streaming each body.
+    """
+
+    def resolve_redirects(self, resp, req, **kwargs):
+        return iter(())
+
+
 def _environment_proxies(url: str) -> dict[str, str]:
     return requests.utils.get_environ_proxies(url)
 
@@ -400,7 +411,7 @@ class Fetcher:
 
     def __init__(self, options: FetchOptions | None = None):
         self.options = options or FetchOptions()
-        self.session = requests.Session()
+        self.session = _HopByHopSession()
         # Proxies are chosen per URL below (explicit --proxy, else HTTP(S)_PROXY/NO_PROXY),
         # so requests must not add its own environment lookups on top.
         self.session.trust_env = False

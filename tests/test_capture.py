@@ -275,3 +275,18 @@ def test_requisites(cli, site, archive_dir):
     kinds = {re.sub(r"^http://127\.0\.0\.1:\d+", "", s["url"]): s["kind"] for s in doc["articles"][0]["sources"]}
     assert kinds.get("/style.css") == "requisite"
     assert kinds.get("/bg.png") == "requisite"  # pulled in by the stylesheet
+
+
+def test_redirect_bodies_are_recorded_not_swallowed(cli, server, tmp_path, archive_dir):
+    """A redirect's own body is part of the exchange: it is streamed into its record like any other."""
+    body = b"<html><body>This page has moved. " + b"x" * 50_000 + b"</body></html>"
+    server.static("/old", body, status=301, headers={"Location": "/new"})
+    server.static("/new", ws.page("New", "<p>The new home of the page.</p>"))
+    article = tmp_path / "post.md"
+    article.write_text(f"# Post\n\nSee [the old address]({server.url('/old')}).\n")
+    cli.json("capture", str(article), *FAST)
+    db = sqlite3.connect(archive_dir / "archive.db")
+    hop = db.execute("SELECT warc_file, warc_offset, warc_length FROM hops WHERE hop = 0").fetchone()
+    record = read_at(archive_dir / hop[0], hop[1], hop[2])
+    assert record.http_headers.get_statuscode() == "301"
+    assert record.content_stream().read() == body
