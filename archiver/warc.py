@@ -272,7 +272,7 @@ class WarcFileWriter:
                 _write_all(fd, compressor.compress(chunk))
             _write_all(fd, compressor.compress(b"\r\n\r\n"))
             _write_all(fd, compressor.flush())
-        except BaseException:
+        except BaseException as exc:
             # Disk full, read-only remount, an interrupt: cut the partial member off so
             # the file still ends with a whole record.
             try:
@@ -280,6 +280,8 @@ class WarcFileWriter:
                 os.lseek(fd, offset, os.SEEK_SET)
             except OSError:
                 self._broken = True
+            if isinstance(exc, OSError) and exc.filename is None and exc.errno is not None:
+                raise OSError(exc.errno, exc.strerror, str(self._path) + OPEN_SUFFIX) from exc
             raise
         end = self._fh.tell()
         record_id = dict(headers)["WARC-Record-ID"]
