@@ -36,6 +36,11 @@ class Store:
     def __init__(self, path: Path, readonly: bool = False, timeout: float = 30.0) -> None:
         self.path = Path(path)
         self.readonly = readonly
+        # A newer archiver's database is refused before SQLite opens it, since even a
+        # read-only connection to a WAL database leaves -wal and -shm files behind.
+        on_disk = _header_user_version(self.path)
+        if on_disk is not None and on_disk > len(MIGRATIONS):
+            raise SchemaTooNew(_too_new_message(self.path, on_disk))
         if readonly:
             uri = f"file:{self.path.resolve()}?mode=ro"
             if _on_readonly_fs(self.path.parent):
@@ -74,10 +79,7 @@ class Store:
 
     def check_version(self) -> None:
         if self.schema_version > len(MIGRATIONS):
-            raise SchemaTooNew(
-                f"{self.path} has schema version {self.schema_version}, newer than this archiver "
-                f"understands ({len(MIGRATIONS)}): upgrade archiver to use this archive"
-            )
+            raise SchemaTooNew(_too_new_message(self.path, self.schema_version))
 
     def migrate(self) -> list[int]:
         """Apply the migrations this database lacks, each in its own transaction."""
@@ -242,6 +244,28 @@ class Store:
         ):
             found[row.pop("_url")] = row
         return found
+
+
+def _too_new_message(path: Path, version: int) -> str:
+    return (
+        f"{path} has schema version {version}, newer than this archiver "
+        f"understands ({len(MIGRATIONS)}): upgrade archiver to use this archive"
+    )
+
+
+def _header_user_version(path: Path) -> int | None:
+    """PRAGMA user_version as the database file's header holds it (None if not an SQLite file).
+
+    The WAL may hold a later value; versions only grow, so this one is a lower bound.
+    """
+    try:
+        with open(path, "rb") as fh:
+            header = fh.read(64)
+    except OSError:
+        return None
+    if len(header) < 64 or not header.startswith(b"SQLite format 3\x00"):
+        return None
+    return int.from_bytes(header[60:64], "big", signed=True)
 
 
 def _on_readonly_fs(directory: Path) -> bool:

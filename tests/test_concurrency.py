@@ -95,7 +95,7 @@ def test_capture_while_others_read(slow_site, tmp_path):
     """WAL: readers (query, report, changes, plain sqlite3) and a writing capture all succeed."""
     archive, logs = tmp_path / "archive", tmp_path / "logs"
     captured(slow_site, archive, logs)
-    slow_site.slow = 0.4
+    slow_site.slow = 0.25
     writer = Proc(archive, ["capture", slow_site.url("/article"), "--concurrency", "1", *FAST], logs, "capture2")
     article_url = slow_site.url("/article")
     readers: list[Proc] = []
