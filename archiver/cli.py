@@ -110,7 +110,30 @@ def archive_errors(func: Callable) -> Callable:
     return wrapper
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class ArchiverGroup(click.Group):
+    """Reports usage errors on one line ("archiver: error: ..."), as every other error, with status 2."""
+
+    def main(self, *args, **kwargs):
+        kwargs["standalone_mode"] = False
+        try:
+            code = super().main(*args, **kwargs)
+        except click.exceptions.NoArgsIsHelpError as exc:
+            click.echo(exc.format_message())  # bare `archiver`: the help, not an error
+            sys.exit(EXIT_OK)
+        except click.UsageError as exc:
+            hint = f" (see: archiver {exc.ctx.command_path.split(' ', 1)[1] + ' ' if exc.ctx and ' ' in exc.ctx.command_path else ''}--help)"
+            click.echo(f"archiver: error: {exc.format_message()}{hint}", err=True)
+            sys.exit(EXIT_USAGE)
+        except click.ClickException as exc:
+            click.echo(f"archiver: error: {exc.format_message()}", err=True)
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("archiver: aborted", err=True)
+            sys.exit(EXIT_FAILED)
+        sys.exit(code or 0)
+
+
+@click.group(cls=ArchiverGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="archiver")
 @click.option(
     "--archive",

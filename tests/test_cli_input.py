@@ -63,11 +63,6 @@ def test_unknown_option_exits_2_and_writes_nothing(tmp_path, command):
     assert snapshot(tmp_path) == before
 
 
-@pytest.mark.xfail(
-    reason="click prints a usage error as Usage/Try/Error lines; one line needs archiver/cli.py to report "
-    "click.UsageError itself (archiver: error: ...)",
-    strict=False,
-)
 @pytest.mark.parametrize("command", sorted(COMMANDS))
 def test_unknown_option_message_is_one_line(tmp_path, command):
     assert_usage_error(invoke(tmp_path / "a", *COMMANDS[command], "--no-such-option"), "--no-such-option")
