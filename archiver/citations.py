@@ -18,6 +18,7 @@ from typing import Iterator
 from lxml import etree
 from lxml import html as lxml_html
 
+from archiver.netguard import MAX_URL_LENGTH
 from archiver.urls import InvalidURL, normalise_url, scheme_of
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
 ]
 
 CONTEXT_CAP = 400
+ANCHOR_CAP = 1000  # characters of anchor text kept (a hostile anchor can be megabytes)
 
 
 @dataclass
@@ -79,8 +81,12 @@ def _resolve(href: str, base: str | None) -> tuple[str, str | None]:
         return raw, f"scheme:{scheme}"
     if not scheme and not base:
         return raw, "invalid_url: relative URL without a base"
+    too_long = f"invalid_url: URL longer than {MAX_URL_LENGTH} characters"
+    if len(raw) > MAX_URL_LENGTH:
+        return raw, too_long
     try:
-        return normalise_url(raw, base), None
+        url = normalise_url(raw, base)
+        return (raw, too_long) if len(url) > MAX_URL_LENGTH else (url, None)
     except InvalidURL as exc:
         return raw, f"invalid_url: {exc}"
     except Exception as exc:  # noqa: BLE001 - a hostile href must never break the page
@@ -96,6 +102,8 @@ class _Collector:
 
     def add(self, href: str, base: str | None, anchor: str, context: str, cited: bool) -> None:
         url, skip = _resolve(href, base)
+        if len(anchor) > ANCHOR_CAP:
+            anchor = anchor[: ANCHOR_CAP - 1].rstrip() + "\u2026"
         if skip is not None:
             cited = False  # an unfetchable link is reported but never a citation
         i = self._index.get(url)

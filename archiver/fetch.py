@@ -9,9 +9,11 @@ body streamed to a spooled temporary file (content-encoding intact, chunking rem
 from __future__ import annotations
 
 import hashlib
+import http.client
 import os
 import random
 import socket
+import ssl
 import tempfile
 import threading
 import time
@@ -21,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import BinaryIO, Callable, Iterable, Iterator
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import requests
 import urllib3
@@ -31,7 +33,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import NameResolutionError, NewConnectionError
 
 from . import USER_AGENT
-from .netguard import BlockedAddress, check_host_name, is_blocked_ip, resolve_checked
+from .netguard import MAX_URL_LENGTH, BlockedAddress, check_host_name, is_blocked_ip, resolve_checked
 from .urls import InvalidURL, host_of, normalise_url, scheme_of
 
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
@@ -39,6 +41,10 @@ RETRY_STATUSES = (429, 503)
 SPOOL_IN_MEMORY = 1 << 20  # bodies past 1 MiB go to disk
 READ_CHUNK = 1 << 16
 MAX_REQUEST_RECORD = 1 << 20
+# A response head longer than this is not recorded: WARC readers have limits (FastWARC
+# stops at 32 KiB of HTTP headers and cannot read the rest of the file), and no real page
+# needs one; http.client alone would let a hostile server send 100 lines of 64 KiB.
+MAX_RESPONSE_HEAD = 30 * 1024
 
 
 @dataclass
@@ -142,6 +148,26 @@ class FetchResult:
 
 
 # -- the per-request tap: what the connection layer tells us ------------------------------
+
+
+class _Deadline:
+    """The total deadline of one fetch (all hops and retries).
+
+    It starts when the fetch's first request gets through the host gate, not when the fetch
+    is queued: time spent waiting behind slow sources on the same host is not this source's
+    fault, and must not turn it into a "timeout" that was never tried.
+    """
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.at: float | None = None
+
+    def start(self) -> None:
+        if self.at is None:
+            self.at = time.monotonic() + self.seconds
+
+    def remaining(self) -> float:
+        return self.seconds if self.at is None else self.at - time.monotonic()
 
 
 class _Tap:
@@ -460,10 +486,25 @@ class Fetcher:
     # -- one URL, all hops ---------------------------------------------------------------
 
     def fetch(self, url: str, headers: dict[str, str] | None = None, method: str = "GET") -> FetchResult:
-        """Fetch ``url`` following redirects; never raises for network trouble."""
+        """Fetch ``url`` following redirects; never raises for network trouble.
+
+        Nor for anything else: an unexpected exception (a bug a hostile page found) becomes
+        the result's error, code ``error``, so one URL cannot end a whole run.
+        """
         result = FetchResult(requested_url=url)
-        deadline = time.monotonic() + self.options.total_timeout
+        try:
+            self._follow(result, headers, method)
+        except Exception as exc:  # noqa: BLE001
+            result.error = FetchError("error", f"archiver failed on this URL: {type(exc).__name__}: {_short(exc)}")
+        return result
+
+    def _follow(self, result: FetchResult, headers: dict[str, str] | None, method: str) -> None:
+        url = result.requested_url
+        deadline = _Deadline(self.options.total_timeout)
         current = url
+        if len(url) > MAX_URL_LENGTH:
+            result.error = FetchError("invalid_url", f"URL is {len(url)} characters long, over the {MAX_URL_LENGTH} archiver fetches")
+            return
         seen: set[str] = set()
         extra = dict(headers or {})
         while True:
@@ -479,9 +520,14 @@ class Fetcher:
             seen.add(current)
             location = exchange.header("Location") or ""
             try:
-                target = normalise_url(urljoin(current, location.strip()))
-            except InvalidURL as exc:
+                target = normalise_url(location, base=current)
+            except (InvalidURL, ValueError) as exc:  # urljoin itself raises ValueError ("Invalid IPv6 URL")
                 result.error = FetchError("bad_redirect", f"redirect to {location[:200]!r}: {exc}")
+                break
+            if len(target) > MAX_URL_LENGTH:
+                result.error = FetchError(
+                    "bad_redirect", f"redirect to a URL {len(target)} characters long, over the {MAX_URL_LENGTH} archiver fetches"
+                )
                 break
             if len(result.exchanges) > self.options.max_redirects:
                 loop = " (a redirect loop)" if target in seen else ""
@@ -494,9 +540,8 @@ class Fetcher:
             extra = {}
             if method == "HEAD":
                 continue
-        return result
 
-    def _exchange_with_retries(self, url: str, headers: dict, deadline: float, method: str) -> Exchange:
+    def _exchange_with_retries(self, url: str, headers: dict, deadline: _Deadline, method: str) -> Exchange:
         attempt = 0
         while True:
             exchange = self._exchange(url, headers, deadline, method)
@@ -511,7 +556,7 @@ class Fetcher:
             if retryable_status:
                 wait = max(wait, self._retry_after(exchange.header("Retry-After")) or 0.0)
                 wait = min(wait, self.options.retry_after_cap)
-            if time.monotonic() + wait >= deadline:
+            if wait >= deadline.remaining():
                 return exchange
             exchange.close()
             time.sleep(wait)
@@ -532,7 +577,7 @@ class Fetcher:
             when = when.replace(tzinfo=timezone.utc)
         return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
 
-    def _exchange(self, url: str, headers: dict, deadline: float, method: str) -> Exchange:
+    def _exchange(self, url: str, headers: dict, deadline: _Deadline, method: str) -> Exchange:
         exchange = Exchange(url=url, started_at=datetime.now(timezone.utc))
         proxy = self.proxy_for(url)
         exchange.via_proxy = proxy is not None
@@ -543,17 +588,19 @@ class Fetcher:
         except BlockedAddress as exc:
             exchange.error = FetchError("blocked_private", str(exc))
             return exchange
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            exchange.error = FetchError("timeout", "total deadline passed before the request could start")
-            return exchange
         tap = _Tap(self.options.allow_private)
-        watchdog = threading.Timer(remaining, tap.expire)
-        watchdog.daemon = True
+        watchdog: threading.Timer | None = None
         _local.tap = tap
         response = None
         try:
             with self._gate(host):
+                deadline.start()
+                remaining = deadline.remaining()
+                if remaining <= 0:
+                    exchange.error = FetchError("timeout", "total deadline passed before the request could start")
+                    return exchange
+                watchdog = threading.Timer(remaining, tap.expire)
+                watchdog.daemon = True
                 watchdog.start()
                 try:
                     response = self.session.request(
@@ -574,11 +621,17 @@ class Fetcher:
                     return exchange
                 finally:
                     exchange.request_bytes = _redact(bytes(tap.sent))
+                if tap.expired:
+                    # The head was cut by the deadline (a server dripping its headers): whatever
+                    # http.client made of the fragment is not the server's answer.
+                    exchange.error = FetchError("timeout", "total deadline passed while receiving the response head")
+                    return exchange
                 self._read_response(exchange, response, tap)
                 exchange.ip_address = None if exchange.via_proxy else tap.peer
                 return exchange
         finally:
-            watchdog.cancel()
+            if watchdog is not None:
+                watchdog.cancel()
             _local.tap = None
             if response is not None:
                 response.close()
@@ -596,6 +649,14 @@ class Fetcher:
             items = list(response.headers.items())
         exchange.headers = [(k, v) for k, v in items]
         exchange.response_head = _response_head(exchange, truncated=False)
+        if len(exchange.response_head) > MAX_RESPONSE_HEAD:
+            exchange.error = FetchError(
+                "too_large",
+                f"response head (HTTP {exchange.status}) is {len(exchange.response_head)} bytes, over the "
+                f"{MAX_RESPONSE_HEAD} archiver records: not recorded",
+            )
+            exchange.status, exchange.reason, exchange.headers, exchange.response_head = None, "", [], None
+            return
 
         body = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)
         body_hash = hashlib.sha256()
@@ -626,7 +687,9 @@ class Fetcher:
             else:
                 failure = self._classify(exc, tap)
                 exchange.truncated = "time" if failure.code == "timeout" else "disconnect"
-                exchange.error = FetchError(failure.code, f"{failure.message} (body cut after {length} bytes)")
+                expected = exchange.header("Content-Length")
+                of = f" of {expected.strip()}" if expected and expected.strip().isdigit() else ""
+                exchange.error = FetchError(failure.code, f"{failure.message} (body cut after {length}{of} bytes)")
         if tap.expired and exchange.truncated is None and exchange.error is None:
             exchange.truncated = "time"
             exchange.error = FetchError("timeout", "total deadline passed while reading the body: cut there")
@@ -680,7 +743,13 @@ class Fetcher:
             return FetchError("timeout", connect_timeout)
         if isinstance(exc, (requests.exceptions.ReadTimeout, urllib3.exceptions.ReadTimeoutError, socket.timeout, TimeoutError)):
             return FetchError("timeout", read_timeout)
-        if isinstance(exc, requests.exceptions.SSLError):
+        if isinstance(exc, requests.exceptions.SSLError) or any(isinstance(item, ssl.SSLError) for item in chain):
+            for item in chain:
+                if isinstance(item, ssl.SSLCertVerificationError):
+                    return FetchError("tls", f"certificate rejected: {item.verify_message or _short(item)}")
+            for item in chain:
+                if isinstance(item, ssl.SSLError):
+                    return FetchError("tls", f"TLS handshake failed: {item.reason or _short(item)}")
             return FetchError("tls", f"TLS failed: {_short(exc)}")
         for item in chain:
             if isinstance(item, ConnectionRefusedError) or "Connection refused" in str(item):
@@ -692,6 +761,13 @@ class Fetcher:
                 return FetchError("timeout", read_timeout)
         if isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema, urllib3.exceptions.LocationParseError)):
             return FetchError("invalid_url", _short(exc))
+        for item in chain:
+            if isinstance(item, (http.client.IncompleteRead, urllib3.exceptions.IncompleteRead)):
+                return FetchError("connection", "the server closed the connection before the body was complete")
+            if isinstance(item, http.client.RemoteDisconnected):
+                return FetchError("connection", "the server closed the connection without answering")
+            if isinstance(item, http.client.HTTPException):
+                return FetchError("connection", f"the answer is not valid HTTP: {type(item).__name__}: {_short(item)}")
         if isinstance(exc, (requests.exceptions.ChunkedEncodingError, urllib3.exceptions.ProtocolError)):
             return FetchError("connection", f"connection broken: {_short(exc)}")
         if isinstance(exc, requests.exceptions.ConnectionError):

@@ -26,6 +26,7 @@ BLOCKED_NETWORKS = [
         "224.0.0.0/4",      # multicast
         "240.0.0.0/4",      # reserved, broadcast
         "::/128",           # unspecified
+        "::/96",            # IPv4-compatible (deprecated): ::127.0.0.1
         "::1/128",          # loopback
         "fc00::/7",         # unique local, includes fd00:ec2::254 (AWS metadata)
         "fe80::/10",        # link-local
@@ -33,7 +34,17 @@ BLOCKED_NETWORKS = [
     )
 ]
 
+# Longer URLs are not fetched (invalid_url; bad_redirect when a redirect points there):
+# RFC 9110 asks for 8000 octets and common servers answer 414 past about 8 KB; a hostile
+# page must not put 100 KB strings into every table, report line and WARC header (where
+# FastWARC, for one, stops reading at 32 KiB of headers).
+MAX_URL_LENGTH = 8 * 1024
+
 LOCAL_HOSTNAMES = ("localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback")
+# Names under these suffixes are local or internal by definition (RFC 6761, 6762, 8375, and
+# ICANN's private-use .internal, e.g. metadata.google.internal): refused even when a proxy,
+# not archiver, resolves them.
+LOCAL_SUFFIXES = (".localhost", ".local", ".internal", ".home.arpa")
 
 
 class BlockedAddress(Exception):
@@ -62,7 +73,11 @@ def is_blocked_ip(address: str) -> bool:
             ip = mapped
         elif ip in ipaddress.ip_network("64:ff9b::/96"):  # NAT64 wraps an IPv4 address
             ip = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
-    return any(ip in net for net in BLOCKED_NETWORKS if net.version == ip.version)
+    if any(ip in net for net in BLOCKED_NETWORKS if net.version == ip.version):
+        return True
+    # Beyond the table: anything the IANA special-purpose registries say is not globally
+    # reachable (documentation ranges, 2001::/23, ...) is nothing a public page lives on.
+    return not ip.is_global
 
 
 def literal_address(host: str) -> str | None:
@@ -90,7 +105,7 @@ def check_host_name(host: str) -> None:
     This is the check that still applies when a proxy resolves names for us.
     """
     name = host.lower().rstrip(".")
-    if name in LOCAL_HOSTNAMES or name.endswith(".localhost"):
+    if name in LOCAL_HOSTNAMES or name.endswith(LOCAL_SUFFIXES) or name in {s[1:] for s in LOCAL_SUFFIXES}:
         raise BlockedAddress(host)
     address = literal_address(name)
     if address and is_blocked_ip(address):
