@@ -338,11 +338,8 @@ def walk_warc(path: Path, relpath: str, is_open: bool, decode_limit: int) -> Fil
                 continue
             if out:
                 parser.feed(out)
-            if decomp.unconsumed_tail:
-                pos += len(pending) - len(decomp.unconsumed_tail)
-                pending = decomp.unconsumed_tail
-                continue
             if decomp.eof:
+                # At eof unused_data holds all input past the member; unconsumed_tail may be stale.
                 rest = decomp.unused_data
                 pos += len(pending) - len(rest)
                 pending = rest
@@ -352,6 +349,9 @@ def walk_warc(path: Path, relpath: str, is_open: bool, decode_limit: int) -> Fil
                     bad.message += f"; bytes {bad_at}-{offset} skipped, reading resumed at offset {offset}"
                     bad_at = None
                 decomp = parser = None
+            elif decomp.unconsumed_tail:
+                pos += len(pending) - len(decomp.unconsumed_tail)
+                pending = decomp.unconsumed_tail
             else:
                 pos += len(pending)
                 pending = b""

@@ -156,3 +156,29 @@ def test_open_file_is_checked_and_named(archive):
     assert f"warcs/{path.name} is still open" in result.stdout
     doc = json.loads(verify(archive, "--json").stdout)
     assert doc["open_files"] == [f"warcs/{path.name}"]
+
+
+def test_walker_reads_large_records_exactly(tmp_path):
+    # Records larger than the walker's read size, of incompressible data, end where the writer says.
+    import base64
+    import hashlib
+    import io
+    import os
+    from datetime import datetime, timezone
+
+    from archiver.record import write_resource
+    from archiver.verify import walk_warc
+    from archiver.warc import WarcFileWriter
+
+    written = []
+    with WarcFileWriter(tmp_path) as writer:
+        for size in (3_000_000, 10, 2_500_000, 1 << 20):
+            data = base64.b64encode(os.urandom(size))
+            digest = hashlib.sha256(data).hexdigest()
+            written.append((write_resource(writer, f"file:///{size}", io.BytesIO(data), "text/plain", datetime.now(timezone.utc), digest), digest))
+        relpath = writer.current_relpath
+    result = walk_warc(tmp_path / relpath, relpath, False, 1 << 30)
+    assert result.problems == []
+    for record, digest in written:
+        info = result.records[record.offset]
+        assert info.length == record.length and info.decoded_sha256 == digest
