@@ -20,12 +20,13 @@ from .clock import iso_utc, parse_iso
 from .fetch import FetchOptions, Fetcher
 from .quotes import Quote, find_quotes, locate
 from .recheck import MIN_INTERVAL
-from .recorder import Recorder, close_run
+from .recorder import EXTRACT_LIMIT, Recorder, close_run
 from .requisites import css_requisites, find_requisites
-from .text import sniff_kind
+from .text import slim_html, sniff_kind
 from .urls import InvalidURL, host_of, normalise_url, scheme_of
 
 Progress = Callable[[int, int, str], None]
+LINKS_LIMIT = 4 << 20  # bytes of an article's markup (scripts and styles removed) searched for links
 
 # An interrupted capture of the same targets this recent is resumed rather than redone.
 RESUME_WINDOW = 86_400
@@ -154,7 +155,7 @@ class CaptureRun:
                 final = result.final
                 if final is not None and final.decoded is not None and final.status and 200 <= final.status < 300:
                     final.decoded.seek(0)
-                    data = final.decoded.read(32 * 1024 * 1024)
+                    data = final.decoded.read(EXTRACT_LIMIT)
             finally:
                 result.close()
             content_type = row.get("content_type")
@@ -166,6 +167,9 @@ class CaptureRun:
             article["error"] = row["error"]
         elif row.get("http_status") and not 200 <= row["http_status"] < 300:
             article["error"] = f"http_status: the article answered HTTP {row['http_status']}"
+        if data and sniff_kind(data, content_type) == "html":
+            # Link finding parses the page: scripts and styles go first, and freak sizes are cut.
+            data = slim_html(data)[:LINKS_LIMIT]
         links = self._find_links(data, content_type, base, target) if data else ArticleLinks()
         article["links"] = links
         article["data"] = data

@@ -24,7 +24,7 @@ from .record import WrittenExchange, sha256_file, write_exchange, write_resource
 from .text import Extracted, extract
 from .warc import WarcFileWriter, sha256_digest_label
 
-EXTRACT_LIMIT = 32 * 1024 * 1024  # bytes of a decoded body handed to text extraction
+EXTRACT_LIMIT = 16 << 20  # bytes of a decoded body read for text extraction (text.py cuts further by kind)
 
 
 @dataclass

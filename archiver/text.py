@@ -345,6 +345,65 @@ def _read(body: str | Path | bytes | bytearray | memoryview, max_bytes: int) -> 
         return fh.read(max_bytes)
 
 
+# How much of a body each extractor is given. Main-text extraction (lxml, trafilatura) needs
+# tens of times its input in memory, so a hostile or freak page must not reach it whole:
+# scripts, styles and inline SVG are dropped first (they are most of a modern page's bytes),
+# and what is left is cut here. 1 MiB of markup is a book-length article.
+HTML_LIMIT = 1 << 20
+PDF_LIMIT = 16 << 20
+TEXT_LIMIT = 4 << 20
+
+# Elements whose content is never main text, with how they end.
+_HEAVY_ELEMENTS = {b"<script": b"</script", b"<style": b"</style", b"<svg": b"</svg",
+                   b"<noscript": b"</noscript", b"<template": b"</template", b"<!--": b"-->"}
+
+
+def slim_html(data: bytes) -> bytes:
+    """The markup with the contents of script, style, svg, noscript and template elements and
+    all comments removed; the elements' own tags stay (a ``<script src>`` is still a requisite).
+
+    One linear pass (each element's next position is looked up once and cached), so a page
+    of ten thousand unclosed ``<script`` tags costs no more than its length.
+    """
+    lower = data.lower()
+    n = len(data)
+    upcoming: dict[bytes, int] = {}
+    out: list[bytes] = []
+    pos = 0
+    while pos < n:
+        start, opener = n, None
+        for tag in _HEAVY_ELEMENTS:
+            at = upcoming.get(tag, -2)
+            while at != -1 and at < pos or at == -2:
+                at = lower.find(tag, max(pos, at + 1))
+            # "<svg" must not match "<svgfoo": the next byte must end the tag name.
+            while at != -1 and tag != b"<!--" and lower[at + len(tag): at + len(tag) + 1] not in (b"", b" ", b"\t", b"\r", b"\n", b"/", b">"):
+                at = lower.find(tag, at + 1)
+            upcoming[tag] = at
+            if at != -1 and at < start:
+                start, opener = at, tag
+        if opener is None:
+            out.append(data[pos:])
+            break
+        if opener == b"<!--":
+            out.append(data[pos:start])
+            end = lower.find(b"-->", start + 4)
+            pos = n if end == -1 else end + 3
+            continue
+        tag_end = lower.find(b">", start)
+        if tag_end == -1:
+            out.append(data[pos:start])
+            break
+        out.append(data[pos:tag_end + 1])
+        closer = lower.find(_HEAVY_ELEMENTS[opener], tag_end + 1)
+        if closer == -1:
+            break  # never closed: the rest is inside it
+        close_end = lower.find(b">", closer)
+        out.append(data[closer:n if close_end == -1 else close_end + 1])
+        pos = n if close_end == -1 else close_end + 1
+    return b"".join(out)
+
+
 def _sha(text: str | None) -> str | None:
     return hashlib.sha256(text.encode("utf-8")).hexdigest() if text is not None else None
 
@@ -356,6 +415,7 @@ def extract(body_path_or_bytes, content_type: str | None, url: str, max_bytes: i
     title = lang = None
     text: str | None
     if kind == "html":
+        data = slim_html(data[: 8 * HTML_LIMIT])[:HTML_LIMIT]
         html = decode(data, content_type, html=True)
         doc = _lxml_doc(html)
         title, lang = _title_of(doc), _lang_of(doc)
@@ -365,9 +425,9 @@ def extract(body_path_or_bytes, content_type: str | None, url: str, max_bytes: i
             text = body_text(doc)
         text = _drop_link_lines(text, links)
     elif kind == "pdf":
-        title, text = _pdf(data)
+        title, text = _pdf(data) if len(data) <= PDF_LIMIT else (None, None)
     elif kind == "text":
-        text = normalise_text(decode(data, content_type))
+        text = normalise_text(decode(data[:TEXT_LIMIT], content_type))
     else:
         text = None
     return Extracted(kind=kind, title=title, text=text, text_sha256=_sha(text),

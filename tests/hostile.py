@@ -378,6 +378,9 @@ class HostileSite:
         # extraction), as text/html it is a page extraction must cope with.
         srv.route("/bomb", lambda h: ws.send(h, 200, gzip_bomb_body(self.bomb_size), {"Content-Encoding": "gzip", "Content-Type": "application/octet-stream"}))
         srv.route("/bomb-html", lambda h: ws.send(h, 200, gzip_bomb_body(self.bomb_size), {"Content-Encoding": "gzip", "Content-Type": "text/html"}))
+        # 32 MB of dense, real-looking article markup: what extraction must not be handed whole.
+        dense = b"<html><body>" + b"<p>The council met again to discuss the bridge and its budget.</p>" * 500_000 + b"</body></html>"
+        srv.route("/dense-html", lambda h: ws.send(h, 200, dense, {"Content-Type": "text/html; charset=utf-8"}))
         srv.route("/bad-gzip", lambda h: ws.send(h, 200, b"\x1f\x8b\x08\x00garbage, not gzip at all", {"Content-Encoding": "gzip"}))
         srv.route("/big", big_body(self.big_size))
         srv.route("/big-text", big_body(self.big_size, fill=b"z", content_type="text/plain"))
