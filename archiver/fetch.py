@@ -9,6 +9,7 @@ body streamed to a spooled temporary file (content-encoding intact, chunking rem
 from __future__ import annotations
 
 import hashlib
+import http.cookiejar
 import http.client
 import os
 import random
@@ -18,7 +19,7 @@ import tempfile
 import threading
 import time
 import zlib
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
@@ -441,6 +442,9 @@ class Fetcher:
         # Proxies are chosen per URL below (explicit --proxy, else HTTP(S)_PROXY/NO_PROXY),
         # so requests must not add its own environment lookups on top.
         self.session.trust_env = False
+        # Cookies live for one fetch (its redirect hops), never across sources: a capture must
+        # not depend on which other pages were fetched before it, nor carry one site's cookies on.
+        self.session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
         adapter = _GuardedAdapter(
             pool_connections=max(10, self.options.concurrency),
             pool_maxsize=max(10, self.options.concurrency),
@@ -507,8 +511,9 @@ class Fetcher:
             return
         seen: set[str] = set()
         extra = dict(headers or {})
+        cookies = requests.cookies.RequestsCookieJar()
         while True:
-            exchange = self._exchange_with_retries(current, extra, deadline, method)
+            exchange = self._exchange_with_retries(current, extra, deadline, method, cookies)
             result.exchanges.append(exchange)
             if exchange.error is not None and exchange.status is None:
                 result.error = exchange.error
@@ -541,10 +546,10 @@ class Fetcher:
             if method == "HEAD":
                 continue
 
-    def _exchange_with_retries(self, url: str, headers: dict, deadline: _Deadline, method: str) -> Exchange:
+    def _exchange_with_retries(self, url: str, headers: dict, deadline: _Deadline, method: str, cookies) -> Exchange:
         attempt = 0
         while True:
-            exchange = self._exchange(url, headers, deadline, method)
+            exchange = self._exchange(url, headers, deadline, method, cookies)
             retryable_error = exchange.error is not None and exchange.status is None and exchange.error.code in (
                 "refused",
                 "connection",
@@ -577,7 +582,7 @@ class Fetcher:
             when = when.replace(tzinfo=timezone.utc)
         return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
 
-    def _exchange(self, url: str, headers: dict, deadline: _Deadline, method: str) -> Exchange:
+    def _exchange(self, url: str, headers: dict, deadline: _Deadline, method: str, cookies) -> Exchange:
         exchange = Exchange(url=url, started_at=datetime.now(timezone.utc))
         proxy = self.proxy_for(url)
         exchange.via_proxy = proxy is not None
@@ -612,7 +617,9 @@ class Fetcher:
                         timeout=(self.options.connect_timeout, self.options.read_timeout),
                         proxies={"http": proxy, "https": proxy} if proxy else {},
                         verify=self._verify,
+                        cookies=cookies,
                     )
+                    requests.cookies.extract_cookies_to_jar(cookies, response.request, response.raw)
                 except BlockedAddress as exc:
                     exchange.error = FetchError("blocked_private", str(exc))
                     return exchange
@@ -779,14 +786,31 @@ class Fetcher:
     def fetch_many(
         self, jobs: Iterable[tuple[str, dict[str, str] | None]]
     ) -> Iterator[tuple[str, FetchResult]]:
-        """Fetch (url, headers) jobs concurrently; yields (url, result) as each finishes."""
-        jobs = list(jobs)
-        if not jobs:
-            return
+        """Fetch (url, headers) jobs concurrently; yields (url, result) as each finishes.
+
+        At most twice ``concurrency`` results are in flight or waiting to be consumed, so a
+        slow consumer (text extraction) never lets finished bodies pile up in memory.
+        """
+        pending_jobs = iter(jobs)
+        window = 2 * max(1, self.options.concurrency)
         with ThreadPoolExecutor(max_workers=max(1, self.options.concurrency), thread_name_prefix="fetch") as pool:
-            futures = {pool.submit(self.fetch, url, headers): url for url, headers in jobs}
-            for future in as_completed(futures):
-                yield futures[future], future.result()
+            futures: dict = {}
+
+            def top_up() -> None:
+                while len(futures) < window:
+                    job = next(pending_jobs, None)
+                    if job is None:
+                        return
+                    url, headers = job
+                    futures[pool.submit(self.fetch, url, headers)] = url
+
+            top_up()
+            while futures:
+                done, _ = wait(futures, return_when=FIRST_COMPLETED)
+                for future in done:
+                    url = futures.pop(future)
+                    yield url, future.result()
+                top_up()
 
 
 def _exception_chain(exc: BaseException) -> list[BaseException]:

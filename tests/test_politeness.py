@@ -84,3 +84,24 @@ def test_user_agent(server, cli, tmp_path):
     assert f"archiver/{__version__}" in USER_AGENT and "http" in USER_AGENT
     cli("capture", server.url("/ua"), "--allow-private", "--user-agent", "Research bot (+mailto:lab@example.org)")
     assert agents[-1] == "Research bot (+mailto:lab@example.org)"
+
+
+def test_cookies_stay_within_one_fetch(server):
+    """A cookie set by one source is not sent to another, but survives the redirect hops of one fetch."""
+    seen = {}
+
+    def setter(h):
+        ws.send(h, 302, b"", {"Location": "/cookie/check", "Set-Cookie": "session=abc; Path=/"})
+
+    def check(h):
+        seen[h.path] = h.headers.get("Cookie")
+        ws.send(h, 200, b"ok")
+
+    server.route("/cookie/set", setter)
+    server.route("/cookie/check", check)
+    server.route("/cookie/other", check)
+    with Fetcher(FetchOptions(allow_private=True)) as fetcher:
+        fetcher.fetch(server.url("/cookie/set"))
+        assert seen["/cookie/check"] == "session=abc"
+        fetcher.fetch(server.url("/cookie/other"))
+        assert seen["/cookie/other"] is None
