@@ -42,6 +42,7 @@ class CaptureOptions:
     all_links: bool = False
     requisites: bool = False
     warc_size: int = 1_000_000_000
+    max_sources: int = 1000
 
     def settings(self) -> dict[str, Any]:
         return {
@@ -49,6 +50,7 @@ class CaptureOptions:
             "all_links": self.all_links,
             "requisites": self.requisites,
             "warc_size": self.warc_size,
+            "max_sources": self.max_sources,
         }
 
 
@@ -171,6 +173,7 @@ class CaptureRun:
             # Link finding parses the page: scripts and styles go first, and freak sizes are cut.
             data = slim_html(data)[:LINKS_LIMIT]
         links = self._find_links(data, content_type, base, target) if data else ArticleLinks()
+        self._limit_sources(links)
         article["links"] = links
         article["data"] = data
         extracted = row.get("_extracted")
@@ -180,6 +183,16 @@ class CaptureRun:
             return article
         article["article_id"] = self._store_article(url_id, row, links, "file" if target.path else "web")
         return article
+
+    def _limit_sources(self, links: ArticleLinks) -> None:
+        """Past --max-sources links to fetch, the rest are recorded but not fetched.
+
+        A page with ten thousand "citations" would otherwise keep a run busy for days.
+        """
+        wanted = [l for l in links.links if l.skip_reason is None and (l.cited or self.options.all_links)]
+        wanted.sort(key=lambda l: not l.cited)  # citations first, then other links
+        for link in wanted[self.options.max_sources:]:
+            link.skip_reason = f"limit: more than {self.options.max_sources} links to fetch (--max-sources)"
 
     @staticmethod
     def _find_links(data: bytes, content_type: str | None, base: str | None, target: Target) -> ArticleLinks:

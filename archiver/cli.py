@@ -179,15 +179,16 @@ class TerminalProgress:
 @click.argument("targets", nargs=-1, required=True)
 @click.option("--all-links", is_flag=True, help="Also fetch the page's links that are not citations.")
 @click.option("--requisites", is_flag=True, help="Also capture stylesheets, images and scripts, for faithful replay.")
+@click.option("--max-sources", type=click.IntRange(0), default=1000, show_default=True, help="Most links fetched per article; the rest are recorded as skipped.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of the summary.")
 @fetch_options
 @click.pass_context
 @archive_errors
-def capture(ctx: click.Context, targets: tuple[str, ...], all_links: bool, requisites: bool, as_json: bool, **kw: Any) -> None:
+def capture(ctx: click.Context, targets: tuple[str, ...], all_links: bool, requisites: bool, max_sources: int, as_json: bool, **kw: Any) -> None:
     """Capture TARGETs (http(s) URLs or local HTML, Markdown or text files) and every source they cite."""
     fetch = build_fetch_options(kw)
     parsed = [parse_target(t) for t in targets]
-    options = CaptureOptions(fetch=fetch, all_links=all_links, requisites=requisites, warc_size=kw["warc_size"])
+    options = CaptureOptions(fetch=fetch, all_links=all_links, requisites=requisites, warc_size=kw["warc_size"], max_sources=max_sources)
     archive = open_archive(ctx, create=True)
     try:
         try:

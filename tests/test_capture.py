@@ -290,3 +290,16 @@ def test_redirect_bodies_are_recorded_not_swallowed(cli, server, tmp_path, archi
     record = read_at(archive_dir / hop[0], hop[1], hop[2])
     assert record.http_headers.get_statuscode() == "301"
     assert record.content_stream().read() == body
+
+
+def test_max_sources_limits_what_is_fetched(cli, server, tmp_path, archive_dir):
+    for i in range(5):
+        server.static(f"/s/{i}", ws.page(f"S{i}", f"<p>Source number {i}.</p>"))
+    article = tmp_path / "post.md"
+    article.write_text("# Post\n\n" + " ".join(f"[source {i}]({server.url(f'/s/{i}')})" for i in range(5)) + "\n")
+    doc = cli.json("capture", str(article), "--max-sources", "3", *FAST)
+    fetched = [s["url"] for s in doc["articles"][0]["sources"]]
+    assert len(fetched) == 3 and fetched == [server.url(f"/s/{i}") for i in range(3)]
+    limited = [s for s in doc["articles"][0]["skipped"] if s["reason"].startswith("limit:")]
+    assert len(limited) == 2
+    assert sum(server.hits.get(f"/s/{i}", 0) for i in range(5)) == 3
