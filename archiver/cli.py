@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import functools
+from contextlib import contextmanager
 import json
 import os
 import re
 import sys
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import click
 
@@ -151,6 +152,18 @@ def main(ctx: click.Context, archive_dir: Path | None) -> None:
 
 def open_archive(ctx: click.Context, create: bool = False, readonly: bool = False) -> Archive:
     return Archive(ctx.obj["archive_dir"], create=create, readonly=readonly)
+
+
+@contextmanager
+def reading(ctx: click.Context) -> Iterator[Archive]:
+    """The archive opened read-only for a reading command; an unknown article or URL is a usage error."""
+    archive = open_archive(ctx, readonly=True)
+    try:
+        yield archive
+    except LookupError as exc:
+        fail_usage(str(exc.args[0]))
+    finally:
+        archive.close()
 
 
 class TerminalProgress:
@@ -347,14 +360,11 @@ def changes(ctx, since, article, kind, as_json):
     """List change events, newest last."""
     from .queries import change_events
 
-    archive = open_archive(ctx, readonly=True)
-    try:
+    with reading(ctx) as archive:
         try:
             events = change_events(archive.store, since=since, article=article, kinds=list(kind))
         except ValueError as exc:
             fail_usage(str(exc))
-    finally:
-        archive.close()
     if as_json:
         click.echo(json.dumps(events, indent=2, ensure_ascii=False))
         return
@@ -374,14 +384,8 @@ def diff(ctx, url, from_id, to_id, color):
     from .diff import render_terminal, word_diff
     from .queries import capture_texts
 
-    archive = open_archive(ctx, readonly=True)
-    try:
-        try:
-            (old_id, old), (new_id, new) = capture_texts(archive.store, url, from_id, to_id)
-        except LookupError as exc:
-            fail_usage(str(exc.args[0]))
-    finally:
-        archive.close()
+    with reading(ctx) as archive:
+        (old_id, old), (new_id, new) = capture_texts(archive.store, url, from_id, to_id)
     if color is None:
         color = sys.stdout.isatty()
     click.echo(f"--- capture {old_id}\n+++ capture {new_id}")
@@ -413,8 +417,9 @@ def demo(ctx, last_version):
             archive.recover()
             click.echo(f"== Sample web on {web.proxy_url} (version 1, the day of publication)")
             click.echo(f"$ archiver capture {ARTICLE_URL} --proxy {web.proxy_url}")
-            outcome = CaptureRun(archive, CaptureOptions(fetch=fetch), TerminalProgress()).run([parse_target(ARTICLE_URL)])
-            TerminalProgress().finish()
+            progress = TerminalProgress()
+            outcome = CaptureRun(archive, CaptureOptions(fetch=fetch), progress).run([parse_target(ARTICLE_URL)])
+            progress.finish()
             click.echo(render_capture_summary(outcome))
             for version, when in ((2, "a month later"), (3, "two months later")):
                 if version > last_version:
@@ -443,14 +448,8 @@ def verify(ctx, article, published_head, as_json):
     """Recompute every hash from the WARC files and check the database's hash chain; exit 1 on any problem."""
     from .verify import render_text, verify_archive
 
-    archive = open_archive(ctx, readonly=True)
-    try:
-        try:
-            outcome = verify_archive(archive, article=article, head=published_head)
-        except LookupError as exc:
-            fail_usage(str(exc.args[0]))
-    finally:
-        archive.close()
+    with reading(ctx) as archive:
+        outcome = verify_archive(archive, article=article, head=published_head)
     click.echo(json.dumps(outcome, indent=2, ensure_ascii=False) if as_json else render_text(outcome))
     sys.exit(EXIT_OK if outcome["ok"] else EXIT_FAILED)
 
@@ -491,14 +490,8 @@ def report(ctx, article, fmt, output, replay_base):
 
     if replay_base and not re.match(r"^https?://", replay_base):
         fail_usage(f"--replay-base {replay_base!r}: give an http(s) URL such as http://localhost:8080/archive/")
-    archive = open_archive(ctx, readonly=True)
-    try:
-        try:
-            text = build_report(archive.store, article, fmt, replay_base=replay_base, archive_dir=str(archive.path))
-        except LookupError as exc:
-            fail_usage(str(exc.args[0]))
-    finally:
-        archive.close()
+    with reading(ctx) as archive:
+        text = build_report(archive.store, article, fmt, replay_base=replay_base, archive_dir=str(archive.path))
     if output:
         output.write_text(text, encoding="utf-8")
     else:
@@ -520,21 +513,16 @@ def export(ctx, wacz_path, cdxj_path, article, as_json):
         fail_usage("say what to export: --wacz FILE and/or --cdxj FILE")
     if article and not wacz_path:
         fail_usage("--article applies to --wacz only (a CDXJ index covers the whole archive)")
-    archive = open_archive(ctx, readonly=True)
     outcome = {}
-    try:
+    with reading(ctx) as archive:
         try:
             if wacz_path:
                 outcome["wacz"] = export_wacz(archive, wacz_path, article=article)
             if cdxj_path:
                 outcome["cdxj"] = export_cdxj(archive, cdxj_path)
-        except LookupError as exc:
-            fail_usage(str(exc.args[0]))
         except ExportError as exc:
             click.echo(f"archiver: error: {exc}", err=True)
             sys.exit(EXIT_FAILED)
-    finally:
-        archive.close()
     if as_json:
         click.echo(json.dumps(outcome, indent=2, ensure_ascii=False))
         return

@@ -35,41 +35,13 @@ class WrittenExchange:
 
 def write_exchange(writer: WarcFileWriter, exchange: Exchange) -> WrittenExchange:
     """Write the request and (when there was one) the response of one exchange."""
-    date = warc_date(exchange.started_at)
-    response_id = new_record_id() if exchange.response_head is not None else None
-    request_written = None
-    if exchange.request_bytes:
-        headers = [
-            ("WARC-Type", "request"),
-            ("WARC-Record-ID", new_record_id()),
-            ("WARC-Date", date),
-            ("WARC-Target-URI", exchange.url),
-        ]
-        if response_id:
-            headers.append(("WARC-Concurrent-To", response_id))
-        headers.append(("Content-Type", "application/http; msgtype=request"))
-        request_written = writer.write(Record("request", headers, [exchange.request_bytes]))
-    if response_id is None:
-        return WrittenExchange(request_written, None, None)
-    payload_digest = sha256_digest_label(exchange.body_sha256)
-    headers = [
-        ("WARC-Type", "response"),
-        ("WARC-Record-ID", response_id),
-        ("WARC-Date", date),
-        ("WARC-Target-URI", exchange.url),
-    ]
-    if exchange.ip_address:
-        headers.append(("WARC-IP-Address", exchange.ip_address))
-    if request_written:
-        headers.append(("WARC-Concurrent-To", request_written.record_id))
-    headers += [
-        ("Content-Type", "application/http; msgtype=response"),
-        ("WARC-Payload-Digest", payload_digest),
-    ]
-    if exchange.truncated:
-        headers.append(("WARC-Truncated", exchange.truncated))
-    record = Record("response", headers, [exchange.response_head, exchange.body], block_sha256=exchange.block_sha256)
-    return WrittenExchange(request_written, writer.write(record), payload_digest)
+    if exchange.response_head is None:
+        return WrittenExchange(_write_request(writer, exchange, None), None, None)
+    extra = [("WARC-Truncated", exchange.truncated)] if exchange.truncated else []
+    return _write_pair(
+        writer, exchange, "response", [], extra, [exchange.response_head, exchange.body],
+        sha256_digest_label(exchange.body_sha256), exchange.block_sha256,
+    )
 
 
 def write_revisit(
@@ -85,35 +57,52 @@ def write_revisit(
 
     ``profile`` is ``identical`` (same payload digest) or ``not_modified`` (a 304 answer).
     """
-    date = warc_date(exchange.started_at)
-    revisit_id = new_record_id()
-    request_written = None
-    if exchange.request_bytes:
-        request_written = writer.write(
-            Record(
-                "request",
-                [
-                    ("WARC-Type", "request"),
-                    ("WARC-Record-ID", new_record_id()),
-                    ("WARC-Date", date),
-                    ("WARC-Target-URI", exchange.url),
-                    ("WARC-Concurrent-To", revisit_id),
-                    ("Content-Type", "application/http; msgtype=request"),
-                ],
-                [exchange.request_bytes],
-            )
-        )
-    headers = [
-        ("WARC-Type", "revisit"),
-        ("WARC-Record-ID", revisit_id),
-        ("WARC-Date", date),
-        ("WARC-Target-URI", exchange.url),
+    refers = [
         ("WARC-Profile", PROFILE_IDENTICAL if profile == "identical" else PROFILE_NOT_MODIFIED),
         ("WARC-Refers-To-Target-URI", refers_to_uri),
         ("WARC-Refers-To-Date", refers_to_date),
     ]
     if refers_to_id:
-        headers.append(("WARC-Refers-To", refers_to_id))
+        refers.append(("WARC-Refers-To", refers_to_id))
+    # WARC 1.1 (6.7.2): a revisit's block is the HTTP head alone; the payload is in the record referred to.
+    return _write_pair(writer, exchange, "revisit", refers, [], [exchange.response_head or b""], payload_digest)
+
+
+def _write_request(writer: WarcFileWriter, exchange: Exchange, concurrent_to: str | None) -> WrittenRecord | None:
+    if not exchange.request_bytes:
+        return None
+    headers = [
+        ("WARC-Type", "request"),
+        ("WARC-Record-ID", new_record_id()),
+        ("WARC-Date", warc_date(exchange.started_at)),
+        ("WARC-Target-URI", exchange.url),
+    ]
+    if concurrent_to:
+        headers.append(("WARC-Concurrent-To", concurrent_to))
+    headers.append(("Content-Type", "application/http; msgtype=request"))
+    return writer.write(Record("request", headers, [exchange.request_bytes]))
+
+
+def _write_pair(
+    writer: WarcFileWriter,
+    exchange: Exchange,
+    record_type: str,
+    leading: list[tuple[str, str]],
+    trailing: list[tuple[str, str]],
+    block: list,
+    payload_digest: str,
+    block_sha256: str | None = None,
+) -> WrittenExchange:
+    """The request record, then the response or revisit record, linked both ways by WARC-Concurrent-To."""
+    record_id = new_record_id()
+    request_written = _write_request(writer, exchange, record_id)
+    headers = [
+        ("WARC-Type", record_type),
+        ("WARC-Record-ID", record_id),
+        ("WARC-Date", warc_date(exchange.started_at)),
+        ("WARC-Target-URI", exchange.url),
+        *leading,
+    ]
     if exchange.ip_address:
         headers.append(("WARC-IP-Address", exchange.ip_address))
     if request_written:
@@ -121,9 +110,9 @@ def write_revisit(
     headers += [
         ("Content-Type", "application/http; msgtype=response"),
         ("WARC-Payload-Digest", payload_digest),
+        *trailing,
     ]
-    # WARC 1.1 (6.7.2): a revisit's block is the HTTP head alone; the payload is in the record referred to.
-    written = writer.write(Record("revisit", headers, [exchange.response_head or b""]))
+    written = writer.write(Record(record_type, headers, block, block_sha256=block_sha256))
     return WrittenExchange(request_written, written, payload_digest)
 
 
@@ -142,24 +131,6 @@ def write_resource(
         ("WARC-Block-Digest", digest),
     ]
     return writer.write(Record("resource", headers, [content], block_sha256=sha256_hex))
-
-
-def write_metadata(writer: WarcFileWriter, uri: str, concurrent_to: str | None, fields: dict[str, str], when: datetime) -> WrittenRecord:
-    """Provenance notes about a capture as ``application/warc-fields``.
-
-    Never JSON under the page's own URI and date: pywb would replay it instead of the page.
-    """
-    body = "".join(f"{k}: {' '.join(str(v).split())}\r\n" for k, v in fields.items()).encode("utf-8")
-    headers = [
-        ("WARC-Type", "metadata"),
-        ("WARC-Record-ID", new_record_id()),
-        ("WARC-Date", warc_date(when)),
-        ("WARC-Target-URI", uri),
-        ("Content-Type", "application/warc-fields"),
-    ]
-    if concurrent_to:
-        headers.append(("WARC-Concurrent-To", concurrent_to))
-    return writer.write(Record("metadata", headers, [body]))
 
 
 def sha256_file(handle: BinaryIO) -> str:

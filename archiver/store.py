@@ -66,10 +66,7 @@ class Store:
                 conn.execute("PRAGMA foreign_keys = ON")
         except BaseException as exc:
             conn.close()
-            translated = _os_error(exc, self.path)
-            if translated is exc:
-                raise
-            raise translated from exc
+            _raise_translated(exc, self.path)
 
     # -- schema ------------------------------------------------------------------------------
 
@@ -98,10 +95,7 @@ class Store:
                 self.conn.execute("COMMIT")
             except BaseException as exc:
                 self._rollback()
-                translated = _os_error(exc, self.path)
-                if translated is exc:
-                    raise
-                raise translated from exc
+                _raise_translated(exc, self.path)
             applied.append(number)
         return applied
 
@@ -119,10 +113,7 @@ class Store:
         try:
             self.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
-            translated = _os_error(exc, self.path)
-            if translated is exc:
-                raise
-            raise translated from exc
+            _raise_translated(exc, self.path)
         self._in_transaction = True
         try:
             yield self
@@ -130,10 +121,7 @@ class Store:
             self.conn.execute("COMMIT")
         except BaseException as exc:
             self._rollback()
-            translated = _os_error(exc, self.path)
-            if translated is exc:
-                raise
-            raise translated from exc
+            _raise_translated(exc, self.path)
         finally:
             self._in_transaction = False
 
@@ -287,6 +275,14 @@ def _os_error(exc: BaseException, path: Path) -> BaseException:
             return OSError(errno.EROFS, "read-only file system", str(path))
         return PermissionError(errno.EACCES, "cannot write the database", str(path))
     return exc
+
+
+def _raise_translated(exc: BaseException, path: Path) -> None:
+    """Re-raise ``exc``, as the OSError the CLI reports when SQLite says the disk is full or read-only."""
+    translated = _os_error(exc, path)
+    if translated is exc:
+        raise exc
+    raise translated from exc
 
 
 def _sql_value(value: Any) -> Any:

@@ -408,7 +408,7 @@ def test_ten_thousand_links(site):
 
 
 def test_ten_thousand_citations_refused_quickly(cli, site, tmp_path, tripwire):
-    """An article citing 10,000 private URLs: 10,000 blocked rows, no packet, no hang."""
+    """An article citing 10,000 private URLs: the first 1,000 (--max-sources) blocked, the rest skipped; no packet, no hang."""
     article = tmp_path / "many.html"
     article.write_bytes(hs.many_links_page(base=f"http://127.0.0.1:{site.http.port}/n/"))
     before = site.http.connections
@@ -416,9 +416,11 @@ def test_ten_thousand_citations_refused_quickly(cli, site, tmp_path, tripwire):
     doc = cli.json("capture", str(article), *FAST)
     elapsed = time.monotonic() - started
     sources = doc["articles"][0]["sources"]
-    assert len(sources) == 10_000 and all(s["error"].startswith("blocked_private") for s in sources)
+    assert len(sources) == 1_000 and all(s["error"].startswith("blocked_private") for s in sources)
+    limited = [s for s in doc["articles"][0]["skipped"] if s["reason"].startswith("limit:")]
+    assert len(limited) == 9_000
     assert site.http.connections == before
-    print(f"10,000 blocked citations: {elapsed:.1f} s")
+    print(f"10,000 private citations, 1,000 blocked: {elapsed:.1f} s")
     assert elapsed < RUN_BOUND
 
 
