@@ -17,7 +17,7 @@ from typing import Iterator
 
 from .clock import iso_utc
 from .store import DB_NAME, Store
-from .warc import OPEN_SUFFIX, recover_open_files, resolve_warc_path
+from .warc import OPEN_SUFFIX, file_sha256, recover_open_files, resolve_warc_path
 
 # Files a directory may hold and still be taken for a new, empty archive.
 _HARMLESS = {"README.md", ".gitignore", ".gitkeep", ".lock", "warcs"}
@@ -143,9 +143,11 @@ class Archive:
         repaired = recover_open_files(self.path)
         with self.store.transaction():
             for relpath, kept, _cut in repaired:
+                final = self.path / relpath
+                digest = file_sha256(final) if final.exists() else None
                 self.store.conn.execute(
-                    "UPDATE warc_files SET closed_at = ?, size = ? WHERE path = ? AND closed_at IS NULL",
-                    (iso_utc(), kept, relpath),
+                    "UPDATE warc_files SET closed_at = ?, size = ?, sha256 = ? WHERE path = ? AND closed_at IS NULL",
+                    (iso_utc(), kept, digest, relpath),
                 )
         self.store.close_stale_runs()
         return repaired

@@ -18,7 +18,6 @@ from typing import Iterator
 from lxml import etree
 from lxml import html as lxml_html
 
-from archiver.netguard import MAX_URL_LENGTH
 from archiver.urls import InvalidURL, normalise_url, scheme_of
 
 __all__ = [
@@ -81,12 +80,8 @@ def _resolve(href: str, base: str | None) -> tuple[str, str | None]:
         return raw, f"scheme:{scheme}"
     if not scheme and not base:
         return raw, "invalid_url: relative URL without a base"
-    too_long = f"invalid_url: URL longer than {MAX_URL_LENGTH} characters"
-    if len(raw) > MAX_URL_LENGTH:
-        return raw, too_long
     try:
-        url = normalise_url(raw, base)
-        return (raw, too_long) if len(url) > MAX_URL_LENGTH else (url, None)
+        return normalise_url(raw, base), None
     except InvalidURL as exc:
         return raw, f"invalid_url: {exc}"
     except Exception as exc:  # noqa: BLE001 - a hostile href must never break the page

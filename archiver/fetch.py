@@ -34,8 +34,8 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import NameResolutionError, NewConnectionError
 
 from . import USER_AGENT
-from .netguard import MAX_URL_LENGTH, BlockedAddress, check_host_name, is_blocked_ip, resolve_checked
-from .urls import InvalidURL, host_of, normalise_url, scheme_of
+from .netguard import BlockedAddress, check_host_name, is_blocked_ip, resolve_checked
+from .urls import MAX_URL_LENGTH, InvalidURL, host_of, normalise_url, scheme_of
 
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 RETRY_STATUSES = (429, 503)
@@ -507,7 +507,7 @@ class Fetcher:
         deadline = _Deadline(self.options.total_timeout)
         current = url
         if len(url) > MAX_URL_LENGTH:
-            result.error = FetchError("invalid_url", f"URL is {len(url)} characters long, over the {MAX_URL_LENGTH} archiver fetches")
+            result.error = FetchError("invalid_url", f"URL longer than {MAX_URL_LENGTH} characters ({len(url)})")
             return
         seen: set[str] = set()
         extra = dict(headers or {})
@@ -526,13 +526,8 @@ class Fetcher:
             location = exchange.header("Location") or ""
             try:
                 target = normalise_url(location, base=current)
-            except (InvalidURL, ValueError) as exc:  # urljoin itself raises ValueError ("Invalid IPv6 URL")
+            except InvalidURL as exc:
                 result.error = FetchError("bad_redirect", f"redirect to {location[:200]!r}: {exc}")
-                break
-            if len(target) > MAX_URL_LENGTH:
-                result.error = FetchError(
-                    "bad_redirect", f"redirect to a URL {len(target)} characters long, over the {MAX_URL_LENGTH} archiver fetches"
-                )
                 break
             if len(result.exchanges) > self.options.max_redirects:
                 loop = " (a redirect loop)" if target in seen else ""

@@ -34,12 +34,6 @@ BLOCKED_NETWORKS = [
     )
 ]
 
-# Longer URLs are not fetched (invalid_url; bad_redirect when a redirect points there):
-# RFC 9110 asks for 8000 octets and common servers answer 414 past about 8 KB; a hostile
-# page must not put 100 KB strings into every table, report line and WARC header (where
-# FastWARC, for one, stops reading at 32 KiB of headers).
-MAX_URL_LENGTH = 8 * 1024
-
 LOCAL_HOSTNAMES = ("localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback")
 # Names under these suffixes are local or internal by definition (RFC 6761, 6762, 8375, and
 # ICANN's private-use .internal, e.g. metadata.google.internal): refused even when a proxy,

@@ -6,7 +6,6 @@ WARC header conventions (digests, Concurrent-To, Truncated, revisit profiles).
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import BinaryIO
@@ -131,11 +130,3 @@ def write_resource(
         ("WARC-Block-Digest", digest),
     ]
     return writer.write(Record("resource", headers, [content], block_sha256=sha256_hex))
-
-
-def sha256_file(handle: BinaryIO) -> str:
-    digest = hashlib.sha256()
-    handle.seek(0)
-    while chunk := handle.read(1 << 16):
-        digest.update(chunk)
-    return digest.hexdigest()

@@ -20,9 +20,9 @@ from . import USER_AGENT, __version__
 from .archive import Archive
 from .clock import iso_utc, utc_now
 from .fetch import Exchange, FetchResult
-from .record import WrittenExchange, sha256_file, write_exchange, write_resource, write_revisit
+from .record import WrittenExchange, write_exchange, write_resource, write_revisit
 from .text import Extracted, extract
-from .warc import WarcFileWriter, sha256_digest_label
+from .warc import WarcFileWriter, file_sha256, sha256_digest_label
 
 EXTRACT_LIMIT = 16 << 20  # bytes of a decoded body read for text extraction (text.py cuts further by kind)
 
@@ -70,8 +70,7 @@ class Recorder:
             self.store.insert("warc_files", {"path": relpath, "run_id": self.run_id, "created_at": iso_utc()})
 
     def _closed(self, relpath: str, path: Path) -> None:
-        with open(path, "rb") as fh:
-            digest = sha256_file(fh)
+        digest = file_sha256(path)
         with self.store.transaction():
             self.store.conn.execute(
                 "UPDATE warc_files SET closed_at = ?, size = ?, sha256 = ? WHERE path = ?",

@@ -475,7 +475,7 @@ def verify_archive(archive: Archive, article: str | None = None, head: str | Non
                 if reg["sha256"] != result.sha256:
                     result.problems.append(Problem("file_hash", f"{relpath}: sha256 {result.sha256} differs from the database's {reg['sha256']}", relpath))
             else:
-                notes.append(f"{relpath} has no recorded sha256 (closed by crash recovery): its records were checked one by one")
+                notes.append(f"{relpath} has no recorded sha256: its records were checked one by one")
         problems += result.problems
 
     problems += _compare_rows(selected, hops, files, {r["id"]: r for r in captures})

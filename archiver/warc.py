@@ -308,6 +308,15 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a whole WARC file, read in chunks (recorded in warc_files when it closes)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(_COPY_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def resolve_warc_path(archive_dir: Path, relpath: str) -> Path:
     """The file a database row names; while its run is still writing it carries ``.open``."""
     path = Path(archive_dir) / relpath
