@@ -57,3 +57,20 @@ def test_private_literal_refused_even_through_proxy(cli, sample_web, tmp_path, a
     assert not any("169.254" in url or "localhost" in url for _, url in sample_web.requests)
     db = sqlite3.connect(archive_dir / "archive.db")
     assert db.execute("SELECT COUNT(*) FROM captures WHERE error LIKE 'blocked_private%'").fetchone()[0] == 2
+
+
+def test_sample_boilerplate_is_recorded_but_not_fetched(cli, sample_web, archive_dir):
+    from archiver.sample import BOILERPLATE_LINKS
+
+    cli.json("capture", ARTICLE_URL, "--proxy", sample_web.proxy_url, *FAST)
+    db = sqlite3.connect(archive_dir / "archive.db")
+    rows = db.execute("SELECT u.url, c.cited FROM citations c JOIN urls u ON u.id = c.url_id").fetchall()
+    cited = {url for url, flag in rows if flag}
+    uncited = {url for url, flag in rows if not flag}
+    assert cited == set(CITED_SOURCES)
+    assert set(BOILERPLATE_LINKS) <= uncited
+    asked = {url for _, url in sample_web.requests}
+    assert not asked & set(BOILERPLATE_LINKS)
+    # Anchor text and the sentence around each citation are kept.
+    for anchor, context in db.execute("SELECT anchor_text, context FROM citations WHERE cited = 1"):
+        assert anchor and anchor in context
