@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 from . import __version__
 from .archive import Archive
-from .citations import ArticleLinks, find_links_html, find_links_markdown, find_links_text
+from .citations import ArticleLinks, canonical_url, find_links_html, find_links_markdown, find_links_text
 from .clock import iso_utc, parse_iso
 from .fetch import FetchOptions, Fetcher
 from .quotes import Quote, find_quotes, locate
@@ -200,6 +200,8 @@ class CaptureRun:
             return find_links_markdown(data.decode("utf-8", "replace"), base)
         kind = sniff_kind(data, content_type)
         if kind == "html":
+            if target.path is not None:
+                base = canonical_url(data) or base
             return find_links_html(data, base or target.url)
         if kind == "text":
             text = data.decode("utf-8", "replace")
@@ -366,10 +368,14 @@ class CaptureRun:
                         "url_id": url_id,
                         "status": status,
                         "similarity": similarity,
-                        "checked_at": now,
+                        "checked_at": now if status else None,
                         "capture_id": capture_id,
                     },
                 )
+                if status is None:
+                    # Nothing was checked: no history line, and recheck will look once the source reads.
+                    results.append({"text": quote.text, "source": url, "status": None, "similarity": None})
+                    continue
                 store.insert(
                     "quote_checks",
                     {
@@ -465,16 +471,18 @@ def start_tracking(store, row: dict[str, Any]) -> None:
         )
 
 
-def locate_in_sources(quote: Quote, cited: list[str], texts: dict[str, str]) -> tuple[str, float, str | None, str | None]:
+def locate_in_sources(quote: Quote, cited: list[str], texts: dict[str, str]) -> tuple[str | None, float | None, str | None, str | None]:
     """Best (status, similarity, excerpt, url) for a quotation among the article's cited sources.
 
     The source the quotation links to is tried first; a passage found present anywhere wins.
+    Status is None (unchecked) when the source it names, or every cited source, could not be
+    read: "missing" would claim more than archiver saw.
     """
     order = []
     if quote.source_hint and quote.source_hint in texts:
         order.append(quote.source_hint)
     order += [u for u in cited if u in texts and u not in order]
-    best: tuple[str, float, str | None, str | None] = ("missing", 0.0, None, quote.source_hint)
+    best: tuple[str | None, float | None, str | None, str | None] = ("missing", 0.0, None, quote.source_hint)
     rank = {"present": 2, "altered": 1, "missing": 0}
     for url in order:
         status, similarity, excerpt = locate(quote.text, texts[url])
@@ -482,4 +490,7 @@ def locate_in_sources(quote: Quote, cited: list[str], texts: dict[str, str]) -> 
             best = (status, similarity, excerpt, url)
         if status == "present":
             break
+    hint_unread = quote.source_hint is not None and quote.source_hint not in texts
+    if best[0] == "missing" and (not order or hint_unread):
+        return None, None, None, quote.source_hint
     return best

@@ -945,6 +945,29 @@ def _first_title(text: str, markdown: bool) -> str | None:
 _DATE_LINE = re.compile(r"\b((?:1[89]|20)\d\d-\d\d-\d\d(?:[T ]\d\d:\d\d(?::\d\d)?(?:Z|[+-]\d\d:?\d\d)?)?)\b")
 
 
+def canonical_url(html: bytes | str) -> str | None:
+    """The address a saved page names for itself (rel=canonical, og:url), to resolve its relative links.
+
+    A page saved from a browser and captured as a local file keeps its links relative to
+    where it came from, not to the file.
+    """
+    head = html[:262_144]
+    try:
+        doc = lxml_html.fromstring(head) if head.strip() else None
+    except (etree.ParserError, ValueError):
+        return None
+    if doc is None:
+        return None
+    candidates = doc.xpath("//link[contains(concat(' ', normalize-space(translate(@rel, 'CANONICAL', 'canonical')), ' '), ' canonical ')]/@href")
+    candidates += doc.xpath("//meta[@property='og:url' or @name='og:url']/@content")
+    for candidate in candidates:
+        try:
+            return normalise_url(candidate.strip())
+        except InvalidURL:
+            continue
+    return None
+
+
 def find_links_markdown(text: str, base_url: str | None = None) -> ArticleLinks:
     """Links of a Markdown article; all of it is main content, so every link is cited."""
     try:

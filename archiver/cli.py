@@ -233,7 +233,8 @@ def render_capture_summary(outcome: dict[str, Any]) -> str:
             lines.append(f"FAILED {article['url']}: {article['error']}")
             continue
         marker = "FAILED" if article["error"] else "Captured"
-        lines.append(f"{marker} {article['url']}{title} (HTTP {article.get('status') or '-'})")
+        how = f"HTTP {article['status']}" if article.get("status") else "local file"
+        lines.append(f"{marker} {article['url']}{title} ({how})")
         if article["error"]:
             lines.append(f"  {article['error']}")
         sources = article["sources"]
@@ -249,9 +250,15 @@ def render_capture_summary(outcome: dict[str, Any]) -> str:
         for source in ok:
             if source["status"] and source["status"] >= 400:
                 lines.append(f"  HTTP {source['status']}  {source['url']}")
-        altered = [q for q in article.get("quotes", []) if q["status"] != "present"]
-        if article.get("quotes"):
-            lines.append(f"  {len(article['quotes'])} quotations, {len(article['quotes']) - len(altered)} found in their sources")
+        quotes = article.get("quotes", [])
+        altered = [q for q in quotes if q["status"] in ("altered", "missing")]
+        unchecked = sum(1 for q in quotes if q["status"] is None)
+        if quotes:
+            found = sum(1 for q in quotes if q["status"] == "present")
+            lines.append(
+                f"  {len(quotes)} quotations, {found} found in their sources"
+                + (f", {unchecked} unchecked (source not captured)" if unchecked else "")
+            )
         for quote in altered:
             lines.append(f"  quotation {quote['status']}: \"{quote['text'][:80]}\"")
     lines.append(f"Archive: {outcome['archive']} (run {outcome['run_id']})")

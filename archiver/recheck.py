@@ -359,7 +359,8 @@ class RecheckRun:
                     },
                 )
                 self.store.update("quotes", quote["id"], {"status": status, "similarity": similarity, "checked_at": now, "capture_id": row["id"]})
-                if status != quote["status"]:
+                # A quotation first checked now (its source was unreadable at capture) is no news.
+                if quote["status"] is not None and status != quote["status"]:
                     reported.append(
                         {
                             "quote_id": quote["id"],

@@ -232,6 +232,7 @@ class Recorder:
                     {"capture_id": capture_id, "url_id": url_id, "kind": extracted.kind, "title": extracted.title, "text": extracted.text},
                 )
         row["id"] = capture_id
+        row["_extracted"] = extracted
         return row, data
 
 

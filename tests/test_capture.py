@@ -303,3 +303,31 @@ def test_max_sources_limits_what_is_fetched(cli, server, tmp_path, archive_dir):
     limited = [s for s in doc["articles"][0]["skipped"] if s["reason"].startswith("limit:")]
     assert len(limited) == 2
     assert sum(server.hits.get(f"/s/{i}", 0) for i in range(5)) == 3
+
+
+def test_saved_html_page_resolves_links_against_its_canonical_address(cli, server, tmp_path):
+    """A page saved from a browser keeps relative links: they resolve against its canonical URL."""
+    server.static("/news/source", ws.page("Source", "<p>The council voted on Tuesday.</p>"))
+    saved = tmp_path / "saved.html"
+    saved.write_text(
+        f'<html><head><link rel="canonical" href="{server.url("/news/story")}"></head><body><article>'
+        "<p>As the <a href='source'>council's own notes</a> show, the vote happened on Tuesday, "
+        "which settles a question that has been argued about for weeks in this town.</p></article></body></html>"
+    )
+    doc = cli.json("capture", str(saved), *FAST)
+    assert [s["url"] for s in doc["articles"][0]["sources"]] == [server.url("/news/source")]
+    assert doc["articles"][0]["sources"][0]["status"] == 200
+
+
+def test_quotations_whose_sources_failed_are_unchecked_not_missing(cli, tmp_path, archive_dir):
+    article = tmp_path / "post.md"
+    article.write_text(
+        "# Post\n\nThe minister [said on the radio](http://127.0.0.1:9/gone) that "
+        '"the bridge will be finished long before the next election comes around".\n'
+    )
+    doc = cli.json("capture", str(article), *FAST)
+    [quote] = doc["articles"][0]["quotes"]
+    assert quote["status"] is None
+    db = sqlite3.connect(archive_dir / "archive.db")
+    assert db.execute("SELECT status, checked_at FROM quotes").fetchone() == (None, None)
+    assert db.execute("SELECT COUNT(*) FROM quote_checks").fetchone()[0] == 0
