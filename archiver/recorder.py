@@ -108,7 +108,7 @@ class Recorder:
 
         row = self._capture_row(url_id, result, hops, revisit, extracted)
         with self.store.transaction():
-            capture_id = self.store.insert_capture(row)
+            capture_id = self._insert(url_id, row, extracted)
             if len(hops) > 1 or (hops and hops[0][0].is_redirect):
                 for index, (exchange, written) in enumerate(hops):
                     record = written.response or written.request
@@ -126,11 +126,6 @@ class Recorder:
                             "warc_record_id": record.record_id if record else None,
                         },
                     )
-            if extracted is not None and extracted.text is not None:
-                self.store.insert(
-                    "texts",
-                    {"capture_id": capture_id, "url_id": url_id, "kind": extracted.kind, "title": extracted.title, "text": extracted.text},
-                )
         row["id"] = capture_id
         row["_extracted"] = extracted
         return row
@@ -139,11 +134,17 @@ class Recorder:
         if exchange.decoded is None:
             return None
         exchange.decoded.seek(0)
-        data = exchange.decoded.read(EXTRACT_LIMIT)
-        try:
-            return extract(data, exchange.content_type, exchange.url)
-        except Exception:  # noqa: BLE001 -- a page that defeats the extractor still gets its capture row
-            return None
+        return _safe_extract(exchange.decoded.read(EXTRACT_LIMIT), exchange.content_type, exchange.url)
+
+    def _insert(self, url_id: int, row: dict[str, Any], extracted: Extracted | None) -> int:
+        """The captures row and its text (inside the caller's transaction)."""
+        capture_id = self.store.insert_capture(row)
+        if extracted is not None and extracted.text is not None:
+            self.store.insert(
+                "texts",
+                {"capture_id": capture_id, "url_id": url_id, "kind": extracted.kind, "title": extracted.title, "text": extracted.text},
+            )
+        return capture_id
 
     def _capture_row(self, url_id, result: FetchResult, hops, revisit: RevisitPlan | None, extracted) -> dict[str, Any]:
         final = result.final
@@ -217,20 +218,11 @@ class Recorder:
             "warc_record_id": written.record_id,
             "warc_payload_digest": sha256_digest_label(digest),
         }
-        extracted = None
-        try:
-            extracted = extract(data, content_type, uri)
-        except Exception:  # noqa: BLE001
-            extracted = None
+        extracted = _safe_extract(data, content_type, uri)
         if extracted is not None:
             row.update(text_sha256=extracted.text_sha256, fingerprint=extracted.fingerprint, title=extracted.title)
         with self.store.transaction():
-            capture_id = self.store.insert_capture(row)
-            if extracted is not None and extracted.text is not None:
-                self.store.insert(
-                    "texts",
-                    {"capture_id": capture_id, "url_id": url_id, "kind": extracted.kind, "title": extracted.title, "text": extracted.text},
-                )
+            capture_id = self._insert(url_id, row, extracted)
         row["id"] = capture_id
         row["_extracted"] = extracted
         return row, data
@@ -258,6 +250,13 @@ def close_run(
         error = error or exc
     if error is not None and failure is None:
         raise error
+
+
+def _safe_extract(data: bytes, content_type: str | None, url: str) -> Extracted | None:
+    try:
+        return extract(data, content_type, url)
+    except Exception:  # noqa: BLE001 -- a page that defeats the extractor still gets its capture row
+        return None
 
 
 def _file_content_type(path: Path) -> str:
