@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 from contextlib import contextmanager
 import json
-import os
 import re
 import sys
 from pathlib import Path

@@ -23,7 +23,7 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
-from typing import BinaryIO, Callable, Iterable, Iterator
+from typing import BinaryIO, Iterable, Iterator
 from urllib.parse import urlsplit
 
 import requests
@@ -34,7 +34,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import NameResolutionError, NewConnectionError
 
 from . import USER_AGENT
-from .netguard import BlockedAddress, check_host_name, is_blocked_ip, resolve_checked
+from .netguard import BlockedAddress, check_host_name, resolve_checked
 from .urls import MAX_URL_LENGTH, InvalidURL, host_of, normalise_url, scheme_of
 
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)

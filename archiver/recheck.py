@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 from . import __version__
 from .archive import Archive
-from .clock import iso_utc, parse_iso, utc_now
+from .clock import iso_utc, utc_now
 from .compare import Observation, classify
 from .fetch import FetchOptions, Fetcher, FetchResult
 from .quotes import locate

@@ -12,11 +12,10 @@ import mimetypes
 import platform
 import socket
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
 
-from . import USER_AGENT, __version__
+from . import USER_AGENT
 from .archive import Archive
 from .clock import iso_utc, utc_now
 from .fetch import Exchange, FetchResult

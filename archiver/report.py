@@ -296,7 +296,7 @@ def _verify_commands(art, art_capture, entries, files, file_rows, head, store: S
     for path in files:
         sha = (file_rows.get(path) or {}).get("sha256")
         if sha:
-            commands.append({"description": f"The WARC file's sha256, as recorded when it was closed.", "command": f"sha256sum {shlex.quote(path)}", "expect": sha})
+            commands.append({"description": "The WARC file's sha256, as recorded when it was closed.", "command": f"sha256sum {shlex.quote(path)}", "expect": sha})
     if files:
         commands.append(
             {"description": "Check every record's WARC-Block-Digest and WARC-Payload-Digest.", "command": "warcio check -v " + " ".join(shlex.quote(f) for f in files), "expect": "no 'digest failed' lines"}

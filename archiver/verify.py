@@ -18,7 +18,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
 import time
 import zlib
 from dataclasses import asdict, dataclass, field

@@ -19,7 +19,6 @@ Usage: python scripts/measure_change_detection.py [--limit N] [--recall | --both
 from __future__ import annotations
 
 import argparse
-import copy
 import gzip
 import hashlib
 import json

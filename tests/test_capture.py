@@ -6,7 +6,6 @@ import gzip
 import hashlib
 import re
 import sqlite3
-from pathlib import Path
 
 import pytest
 

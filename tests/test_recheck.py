@@ -9,7 +9,7 @@ import threading
 import pytest
 
 from archiver.sample import ARTICLE_URL, INTERVIEW_URL, NOISE_URL, LAYOUT_URL, expected_changes
-from tests.warccheck import read_at, sha256, warcio_records
+from tests.warccheck import read_at, warcio_records
 
 
 def fetch_args(web) -> list[str]:
