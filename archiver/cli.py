@@ -325,6 +325,11 @@ def render_recheck(outcome: dict[str, Any], verbose: bool = False) -> str:
             lines.append(f"QUOTATION {quote['to'].upper()} in {quote['source']}: \"{_clip(quote['text'])}\"{similarity} (cited by {quote['article']})")
     for change in sorted(outcome["changes"], key=lambda c: (CHANGE_ORDER.get(c["kind"], 9), c["url"])):
         lines.append(f"{change['kind']:<16} {change['url']}  {describe_change(change)}".rstrip())
+        snippets = ((change.get("detail") or {}).get("diff_summary") or {}).get("snippets") or []
+        if snippets:
+            # What changed, in a few words: enough for cron mail to say whether to look.
+            shown = [f"{'+' if s['op'] == 'insert' else '-'}\"{_clip(s['text'], 50)}\"" for s in snippets[:3]]
+            lines.append(" " * 17 + " ".join(shown))
     if verbose or lines:
         lines.append(f"checked {outcome['checked']} URLs, {outcome['failed']} failed to answer, {len(outcome['changes'])} changed (run {outcome['run_id']})")
     return "\n".join(lines)

@@ -96,15 +96,16 @@ def _title_variants(titles) -> set[str]:
     return out
 
 
-def _significant_lines(text: str, ignore: set[str] = frozenset()) -> list[str]:
-    """Lines that carry meaning: volatile parts masked, short link-list-like lines dropped."""
+def _significant_lines(text: str, ignore: set[str] = frozenset()) -> list[tuple[str, str]]:
+    """(masked, original) for each line that carries meaning: volatile parts masked, short
+    link-list-like lines dropped. Comparison uses the masked form; reports show the original."""
     out = []
     for raw in text.split("\n"):
         line = mask_volatile(raw)
         wordish = re.findall(r"\w+", line.replace("#", ""))
         if len(wordish) <= _SHORT_LINE_WORDS or line.lower() in ignore:
             continue
-        out.append(line)
+        out.append((line, raw))
     return out
 
 
@@ -119,23 +120,24 @@ def text_change(old: str, new: str, titles: tuple[str | None, ...] = ()) -> dict
     ignore = _title_variants(titles)
     lo, ln = _significant_lines(old, ignore), _significant_lines(new, ignore)
     # Order is ignored: rotated teasers and reshuffled blocks are not edits.
-    co, cn = Counter(lo), Counter(ln)
-    removed = list((co - cn).elements())
-    added = list((cn - co).elements())
+    co, cn = Counter(m for m, _ in lo), Counter(m for m, _ in ln)
+    removed = set((co - cn).elements())
+    added = set((cn - co).elements())
     if not removed and not added:
         return None
-    gone_lines = [line for line in lo if line in set(removed)]
-    new_lines = [line for line in ln if line in set(added)]
-    ops = word_diff("\n".join(gone_lines), "\n".join(new_lines))
-    summary = diff_summary(ops)
-    if summary["added"] == 0 and summary["removed"] == 0:
+    gone_lines = [pair for pair in lo if pair[0] in removed]
+    new_lines = [pair for pair in ln if pair[0] in added]
+    masked_ops = word_diff("\n".join(m for m, _ in gone_lines), "\n".join(m for m, _ in new_lines))
+    masked = diff_summary(masked_ops)
+    if masked["added"] == 0 and masked["removed"] == 0:
         return None
     # Word-level check after masking: a line that only re-wrapped is not a change.
-    words_old = Counter(w for line in gone_lines for w in re.findall(r"\w+", line.lower()))
-    words_new = Counter(w for line in new_lines for w in re.findall(r"\w+", line.lower()))
+    words_old = Counter(w for m, _ in gone_lines for w in re.findall(r"\w+", m.lower()))
+    words_new = Counter(w for m, _ in new_lines for w in re.findall(r"\w+", m.lower()))
     if words_old == words_new:
         return None
-    return summary
+    # Counted and shown on the original words: the masks are for deciding, not for reading.
+    return diff_summary(word_diff("\n".join(r for _, r in gone_lines), "\n".join(r for _, r in new_lines)))
 
 
 # --------------------------------------------------------------------------- error pages
