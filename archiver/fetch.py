@@ -34,7 +34,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import NameResolutionError, NewConnectionError
 
 from . import USER_AGENT
-from .netguard import BlockedAddress, check_host_name, resolve_checked
+from .netguard import BlockedAddress, check_host_name, resolve, resolve_checked
 from .urls import MAX_URL_LENGTH, InvalidURL, host_of, normalise_url, scheme_of
 
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
@@ -174,8 +174,9 @@ class _Deadline:
 class _Tap:
     """Per-thread state shared with the connection classes during one fetch."""
 
-    def __init__(self, allow_private: bool):
+    def __init__(self, allow_private: bool, connect_timeout: float = 10.0):
         self.allow_private = allow_private
+        self.connect_timeout = connect_timeout
         self.sent = bytearray()
         self.peer: str | None = None
         self.expired = False
@@ -218,18 +219,18 @@ class _GuardedConnectionMixin:
 
     def _new_conn(self):  # type: ignore[override]
         tap = _tap()
-        if tap is None or tap.allow_private or self.proxy is not None:  # type: ignore[attr-defined]
-            sock = super()._new_conn()  # type: ignore[misc]
-        else:
-            sock = self._connect_checked()
-        if tap:
-            tap.register(sock)
+        if tap is None:
+            return super()._new_conn()  # type: ignore[misc]
+        # The proxy is the user's choice: only a direct connection's address is checked.
+        check = not tap.allow_private and self.proxy is None  # type: ignore[attr-defined]
+        sock = self._connect_resolved(check, tap.connect_timeout)
+        tap.register(sock)
         return sock
 
-    def _connect_checked(self):
+    def _connect_resolved(self, check: bool, resolve_timeout: float):
         host, port = self._dns_host, self.port  # type: ignore[attr-defined]
         try:
-            infos = resolve_checked(host, port)
+            infos = resolve_checked(host, port, resolve_timeout) if check else resolve(host, port, resolve_timeout)
         except socket.gaierror as exc:
             raise NameResolutionError(self.host, self, exc) from exc  # type: ignore[attr-defined]
         last_error: OSError | None = None
@@ -588,7 +589,7 @@ class Fetcher:
         except BlockedAddress as exc:
             exchange.error = FetchError("blocked_private", str(exc))
             return exchange
-        tap = _Tap(self.options.allow_private)
+        tap = _Tap(self.options.allow_private, self.options.connect_timeout)
         watchdog: threading.Timer | None = None
         _local.tap = tap
         response = None

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 
 # Listed explicitly (beyond ipaddress' own flags) so the policy reads as a table.
 BLOCKED_NETWORKS = [
@@ -106,9 +108,23 @@ def check_host_name(host: str) -> None:
         raise BlockedAddress(host, address)
 
 
-def resolve_checked(host: str, port: int) -> list[tuple]:
-    """getaddrinfo for ``host``, refusing it when any address it resolves to is blocked."""
-    infos = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)
+# Name lookups run here so that they, too, have a deadline: getaddrinfo itself has none,
+# and a resolver that never answers must not hold a fetch (the watchdog cannot cut it).
+_resolvers = ThreadPoolExecutor(max_workers=16, thread_name_prefix="resolve")
+
+
+def resolve(host: str, port: int, timeout: float | None, lookup=None) -> list[tuple]:
+    """``lookup(host, port)`` (default getaddrinfo) given at most ``timeout`` seconds; gaierror past it."""
+    future = _resolvers.submit(lookup or socket.getaddrinfo, host, port, 0, socket.SOCK_STREAM)
+    try:
+        return future.result(timeout)
+    except FutureTimeout:
+        raise socket.gaierror(socket.EAI_AGAIN, f"no answer from the resolver within {timeout:g} s") from None
+
+
+def resolve_checked(host: str, port: int, timeout: float | None = None, lookup=None) -> list[tuple]:
+    """Resolve ``host`` (with a deadline), refusing it when any address it resolves to is blocked."""
+    infos = resolve(host, port, timeout, lookup)
     for info in infos:
         address = info[4][0]
         if is_blocked_ip(address):

@@ -105,3 +105,25 @@ def test_cookies_stay_within_one_fetch(server):
         assert seen["/cookie/check"] == "session=abc"
         fetcher.fetch(server.url("/cookie/other"))
         assert seen["/cookie/other"] is None
+
+
+def test_name_lookups_have_a_deadline():
+    """getaddrinfo has no timeout of its own; archiver gives it one (a resolver that never answers)."""
+    import socket
+
+    import pytest
+
+    from archiver.netguard import resolve
+
+    release = threading.Event()
+
+    def stuck_resolver(*args):
+        release.wait(10)
+        return []
+
+    started = time.monotonic()
+    with pytest.raises(socket.gaierror, match="no answer from the resolver within 0.3 s"):
+        resolve("slow.example", 80, 0.3, lookup=stuck_resolver)
+    assert time.monotonic() - started < 2
+    release.set()
+    assert resolve("localhost", 80, 5)  # the real resolver still answers through the same path
