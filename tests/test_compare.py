@@ -7,7 +7,7 @@ import pytest
 
 from archiver.compare import KINDS, Observation, Verdict, classify, error_page_reason, mask_volatile
 from archiver.text import extract
-from tests.pdfgen import make_pdf
+from archiver.sample.pdf import make_pdf
 
 URL = "https://source.example/reports/2024/river-levels"
 
@@ -186,9 +186,9 @@ def test_not_modified_answer_after_gone_is_restored():
 
 
 def test_pdf_replaced_and_pdf_regenerated():
-    a = make_pdf(["Annual report", "Revenue grew by four percent in the third quarter of the year."])
-    b = make_pdf(["Annual report", "Revenue fell by four percent in the third quarter of the year."])
-    a2 = make_pdf(["Annual report", "Revenue grew by four percent in the third quarter of the year."], title="x")
+    a = make_pdf("Annual report", ["Revenue grew by four percent in the third quarter of the year."])
+    b = make_pdf("Annual report", ["Revenue fell by four percent in the third quarter of the year."])
+    a2 = make_pdf("Annual report", ["Revenue grew by four percent in the third quarter of the year."], author="x")
     prev = obs(a, ctype="application/pdf")
     assert check(obs(b, ctype="application/pdf"), previous=prev).kind == "content_changed"
     assert check(obs(a2, ctype="application/pdf"), previous=prev).kind is None  # new bytes, same text

@@ -1,7 +1,7 @@
 import time
 
 from archiver.text import extract, fingerprint, normalise_text, similarity
-from tests.pdfgen import make_pdf
+from archiver.sample.pdf import make_pdf
 
 ARTICLE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>River Report | Example News</title>
 <script>var x = 1;</script><style>p {color: red}</style></head><body>
@@ -32,7 +32,7 @@ def test_extract_fallback_and_sniffing(tmp_path):
     ex = extract(tiny, None, "https://x.example/")
     assert ex.kind == "html" and "Only a short line." in ex.text and "menu" not in ex.text and "x()" not in ex.text
     # wrong content type: the bytes win
-    assert extract(make_pdf(["Annual figures"]), "text/html", "https://x.example/r").kind == "pdf"
+    assert extract(make_pdf("Annual figures", []), "text/html", "https://x.example/r").kind == "pdf"
     assert extract(b"<!DOCTYPE html><p>hi</p>", "application/octet-stream", "https://x.example/").kind == "html"
     path = tmp_path / "page.html"
     path.write_bytes(ARTICLE.encode())
@@ -50,7 +50,7 @@ def test_decoding_charsets():
 
 
 def test_pdf_and_broken_pdf_and_binary():
-    ex = extract(make_pdf(["Quarterly report", "Revenue grew by four percent."], title="Q3"), "application/pdf", "u")
+    ex = extract(make_pdf("Q3", ["Quarterly report", "Revenue grew by four percent."]), "application/pdf", "u")
     assert ex.kind == "pdf" and "Revenue grew by four percent." in ex.text and ex.title == "Q3"
     broken = extract(b"%PDF-1.7\n1 0 obj <<< broken", "application/pdf", "u")
     assert broken.kind == "pdf" and not broken.text
