@@ -35,6 +35,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from tests import webserver as ws
+from tests.certs import self_signed
 
 KiB, MiB, GiB = 1 << 10, 1 << 20, 1 << 30
 
@@ -239,36 +240,11 @@ BAD_CERT_HOST = "wrong-host.invalid"
 
 def make_bad_certificate(directory: Path) -> tuple[Path, Path] | str:
     """A self-signed certificate for the wrong host: (cert, key), or why none could be made."""
-    cert, key = directory / "bad-cert.pem", directory / "bad-key.pem"
     try:
-        import datetime
-
-        from cryptography import x509
-        from cryptography.hazmat.primitives import hashes, serialization
-        from cryptography.hazmat.primitives.asymmetric import ec
-        from cryptography.x509.oid import NameOID
-
-        private = ec.generate_private_key(ec.SECP256R1())
-        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, BAD_CERT_HOST)])
-        now = datetime.datetime.now(datetime.timezone.utc)
-        certificate = (
-            x509.CertificateBuilder()
-            .subject_name(name)
-            .issuer_name(name)
-            .public_key(private.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(days=1))
-            .not_valid_after(now + datetime.timedelta(days=2))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName(BAD_CERT_HOST)]), critical=False)
-            .sign(private, hashes.SHA256())
-        )
-        cert.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-        key.write_bytes(
-            private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-        )
-        return cert, key
+        return self_signed(directory, "bad", BAD_CERT_HOST)
     except ImportError:
         pass
+    cert, key = directory / "bad-cert.pem", directory / "bad-key.pem"
     openssl = shutil.which("openssl")
     if openssl is None:
         return "neither the cryptography package nor the openssl command is available to make a test certificate"
