@@ -91,11 +91,6 @@ def fingerprint(text: str) -> str:
     return f"{result:016x}"
 
 
-def fingerprint_distance(a: str, b: str) -> int:
-    """Hamming distance of two fingerprints (0..64)."""
-    return bin(int(a, 16) ^ int(b, 16)).count("1")
-
-
 _MAX_ALIGN = 20_000  # words in the differing middle above which alignment is too slow
 
 

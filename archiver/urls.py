@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
+from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 FETCHABLE_SCHEMES = ("http", "https")
 # Longer URLs are refused. 8,000 is the least RFC 9110 asks servers to support; a hostile page
@@ -26,10 +26,6 @@ def scheme_of(url: str) -> str:
     """Lower-cased scheme of a URL, or '' when it has none."""
     match = re.match(r"\s*([A-Za-z][A-Za-z0-9+.\-]*):", url)
     return match.group(1).lower() if match else ""
-
-
-def is_fetchable(url: str) -> bool:
-    return scheme_of(url) in FETCHABLE_SCHEMES
 
 
 def _normalise_host(host: str) -> str:
@@ -106,11 +102,3 @@ def host_of(url: str) -> str:
 def site_root(url: str) -> str:
     parts = urlsplit(url)
     return urlunsplit((parts.scheme, parts.netloc, "/", "", ""))
-
-
-def display_url(url: str) -> str:
-    """A URL for people to read: percent-escapes of non-ASCII text decoded."""
-    try:
-        return unquote(url, errors="strict")
-    except UnicodeDecodeError:
-        return url
