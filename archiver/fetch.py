@@ -19,6 +19,7 @@ import tempfile
 import threading
 import time
 import zlib
+from contextlib import contextmanager
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -397,26 +398,19 @@ class _HostGate:
         self._slots: dict[str, threading.Semaphore] = {}
         self._next_start: dict[str, float] = {}
 
-    def __call__(self, host: str):
-        gate = self
-
-        class _Slot:
-            def __enter__(self_inner):
-                with gate._lock:
-                    sem = gate._slots.setdefault(host, threading.Semaphore(gate.per_host))
-                sem.acquire()
-                if gate.delay:
-                    with gate._lock:
-                        now = time.monotonic()
-                        start = max(now, gate._next_start.get(host, 0.0))
-                        gate._next_start[host] = start + gate.delay
-                    if start > now:
-                        time.sleep(start - now)
-
-            def __exit__(self_inner, *exc):
-                gate._slots[host].release()
-
-        return _Slot()
+    @contextmanager
+    def __call__(self, host: str) -> Iterator[None]:
+        with self._lock:
+            slots = self._slots.setdefault(host, threading.Semaphore(self.per_host))
+        with slots:
+            if self.delay:
+                with self._lock:
+                    now = time.monotonic()
+                    start = max(now, self._next_start.get(host, 0.0))
+                    self._next_start[host] = start + self.delay
+                if start > now:
+                    time.sleep(start - now)
+            yield
 
 
 class _HopByHopSession(requests.Session):
