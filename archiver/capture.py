@@ -107,6 +107,8 @@ class CaptureRun:
         self.progress = progress
         self.args = args or {}
         self.texts: dict[str, str] = {}  # url -> extracted main text of this run's captures
+        self.sources: dict[str, dict[str, Any]] = {}  # url -> {"kind", "capture"} for this run's sources
+        self._done = self._total = 0  # progress
 
     def run(self, targets: list[Target]) -> dict[str, Any]:
         settings = self.options.settings()
@@ -287,7 +289,6 @@ class CaptureRun:
 
     def _capture_sources(self, articles: list[dict[str, Any]], fetcher: Fetcher, recorder: Recorder) -> None:
         jobs = self._source_jobs(articles)
-        self.sources: dict[str, dict[str, Any]] = {}
         self._total = len(articles) + len(jobs)
         self._done = len(articles)
         pending = dict(jobs)
@@ -395,7 +396,7 @@ class CaptureRun:
 
     def _tick(self, url: str) -> None:
         if self.progress:
-            self.progress(getattr(self, "_done", 0), getattr(self, "_total", 0), url)
+            self.progress(self._done, self._total, url)
 
     def _public(self, article: dict[str, Any]) -> dict[str, Any]:
         links: ArticleLinks = article.get("links") or ArticleLinks()
@@ -414,7 +415,7 @@ class CaptureRun:
         for link in links.links:
             if link.skip_reason:
                 continue
-            source = self.sources.get(link.url) if hasattr(self, "sources") else None
+            source = self.sources.get(link.url)
             if source is None or link.url in seen:
                 continue
             seen.add(link.url)
@@ -427,7 +428,7 @@ class CaptureRun:
                     **_capture_summary(source["capture"]),
                 }
             )
-        if self.options.requisites and hasattr(self, "sources"):
+        if self.options.requisites:
             for url, source in self.sources.items():
                 if source["kind"] == "requisite" and url not in seen:
                     seen.add(url)
@@ -440,7 +441,7 @@ class CaptureRun:
         return out
 
     def _counts(self, articles: list[dict[str, Any]]) -> dict[str, int]:
-        rows = [a["capture"] for a in articles if a.get("capture")] + [s["capture"] for s in getattr(self, "sources", {}).values()]
+        rows = [a["capture"] for a in articles if a.get("capture")] + [s["capture"] for s in self.sources.values()]
         failed = sum(1 for row in rows if row.get("error") or (row.get("http_status") or 0) >= 400)
         skipped = sum(1 for a in articles for l in (a.get("links") or ArticleLinks()).links if l.skip_reason)
         return {"urls_total": len(rows), "captured": len(rows) - failed, "failed": failed, "skipped": skipped}

@@ -99,6 +99,17 @@ def check_repaired(archive: Path) -> None:
     check_rows_point_at_whole_records(archive)
 
 
+def open_file_grown_past(archive: Path, size: int) -> bool:
+    """Whether an open WARC file is past ``size`` bytes; a file renamed by rotation while we look is not."""
+    for path in open_files(archive):
+        try:
+            if path.stat().st_size > size:
+                return True
+        except FileNotFoundError:
+            continue
+    return False
+
+
 def test_kill_mid_large_record_then_resume(site, tmp_path):
     archive = tmp_path / "archive"
     logs = tmp_path / "logs"
@@ -106,7 +117,7 @@ def test_kill_mid_large_record_then_resume(site, tmp_path):
     proc = Proc(archive, args, logs, "capture")
     try:
         # Kill while the 24 MiB record is being written: the open file is well past its small records.
-        wait_until(lambda: any(p.stat().st_size > 3_000_000 for p in open_files(archive)), 30, proc)
+        wait_until(lambda: open_file_grown_past(archive, 3_000_000), 30, proc)
     finally:
         proc.kill()
 
