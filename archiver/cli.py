@@ -12,11 +12,11 @@ from typing import Any, Callable, Iterator
 
 import click
 
-from . import USER_AGENT, __version__
-from .archive import Archive, ArchiveError, ArchiveLocked, default_archive_dir
-from .capture import CaptureOptions, CaptureRun, UsageError, parse_target
-from .fetch import FetchOptions
-from .store import SchemaTooNew
+from archiver import USER_AGENT, __version__
+from archiver.runs.directory import Archive, ArchiveError, ArchiveLocked, default_archive_dir
+from archiver.runs.capture import CaptureOptions, CaptureRun, UsageError, parse_target
+from archiver.net.fetch import FetchOptions
+from archiver.db.store import SchemaTooNew
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -277,7 +277,7 @@ def render_capture_summary(outcome: dict[str, Any]) -> str:
 @archive_errors
 def recheck(ctx, check_all, check_due, article, confirm, wait, as_json, verbose, **kw):
     """Re-fetch tracked articles and cited sources; print only what changed (for cron mail)."""
-    from .recheck import RecheckOptions, RecheckRun
+    from archiver.runs.recheck import RecheckOptions, RecheckRun
 
     if check_all and check_due:
         fail_usage("--all and --due exclude each other")
@@ -369,7 +369,7 @@ def _clip(text: str, width: int = 90) -> str:
 @archive_errors
 def changes(ctx, since, article, kind, as_json):
     """List change events, newest last."""
-    from .queries import change_events
+    from archiver.db.queries import change_events
 
     with reading(ctx) as archive:
         try:
@@ -392,8 +392,8 @@ def changes(ctx, since, article, kind, as_json):
 @archive_errors
 def diff(ctx, url, from_id, to_id, color):
     """Word-level diff of the main text of URL between two captures."""
-    from .diff import render_terminal, word_diff
-    from .queries import capture_texts
+    from archiver.analyze.diff import render_terminal, word_diff
+    from archiver.db.queries import capture_texts
 
     with reading(ctx) as archive:
         (old_id, old), (new_id, new) = capture_texts(archive.store, url, from_id, to_id)
@@ -417,8 +417,8 @@ def demo(ctx, last_version):
     The sample web is served on 127.0.0.1 as an HTTP proxy for invented hosts; its
     pages change between versions the way real sources do.
     """
-    from .recheck import RecheckOptions, RecheckRun
-    from .sample import ARTICLE_URL, SampleWeb
+    from archiver.runs.recheck import RecheckOptions, RecheckRun
+    from archiver.sample import ARTICLE_URL, SampleWeb
 
     with SampleWeb(hang_seconds=2) as web:
         fetch = FetchOptions(proxy=web.proxy_url, connect_timeout=2, read_timeout=2, total_timeout=6, retries=0)
@@ -457,7 +457,7 @@ def demo(ctx, last_version):
 @archive_errors
 def verify(ctx, article, published_head, as_json):
     """Recompute every hash from the WARC files and check the database's hash chain; exit 1 on any problem."""
-    from .verify import render_text, verify_archive
+    from archiver.outputs.verify import render_text, verify_archive
 
     with reading(ctx) as archive:
         outcome = verify_archive(archive, article=article, head=published_head)
@@ -473,7 +473,7 @@ def verify(ctx, article, published_head, as_json):
 @archive_errors
 def query(ctx, sql, fmt):
     """Run read-only SQL on the archive database (a write is refused, exit 2)."""
-    from .sqlquery import QueryError, ReadOnlyQuery, render, run_query
+    from archiver.db.sqlquery import QueryError, ReadOnlyQuery, render, run_query
 
     archive = open_archive(ctx, readonly=True)
     archive.close()
@@ -497,7 +497,7 @@ def query(ctx, sql, fmt):
 @archive_errors
 def report(ctx, article, fmt, output, replay_base):
     """Provenance report for ARTICLE (URL or id): every citation, what it said, what happened since."""
-    from .report import build_report
+    from archiver.outputs.report import build_report
 
     if replay_base and not re.match(r"^https?://", replay_base):
         fail_usage(f"--replay-base {replay_base!r}: give an http(s) URL such as http://localhost:8080/archive/")
@@ -518,7 +518,7 @@ def report(ctx, article, fmt, output, replay_base):
 @archive_errors
 def export(ctx, wacz_path, cdxj_path, article, as_json):
     """Export the archive for replay: a WACZ package and/or a CDXJ index."""
-    from .export import ExportError, export_cdxj, export_wacz
+    from archiver.outputs.export import ExportError, export_cdxj, export_wacz
 
     if not wacz_path and not cdxj_path:
         fail_usage("say what to export: --wacz FILE and/or --cdxj FILE")

@@ -9,7 +9,7 @@ Uses the read-only shared corpus (never copied into the repo):
 
 For each AEB page a noisy variant (new timestamps, tokens, counters, ads, related links, a new
 layout around the same body) and an edited variant (the same kind of noise plus one changed word
-in a body sentence, or a deleted body paragraph) are made. archiver.compare.classify is run on
+in a body sentence, or a deleted body paragraph) are made. archiver.analyze.compare.classify is run on
 (original, variant) and compared with two naive baselines: md5 of the whole page's visible
 text (changedetection.io style) and sha256 of the raw bytes.
 
@@ -31,9 +31,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from archiver import text as textmod  # noqa: E402
-from archiver.compare import Observation, _failure_kind, classify, error_page_reason  # noqa: E402
-from archiver.text import Extracted, decode, extract, normalise_text  # noqa: E402
+from archiver.analyze import text as textmod  # noqa: E402
+from archiver.analyze.compare import Observation, _failure_kind, classify, error_page_reason  # noqa: E402
+from archiver.analyze.text import Extracted, decode, extract, normalise_text  # noqa: E402
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 
@@ -232,7 +232,7 @@ def measure_aeb(limit: int | None, precision: bool) -> None:
     print(f"\nAEB synthetic variants ({n} pages, {len(edits)} with an edit; trafilatura favor_precision={precision};"
           f" {time.time() - t0:.0f}s)")
     print(f"  {'detector':<28}{'FP rate on noise':>18}{'recall on edits':>18}")
-    for key, name in (("ours", "archiver.compare"), ("md5_text", "md5 of visible text"), ("sha256", "sha256 of raw bytes")):
+    for key, name in (("ours", "archiver.analyze.compare"), ("md5_text", "md5 of visible text"), ("sha256", "sha256 of raw bytes")):
         fp = sum(r["noise"][key] for r in results) / n
         rec = sum(e[key] for e in edits) / max(1, len(edits))
         print(f"  {name:<28}{fp:>17.1%}{rec:>18.1%}")

@@ -1,4 +1,4 @@
-"""Measure archiver.citations on the real pages of the shared test corpus.
+"""Measure archiver.analyze.citations on the real pages of the shared test corpus.
 
 There is no link-level ground truth, so one is derived from the text-level one:
 
@@ -37,7 +37,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from archiver.citations import find_links_html
+from archiver.analyze.citations import find_links_html
 from archiver.urls import try_normalise
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
@@ -201,12 +201,12 @@ def measure_trafilatura_eval(args: argparse.Namespace) -> Run:
 
 def report(title: str, run: Run, baseline2: bool) -> None:
     print(f"{title}: {run.pages} pages")
-    print(run.ours.line("archiver.citations"))
+    print(run.ours.line("archiver.analyze.citations"))
     print(run.every_link.line("baseline 1: every link"))
     if baseline2:
         print(run.trafilatura.line("baseline 2: trafilatura links"))
     rate = run.pages / run.seconds if run.seconds else 0.0
-    print(f"  speed: archiver.citations {rate:.1f} pages/s ({run.seconds:.1f} s)", end="")
+    print(f"  speed: archiver.analyze.citations {rate:.1f} pages/s ({run.seconds:.1f} s)", end="")
     if baseline2 and run.baseline_seconds:
         print(f"; trafilatura baseline {run.pages / run.baseline_seconds:.1f} pages/s", end="")
     print()

@@ -231,7 +231,7 @@ def test_redirect_to_private_refused(cli, server, tmp_path):
     article.write_text("# A post\n\nSee [this](" + server.url("/hop") + ").\n")
     # The first hop is itself on loopback, so allow it only through a proxy that resolves names: here we
     # check the hop rule directly with the fetcher instead.
-    from archiver.fetch import FetchOptions, Fetcher
+    from archiver.net.fetch import FetchOptions, Fetcher
 
     with Fetcher(FetchOptions(allow_private=False)) as fetcher:
         result = fetcher.fetch(server.url("/hop"))

@@ -1,4 +1,4 @@
-"""Tests for archiver.citations on invented pages (no network)."""
+"""Tests for archiver.analyze.citations on invented pages (no network)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from archiver.citations import find_links_html, find_links_markdown, find_links_text
+from archiver.analyze.citations import find_links_html, find_links_markdown, find_links_text
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from archiver.compare import KINDS, Observation, Verdict, classify, error_page_reason, mask_volatile
-from archiver.text import extract
+from archiver.analyze.compare import KINDS, Observation, Verdict, classify, error_page_reason, mask_volatile
+from archiver.analyze.text import extract
 from archiver.sample.pdf import make_pdf
 
 URL = "https://source.example/reports/2024/river-levels"
@@ -235,7 +235,7 @@ def test_real_labelled_pairs():
 
 
 def test_word_diff_and_renderers():
-    from archiver.diff import diff_summary, render_html, render_terminal, word_diff
+    from archiver.analyze.diff import diff_summary, render_html, render_terminal, word_diff
 
     a = "First paragraph stays as it is and is long enough to be elided in the output.\nThe mayor said <never>."
     b = "First paragraph stays as it is and is long enough to be elided in the output.\nThe mayor said <rarely>.\nA correction."

@@ -240,9 +240,9 @@ def test_kill_during_recheck_then_resume(server, tmp_path):
 
 def test_recorded_but_unjudged_capture_is_judged_without_fetching_again(server, tmp_path, monkeypatch):
     """A crash between a recheck's capture row and its verdict: the next run judges that capture."""
-    from archiver.archive import Archive
-    from archiver.fetch import FetchOptions
-    from archiver.recheck import RecheckOptions, RecheckRun
+    from archiver.runs.directory import Archive
+    from archiver.net.fetch import FetchOptions
+    from archiver.runs.recheck import RecheckOptions, RecheckRun
 
     archive_dir = tmp_path / "archive"
     paths = ["/src/a", "/src/b"]

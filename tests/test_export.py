@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from archiver.export import validate_wacz
+from archiver.outputs.export import validate_wacz
 from archiver.sample import ARTICLE_URL, TEXT_ARTICLE
 from tests.conftest import Cli
 from tests.test_report import build_sample

@@ -187,7 +187,7 @@ def test_hostile_warcs_pass_warcio_and_fastwarc(hostile_run):
 
 
 def test_reports_contain_no_live_script(hostile_run, site, tmp_path):
-    report = pytest.importorskip("archiver.report")
+    report = pytest.importorskip("archiver.outputs.report")
     from lxml import html as lxml_html
 
     from tests.conftest import Cli
@@ -365,9 +365,9 @@ def test_sample_web_proxy_never_sees_private_targets(cli, sample_web, tmp_path, 
 
 def test_names_resolving_to_private_addresses_refused_at_the_connection(site, monkeypatch, tripwire):
     """The name check can be fooled by DNS; the connection layer checks what the name resolved to."""
-    from archiver import fetch as fetch_module
-    from archiver.fetch import FetchOptions, Fetcher
-    from archiver.netguard import BlockedAddress, resolve_checked
+    from archiver.net import fetch as fetch_module
+    from archiver.net.fetch import FetchOptions, Fetcher
+    from archiver.net.guard import BlockedAddress, resolve_checked
 
     with pytest.raises(BlockedAddress):
         resolve_checked("localhost", site.http.port)
@@ -395,8 +395,8 @@ def test_names_resolving_to_private_addresses_refused_at_the_connection(site, mo
 
 
 def test_ten_thousand_links(site):
-    from archiver.citations import find_links_html
-    from archiver.text import extract
+    from archiver.analyze.citations import find_links_html
+    from archiver.analyze.text import extract
 
     page = hs.many_links_page()
     started = time.monotonic()
@@ -426,9 +426,9 @@ def test_ten_thousand_citations_refused_quickly(cli, site, tmp_path, tripwire):
 
 @pytest.mark.parametrize("page", [hs.malformed_page(), hs.bad_charset_page(), hs.script_page(), b"", b"\x00" * 1000, b"<" * 100_000])
 def test_malformed_pages_do_not_crash_finding_or_extraction(page):
-    from archiver.citations import find_links_html
-    from archiver.requisites import find_requisites
-    from archiver.text import extract
+    from archiver.analyze.citations import find_links_html
+    from archiver.analyze.requisites import find_requisites
+    from archiver.analyze.text import extract
 
     for content_type in ("text/html", "text/html; charset=x-no-such-charset", None):
         find_links_html(page, "http://127.0.0.1/page")
@@ -437,7 +437,7 @@ def test_malformed_pages_do_not_crash_finding_or_extraction(page):
 
 
 def test_overlong_urls_and_anchors_are_capped():
-    from archiver.citations import find_links_html, find_links_text
+    from archiver.analyze.citations import find_links_html, find_links_text
 
     url = hs.long_url("http://127.0.0.1")
     links = find_links_text(f"See {url} for the details of the budget.", None)
@@ -460,7 +460,7 @@ def test_gzip_bomb_helper_is_a_real_bomb():
 def test_bad_tls_certificate_is_a_tls_error(site):
     if site.tls is None:
         pytest.skip(site.tls_skip_reason)
-    from archiver.fetch import FetchOptions, Fetcher
+    from archiver.net.fetch import FetchOptions, Fetcher
 
     with Fetcher(FetchOptions(allow_private=True, retries=0, connect_timeout=2, read_timeout=2, total_timeout=5)) as fetcher:
         result = fetcher.fetch(site.tls.url("/"))

@@ -6,7 +6,7 @@ import threading
 import time
 
 from archiver import USER_AGENT, __version__
-from archiver.fetch import FetchOptions, Fetcher
+from archiver.net.fetch import FetchOptions, Fetcher
 from tests import webserver as ws
 
 
@@ -113,7 +113,7 @@ def test_name_lookups_have_a_deadline():
 
     import pytest
 
-    from archiver.netguard import resolve
+    from archiver.net.guard import resolve
 
     release = threading.Event()
 

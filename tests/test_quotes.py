@@ -1,6 +1,6 @@
 import time
 
-from archiver.quotes import find_quotes, locate
+from archiver.analyze.quotes import find_quotes, locate
 
 ARTICLE = """
 <p>The council published its decision on Monday.</p>

@@ -119,7 +119,7 @@ def test_due_schedule_and_article_filter(cli, captured, archive_dir):
 
 
 def test_second_run_exits_cleanly_while_first_holds_the_lock(cli, captured, archive_dir):
-    from archiver.archive import Archive
+    from archiver.runs.directory import Archive
 
     holder = Archive(archive_dir)
     holder.lock()

@@ -1,6 +1,6 @@
 import time
 
-from archiver.text import extract, fingerprint, normalise_text, similarity
+from archiver.analyze.text import extract, fingerprint, normalise_text, similarity
 from archiver.sample.pdf import make_pdf
 
 ARTICLE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>River Report | Example News</title>

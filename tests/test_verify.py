@@ -99,7 +99,7 @@ def test_edited_row_fails(archive):
 
 def test_edited_row_with_recomputed_hash_still_caught_by_warc(archive):
     # Someone who recomputes this row's chain hash breaks the next row's.
-    from archiver.chain import chain_hash
+    from archiver.db.chain import chain_hash
 
     conn = db(archive)
     conn.execute("UPDATE captures SET http_status = 500 WHERE id = 6")
@@ -166,9 +166,9 @@ def test_walker_reads_large_records_exactly(tmp_path):
     import os
     from datetime import datetime, timezone
 
-    from archiver.record import write_resource
-    from archiver.verify import walk_warc
-    from archiver.warc import WarcFileWriter
+    from archiver.warc.records import write_resource
+    from archiver.outputs.verify import walk_warc
+    from archiver.warc.writer import WarcFileWriter
 
     written = []
     with WarcFileWriter(tmp_path) as writer:

@@ -177,7 +177,7 @@ MIGRATIONS: list[str] = [
         INSERT INTO [texts_fts] (rowid, [title], [text]) VALUES (new.rowid, new.[title], new.[text]);
     END;
     """,
-    # 3: tamper evidence -- a hash chain over captures rows (see archiver/chain.py).
+    # 3: tamper evidence -- a hash chain over captures rows (see archiver/db/chain.py).
     """
     ALTER TABLE captures ADD COLUMN chain_hash TEXT;
     """,

@@ -18,10 +18,10 @@ from typing import Any, Callable, Iterator
 
 import sqlite_utils
 
-from .chain import chain_hash
-from .clock import iso_utc, utc_now
-from .schema import MIGRATIONS
-from .urls import host_of
+from archiver.db.chain import chain_hash
+from archiver.clock import iso_utc, utc_now
+from archiver.db.schema import MIGRATIONS
+from archiver.urls import host_of
 
 DB_NAME = "archive.db"
 

@@ -13,17 +13,17 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Callable
 
-from . import __version__
-from .archive import Archive
-from .citations import ArticleLinks, canonical_url, find_links_html, find_links_markdown, find_links_text
-from .clock import iso_utc, parse_iso
-from .fetch import FetchOptions, Fetcher
-from .quotes import Quote, find_quotes, locate
-from .recheck import MIN_INTERVAL
-from .recorder import EXTRACT_LIMIT, Recorder, close_run
-from .requisites import css_requisites, find_requisites
-from .text import slim_html, sniff_kind
-from .urls import InvalidURL, host_of, normalise_url, scheme_of
+from archiver import __version__
+from archiver.runs.directory import Archive
+from archiver.analyze.citations import ArticleLinks, canonical_url, find_links_html, find_links_markdown, find_links_text
+from archiver.clock import iso_utc, parse_iso
+from archiver.net.fetch import FetchOptions, Fetcher
+from archiver.analyze.quotes import Quote, find_quotes, locate
+from archiver.runs.recheck import MIN_INTERVAL
+from archiver.runs.recorder import EXTRACT_LIMIT, Recorder, close_run
+from archiver.analyze.requisites import css_requisites, find_requisites
+from archiver.analyze.text import slim_html, sniff_kind
+from archiver.urls import InvalidURL, host_of, normalise_url, scheme_of
 
 Progress = Callable[[int, int, str], None]
 LINKS_LIMIT = 4 << 20  # bytes of an article's markup (scripts and styles removed) searched for links

@@ -34,9 +34,9 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import NameResolutionError, NewConnectionError
 
-from . import USER_AGENT
-from .netguard import BlockedAddress, check_host_name, resolve, resolve_checked
-from .urls import MAX_URL_LENGTH, InvalidURL, host_of, normalise_url, scheme_of
+from archiver import USER_AGENT
+from archiver.net.guard import BlockedAddress, check_host_name, resolve, resolve_checked
+from archiver.urls import MAX_URL_LENGTH, InvalidURL, host_of, normalise_url, scheme_of
 
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
 RETRY_STATUSES = (429, 503)

@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from . import USER_AGENT
-from .archive import Archive
-from .clock import iso_utc, utc_now
-from .fetch import Exchange, FetchResult
-from .record import WrittenExchange, write_exchange, write_resource, write_revisit
-from .text import Extracted, extract
-from .warc import WarcFileWriter, file_sha256, sha256_digest_label
+from archiver import USER_AGENT
+from archiver.runs.directory import Archive
+from archiver.clock import iso_utc, utc_now
+from archiver.net.fetch import Exchange, FetchResult
+from archiver.warc.records import WrittenExchange, write_exchange, write_resource, write_revisit
+from archiver.analyze.text import Extracted, extract
+from archiver.warc.writer import WarcFileWriter, file_sha256, sha256_digest_label
 
 EXTRACT_LIMIT = 16 << 20  # bytes of a decoded body read for text extraction (text.py cuts further by kind)
 

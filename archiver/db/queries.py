@@ -8,9 +8,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .clock import iso_utc, parse_iso
-from .store import Store
-from .urls import InvalidURL, normalise_url
+from archiver.clock import iso_utc, parse_iso
+from archiver.db.store import Store
+from archiver.urls import InvalidURL, normalise_url
 
 
 def find_article(store: Store, article: str) -> dict[str, Any]:

@@ -13,8 +13,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from archiver.diff import diff_summary, word_diff
-from archiver.text import Extracted, similarity
+from archiver.analyze.diff import diff_summary, word_diff
+from archiver.analyze.text import Extracted, similarity
 from archiver.urls import try_normalise
 
 KINDS = ("content_changed", "gone", "soft_404", "moved", "binary_changed", "restored")

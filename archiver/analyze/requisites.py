@@ -6,7 +6,7 @@ import re
 
 from lxml import html as lxml_html
 
-from .urls import try_normalise
+from archiver.urls import try_normalise
 
 _CSS_URL = re.compile(r"""url\(\s*['"]?([^'")\s]+)['"]?\s*\)|@import\s+['"]([^'"]+)['"]""", re.I)
 

@@ -20,8 +20,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import BinaryIO, Iterable
 
-from . import __version__
-from .clock import iso_utc
+from archiver import __version__
+from archiver.clock import iso_utc
 
 WARC_VERSION = "WARC/1.1"
 OPEN_SUFFIX = ".open"

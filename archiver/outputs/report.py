@@ -16,12 +16,12 @@ import shlex
 from typing import Any
 from urllib.parse import urlsplit
 
-from . import __version__
-from .chain import check_chain
-from .clock import iso_utc
-from .diff import diff_summary, render_html as diff_html, word_diff
-from .queries import find_article, text_of_capture
-from .store import Store
+from archiver import __version__
+from archiver.db.chain import check_chain
+from archiver.clock import iso_utc
+from archiver.analyze.diff import diff_summary, render_html as diff_html, word_diff
+from archiver.db.queries import find_article, text_of_capture
+from archiver.db.store import Store
 
 REPORT_VERSION = 1
 STATUSES = ("intact", "changed", "gone", "soft_404", "moved", "restored", "never_captured")

@@ -1,6 +1,6 @@
 """Turning what was fetched into WARC records: request/response pairs, revisits, resources.
 
-Builds :class:`archiver.warc.Record` objects and hands them to the writer; knows the
+Builds :class:`archiver.warc.writer.Record` objects and hands them to the writer; knows the
 WARC header conventions (digests, Concurrent-To, Truncated, revisit profiles).
 """
 
@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import BinaryIO
 
-from .fetch import Exchange
-from .warc import (
+from archiver.net.fetch import Exchange
+from archiver.warc.writer import (
     PROFILE_IDENTICAL,
     PROFILE_NOT_MODIFIED,
     Record,

@@ -13,17 +13,17 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Callable
 
-from . import __version__
-from .archive import Archive
-from .clock import iso_utc, utc_now
-from .compare import Observation, classify
-from .fetch import FetchOptions, Fetcher, FetchResult
-from .quotes import locate
-from .recorder import Recorder, RevisitPlan, close_run
-from .text import Extracted, extract
-from .queries import find_article
-from .urls import site_root
-from .warc import sha256_digest_label
+from archiver import __version__
+from archiver.runs.directory import Archive
+from archiver.clock import iso_utc, utc_now
+from archiver.analyze.compare import Observation, classify
+from archiver.net.fetch import FetchOptions, Fetcher, FetchResult
+from archiver.analyze.quotes import locate
+from archiver.runs.recorder import Recorder, RevisitPlan, close_run
+from archiver.analyze.text import Extracted, extract
+from archiver.db.queries import find_article
+from archiver.urls import site_root
+from archiver.warc.writer import sha256_digest_label
 
 MIN_INTERVAL = 86_400  # a day
 MAX_INTERVAL = 30 * 86_400

@@ -24,10 +24,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Callable
 
-from .archive import Archive
-from .chain import check_chain
-from .queries import find_article
-from .warc import OPEN_SUFFIX
+from archiver.runs.directory import Archive
+from archiver.db.chain import check_chain
+from archiver.db.queries import find_article
+from archiver.warc.writer import OPEN_SUFFIX
 
 _CHUNK = 1 << 20
 _MAX_HEAD = 1 << 20  # a WARC or HTTP head longer than this is not a head

@@ -8,7 +8,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from archiver.text import normalise_text
+from archiver.analyze.text import normalise_text
 from archiver.urls import try_normalise
 
 

@@ -15,9 +15,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from .clock import iso_utc
-from .store import DB_NAME, Store
-from .warc import OPEN_SUFFIX, file_sha256, recover_open_files, resolve_warc_path
+from archiver.clock import iso_utc
+from archiver.db.store import DB_NAME, Store
+from archiver.warc.writer import OPEN_SUFFIX, file_sha256, recover_open_files, resolve_warc_path
 
 # Files a directory may hold and still be taken for a new, empty archive.
 _HARMLESS = {"README.md", ".gitignore", ".gitkeep", ".lock", "warcs"}

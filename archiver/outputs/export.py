@@ -16,10 +16,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from .archive import Archive
-from .queries import find_article
-from .verify import walk_warc
-from .warc import OPEN_SUFFIX
+from archiver.runs.directory import Archive
+from archiver.db.queries import find_article
+from archiver.outputs.verify import walk_warc
+from archiver.warc.writer import OPEN_SUFFIX
 
 
 class ExportError(Exception):

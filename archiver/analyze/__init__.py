@@ -1,0 +1,1 @@
+"""Pure analysis of captured bytes: main text, citations, quotations, change judgement, diffs."""

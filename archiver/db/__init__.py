@@ -1,0 +1,1 @@
+"""The provenance database: schema, migrations, every SQL statement, the hash chain."""

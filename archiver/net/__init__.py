@@ -1,0 +1,1 @@
+"""Talking to the network: fetching with deadlines, politeness and the private-address guard."""

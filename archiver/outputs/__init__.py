@@ -1,0 +1,1 @@
+"""What archiver hands on: reports, verification, exports."""

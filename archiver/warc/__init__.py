@@ -1,0 +1,1 @@
+"""Writing WARC files: records, rotation, crash-safe ``.open`` files."""
