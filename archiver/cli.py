@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterator
 import click
 
 from archiver import __version__
+from archiver.analyze.answers import failed_answer
 from archiver.archive import Archive
 from archiver.errors import ArchiveError, ArchiveLocked, ExportError, NotFound, QueryError, ReadOnlyQuery, UsageError
 from archiver.options import MAX_SOURCES, WARC_SIZE, CaptureOptions, FetchOptions, RecheckOptions, CONFIRM_FAILURES
@@ -285,7 +286,7 @@ def render_capture_summary(outcome: CaptureResult) -> str:
         for source in bad:
             lines.append(f"  failed  {source.url}  {source.error}")
         for source in ok:
-            if source.status and source.status >= 400:
+            if failed_answer(source.status, None):
                 lines.append(f"  HTTP {source.status}  {source.url}")
         quotes = article.quotes
         unchecked = sum(1 for q in quotes if q.status is None)

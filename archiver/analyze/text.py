@@ -12,6 +12,7 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO, Protocol
 
 log = logging.getLogger(__name__)
 
@@ -427,3 +428,32 @@ def extract(body_path_or_bytes, content_type: str | None, url: str, max_bytes: i
         text = None
     return Extracted(kind=kind, title=title, text=text, text_sha256=_sha(text),
                      fingerprint=fingerprint(text) if text else None, lang=lang)
+
+
+EXTRACT_LIMIT = 16 << 20  # bytes of a decoded body read for extraction (``extract`` cuts further by kind)
+
+
+class Body(Protocol):
+    """What extraction needs of a fetched answer (a :class:`archiver.net.fetch.Exchange`)."""
+
+    url: str
+    decoded: BinaryIO | None
+
+    @property
+    def content_type(self) -> str | None: ...
+
+
+def extract_exchange(answer: Body) -> Extracted | None:
+    """The extracted text of a fetched answer's decoded body; None when there is no body or it defeats the extractor."""
+    if answer.decoded is None:
+        return None
+    answer.decoded.seek(0)
+    return safe_extract(answer.decoded.read(EXTRACT_LIMIT), answer.content_type, answer.url)
+
+
+def safe_extract(data: bytes, content_type: str | None, url: str) -> Extracted | None:
+    """:func:`extract`, or None for a page that defeats it: it still gets its capture row."""
+    try:
+        return extract(data, content_type, url)
+    except Exception:  # noqa: BLE001 -- one hostile page must not stop a run
+        return None

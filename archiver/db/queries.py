@@ -6,7 +6,7 @@ Shared by the CLI, recheck and reports so that each question has one answer.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Iterator
 
 from archiver.clock import iso_utc, parse_iso
 from archiver.db.store import Store
@@ -78,17 +78,38 @@ def change_events(store: Store, since: str | None = None, article: str | None = 
     return events
 
 
+_MAX_REVISIT_DEPTH = 100  # a damaged database must not make a loop of revisits endless
+
+
+def revisited(store: Store, row: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """The captures a revisit row stands for, nearest first: the last one holds the bytes."""
+    current = row
+    for _ in range(_MAX_REVISIT_DEPTH):
+        if not current.get("revisit_of"):
+            return
+        found = store.row("SELECT * FROM captures WHERE id = ?", (current["revisit_of"],))
+        if found is None:
+            return
+        yield found
+        current = found
+
+
+def original_capture(store: Store, row: dict[str, Any]) -> dict[str, Any]:
+    """The capture holding the bytes of ``row``: itself, or the original a revisit refers to."""
+    original = row
+    for original in revisited(store, row):
+        pass
+    return original
+
+
 def text_of_capture(store: Store, capture_id: int) -> tuple[int, str] | None:
     """(capture id holding the text, text) for a capture, following revisits to their original."""
-    seen = 0
-    current = capture_id
-    while current is not None and seen < 100:
-        text = store.value("SELECT text FROM texts WHERE capture_id = ?", (current,))
-        if text is not None:
-            return current, text
-        current = store.value("SELECT revisit_of FROM captures WHERE id = ?", (current,))
-        seen += 1
-    return None
+    row = store.row("SELECT * FROM captures WHERE id = ?", (capture_id,))
+    if row is None:
+        return None
+    holder = original_capture(store, row)
+    text = store.value("SELECT text FROM texts WHERE capture_id = ?", (holder["id"],))
+    return (holder["id"], text) if text is not None else None
 
 
 def capture_texts(store: Store, url: str, from_id: int | None = None, to_id: int | None = None) -> tuple[tuple[int, str], tuple[int, str]]:

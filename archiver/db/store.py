@@ -144,6 +144,19 @@ class Store:
         self.conn.execute("UPDATE captures SET chain_hash = ? WHERE id = ?", (chain_hash(previous, stored), capture_id))
         return capture_id
 
+    def add_capture(self, row: dict[str, Any], hops: list[dict[str, Any]] = (), text: dict[str, Any] | None = None) -> int:
+        """A captures row with its redirect hops and extracted text, in one transaction; returns its id.
+
+        Call only once the WARC records the row points at are flushed to disk.
+        """
+        with self.transaction():
+            capture_id = self.insert_capture(row)
+            for hop in hops:
+                self.insert("hops", {"capture_id": capture_id, **hop})
+            if text is not None:
+                self.insert("texts", {"capture_id": capture_id, **text})
+        return capture_id
+
     def update(self, table: str, row_id: int, values: dict[str, Any], key: str = "id") -> None:
         if not values:
             return
@@ -175,6 +188,97 @@ class Store:
             return found
         with self.transaction():
             return self.insert("urls", {"url": url, "host": host_of(url), "first_seen": iso_utc()})
+
+    # -- articles and their citations ----------------------------------------------------------
+
+    def save_article(
+        self, url_id: int, values: dict[str, Any], citations: list[dict[str, Any]], unlinked: list[dict[str, Any]]
+    ) -> int:
+        """An article's row with its citations and unlinked references; the latest capture defines them.
+
+        ``citations`` rows carry ``url`` (normalised, or None for a link that cannot be fetched)
+        instead of ``url_id``.
+        """
+        with self.transaction():
+            article_id = self.value("SELECT id FROM articles WHERE url_id = ?", (url_id,))
+            if article_id is None:
+                article_id = self.insert("articles", {"url_id": url_id, "added_at": iso_utc(), **values})
+            else:
+                self.update("articles", article_id, values)
+                self.conn.execute("DELETE FROM citations WHERE article_id = ?", (article_id,))
+                self.conn.execute("DELETE FROM unlinked_references WHERE article_id = ?", (article_id,))
+            for citation in citations:
+                citation = dict(citation)
+                url = citation.pop("url")
+                self.insert("citations", {"article_id": article_id, "url_id": self.url_id(url) if url else None, **citation})
+            for ref in unlinked:
+                self.insert("unlinked_references", {"article_id": article_id, **ref})
+        return article_id
+
+    # -- tracking: baselines, verdicts, the schedule ----------------------------------------------
+
+    def start_tracking(self, url_id: int, capture_id: int, baseline: bool, interval: int, next_check_at: str) -> None:
+        """A captured URL joins the recheck schedule (if not already on it); ``baseline``: the capture is one."""
+        with self.transaction():
+            if baseline:
+                # Never moves a baseline back (a resumed run reuses an earlier capture).
+                self.conn.execute(
+                    "UPDATE urls SET baseline_capture_id = ?, state = 'ok', failure_streak = 0 "
+                    "WHERE id = ? AND (baseline_capture_id IS NULL OR baseline_capture_id <= ?)",
+                    (capture_id, url_id, capture_id),
+                )
+            self.conn.execute(
+                "UPDATE urls SET check_interval = ?, next_check_at = ? WHERE id = ? AND next_check_at IS NULL",
+                (interval, next_check_at, url_id),
+            )
+
+    def record_check(self, url_id: int, change: dict[str, Any] | None, url_state: dict[str, Any]) -> int | None:
+        """A recheck's verdict on one URL: the change event (if any) and the URL's new state, together."""
+        with self.transaction():
+            change_id = self.insert("changes", {"url_id": url_id, **change}) if change else None
+            self.update("urls", url_id, url_state)
+        return change_id
+
+    # -- quotations ----------------------------------------------------------------------------
+
+    def replace_quotes(self, article_id: int, quotes: list[tuple[dict[str, Any], dict[str, Any] | None]]) -> list[int]:
+        """An article's quotations, each with its first check (None: unchecked); earlier ones are dropped."""
+        with self.transaction():
+            self.conn.execute("DELETE FROM quote_checks WHERE quote_id IN (SELECT id FROM quotes WHERE article_id = ?)", (article_id,))
+            self.conn.execute("DELETE FROM quotes WHERE article_id = ?", (article_id,))
+            ids = []
+            for quote, check in quotes:
+                quote_id = self.insert("quotes", {"article_id": article_id, **quote})
+                if check is not None:
+                    self.insert("quote_checks", {"quote_id": quote_id, **check})
+                ids.append(quote_id)
+        return ids
+
+    def record_quote_checks(self, checks: list[tuple[int, dict[str, Any]]]) -> None:
+        """New checks of quotations: a quote_checks row each, and the quotation's latest status."""
+        with self.transaction():
+            for quote_id, check in checks:
+                self.insert("quote_checks", {"quote_id": quote_id, **check})
+                self.update(
+                    "quotes",
+                    quote_id,
+                    {k: check[k] for k in ("status", "similarity", "checked_at", "capture_id")},
+                )
+
+    # -- warc files ------------------------------------------------------------------------------
+
+    def warc_file_opened(self, relpath: str, run_id: int) -> None:
+        with self.transaction():
+            self.insert("warc_files", {"path": relpath, "run_id": run_id, "created_at": iso_utc()})
+
+    def warc_file_closed(self, relpath: str, size: int, sha256: str | None, repaired: bool = False) -> None:
+        """A WARC file finished (``repaired``: closed by crash recovery, only if still marked open)."""
+        with self.transaction():
+            self.conn.execute(
+                "UPDATE warc_files SET closed_at = ?, size = ?, sha256 = ? WHERE path = ?"
+                + (" AND closed_at IS NULL" if repaired else ""),
+                (iso_utc(), size, sha256, relpath),
+            )
 
     def start_run(self, command: str, args: dict, software: str) -> int:
         with self.transaction():

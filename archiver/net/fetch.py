@@ -18,7 +18,6 @@ import ssl
 import tempfile
 import threading
 import time
-import zlib
 from contextlib import contextmanager
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -35,6 +34,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import NameResolutionError, NewConnectionError
 
 from archiver.options import FetchOptions
+from archiver.net.encoding import ContentDecoder
 from archiver.net.guard import BlockedAddress, check_host_name, resolve, resolve_checked
 from archiver.urls import MAX_URL_LENGTH, InvalidURL, host_of, normalise_url, scheme_of
 
@@ -294,71 +294,6 @@ class _GuardedAdapter(HTTPAdapter):
 
 
 # -- decoding ------------------------------------------------------------------------------
-
-
-class _BodyDecoder:
-    """Undoes Content-Encoding as the body streams in, capped so a gzip bomb cannot fill the disk."""
-
-    def __init__(self, encoding: str | None, limit: int):
-        coding = (encoding or "identity").strip().lower()
-        self.identity = coding in ("", "identity")
-        self.supported = self.identity or coding in ("gzip", "x-gzip", "deflate")
-        self.limit = limit
-        self.length = 0
-        self.over_limit = False
-        self.failed: str | None = None
-        self.sha256 = hashlib.sha256()
-        self.file: BinaryIO | None = None
-        self._coding = coding
-        self._zlib = None
-        if not self.identity and self.supported:
-            self.file = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)
-            wbits = 47 if coding in ("gzip", "x-gzip") else 15  # 47: gzip or zlib header
-            self._zlib = zlib.decompressobj(wbits)
-            self._raw_deflate_tried = coding != "deflate"
-
-    def feed(self, data: bytes) -> None:
-        if self.identity or not self.supported or self.failed or self.over_limit:
-            return
-        while data:
-            try:
-                out = self._zlib.decompress(data, READ_CHUNK)
-            except zlib.error as exc:
-                if not self._raw_deflate_tried and self.length == 0:
-                    # Some servers send raw deflate without the zlib header.
-                    self._raw_deflate_tried = True
-                    self._zlib = zlib.decompressobj(-15)
-                    continue
-                self.failed = f"cannot decode {self._coding} body: {exc}"
-                return
-            self._emit(out)
-            if self.over_limit:
-                return
-            data = self._zlib.unconsumed_tail
-            if self._zlib.eof:
-                rest = self._zlib.unused_data
-                if rest and self._coding in ("gzip", "x-gzip"):
-                    self._zlib = zlib.decompressobj(47)  # concatenated gzip members
-                    data = rest
-                else:
-                    data = b""
-
-    def _emit(self, out: bytes) -> None:
-        if not out:
-            return
-        if self.length + len(out) > self.limit:
-            out = out[: self.limit - self.length]
-            self.over_limit = True
-        self.length += len(out)
-        self.sha256.update(out)
-        self.file.write(out)
-
-    def finish(self) -> None:
-        if self._zlib is not None and not self.failed and not self.over_limit:
-            try:
-                self._emit(self._zlib.flush())
-            except zlib.error as exc:
-                self.failed = f"cannot decode {self._coding} body: {exc}"
 
 
 # -- the fetcher ---------------------------------------------------------------------------
@@ -634,7 +569,9 @@ class Fetcher:
         body = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)
         body_hash = hashlib.sha256()
         block_hash = hashlib.sha256(exchange.response_head)
-        decoder = _BodyDecoder(exchange.header("Content-Encoding"), self.options.max_bytes)
+        decoder = ContentDecoder(exchange.header("Content-Encoding"), self.options.max_bytes)
+        if not decoder.passthrough:
+            decoder.sink = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)
         limit = self.options.max_bytes
         length = 0
         try:
@@ -648,7 +585,8 @@ class Fetcher:
                 body.write(chunk)
                 body_hash.update(chunk)
                 block_hash.update(chunk)
-                decoder.feed(chunk)
+                if not decoder.passthrough:  # an undecoded body is its own decoded form: hashed once, above
+                    decoder.feed(chunk)
                 length += len(chunk)
                 if exchange.truncated:
                     exchange.error = FetchError("too_large", f"body larger than --max-bytes ({limit} bytes): cut there")
@@ -678,12 +616,12 @@ class Fetcher:
             while chunk := body.read(READ_CHUNK):
                 block_hash.update(chunk)
         exchange.block_sha256 = block_hash.hexdigest()
-        if decoder.identity or not decoder.supported:
+        if decoder.passthrough:
             exchange.decoded = body
             exchange.decoded_length = length
             exchange.decoded_sha256 = exchange.body_sha256
         else:
-            exchange.decoded = decoder.file
+            exchange.decoded = decoder.sink
             exchange.decoded_length = decoder.length
             exchange.decoded_sha256 = decoder.sha256.hexdigest()
             if decoder.over_limit and exchange.error is None:

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from archiver.runs.directory import ArchiveDir
-from archiver.db.queries import find_article
+from archiver.analyze.answers import readable_capture
+from archiver.db.queries import find_article, revisited
 from archiver.errors import ExportError
 from archiver.results import CdxjExport, WaczExport
 from archiver.outputs.verify import walk_warc
@@ -81,14 +82,11 @@ def article_captures(archive: ArchiveDir, article: str) -> tuple[dict[str, Any],
     )
     ids = {r["id"] for r in rows}
     for row in list(rows):
-        original = row.get("revisit_of")
-        while original and original not in ids:
-            found = store.row("SELECT * FROM captures WHERE id = ?", (original,))
-            if not found:
+        for found in revisited(store, row):
+            if found["id"] in ids:
                 break
             rows.append(found)
             ids.add(found["id"])
-            original = found.get("revisit_of")
     return art, rows
 
 
@@ -144,11 +142,17 @@ def _pages(archive: ArchiveDir, article: str | None) -> list[dict[str, Any]]:
             if url_id in seen:
                 continue
             seen.add(url_id)
-            row = store.row(
-                """SELECT c.requested_url, c.fetched_at, c.title, u.url FROM captures c JOIN urls u ON u.id = c.url_id
-                   WHERE c.url_id = ? AND c.warc_file IS NOT NULL AND c.record_type IN ('response', 'resource')
-                     AND (c.http_status IS NULL OR c.http_status < 400) ORDER BY c.id LIMIT 1""",
-                (url_id,),
+            row = next(
+                (
+                    r
+                    for r in store.rows(
+                        """SELECT c.*, u.url FROM captures c JOIN urls u ON u.id = c.url_id
+                           WHERE c.url_id = ? AND c.record_type IN ('response', 'resource') ORDER BY c.id""",
+                        (url_id,),
+                    )
+                    if readable_capture(r)
+                ),
+                None,
             )
             if row:
                 page = {"id": f"p{url_id}", "url": row["requested_url"] or row["url"], "ts": row["fetched_at"]}

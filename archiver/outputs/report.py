@@ -20,7 +20,8 @@ from archiver import __version__
 from archiver.db.chain import check_chain
 from archiver.clock import iso_utc
 from archiver.analyze.diff import diff_summary, render_html as diff_html, word_diff
-from archiver.db.queries import find_article, text_of_capture
+from archiver.analyze.answers import readable_capture
+from archiver.db.queries import find_article, original_capture, text_of_capture
 from archiver.db.store import Store
 
 REPORT_VERSION = 1
@@ -43,10 +44,6 @@ def _capture(row: dict[str, Any] | None) -> dict[str, Any] | None:
 
 def _has_record(row: dict[str, Any]) -> bool:
     return bool(row.get("warc_file")) and (row.get("http_status") is not None or row.get("record_type") == "resource")
-
-
-def _good(row: dict[str, Any]) -> bool:
-    return _has_record(row) and (row.get("record_type") == "resource" or (row["http_status"] or 0) < 400)
 
 
 def describe_event(event: dict[str, Any]) -> str:
@@ -107,7 +104,7 @@ def _status(url_row, captures, events) -> tuple[str, str | None]:
     if state == "soft_404":
         soft = [e for e in events if e["kind"] == "soft_404"]
         return "soft_404", describe_event(soft[-1]) if soft else None
-    if not any(_good(c) for c in captures):
+    if not any(readable_capture(c) for c in captures):
         first = next(c for c in captures if _has_record(c))
         return "gone", f"HTTP {first['http_status']} when first captured"
     if kinds and kinds[-1] in ("restored", "moved"):
@@ -132,7 +129,7 @@ def _robust_link(url: str, anchor: str | None, first: dict[str, Any] | None, rep
 
 def _latest_text(store: Store, captures: list[dict[str, Any]]) -> tuple[int, str] | None:
     for row in reversed(captures):
-        if _good(row):
+        if readable_capture(row):
             found = text_of_capture(store, row["id"])
             if found is not None:
                 return row["id"], found[1]
@@ -308,9 +305,7 @@ def _verify_commands(art, art_capture, entries, files, file_rows, head, store: S
         if row["id"] in seen or not row.get("payload_sha256"):
             continue
         seen.add(row["id"])
-        holder = row
-        if row.get("record_type") == "revisit" and row.get("revisit_of"):
-            holder = store.row("SELECT * FROM captures WHERE id = ?", (row["revisit_of"],)) or row
+        holder = original_capture(store, row)
         commands.append(
             {
                 "description": f"Payload sha256 of {row['final_url'] or row['requested_url']} as captured {row['fetched_at']} (capture {row['id']}).",

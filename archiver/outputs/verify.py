@@ -8,7 +8,7 @@
         warcinfo, failed fetches' requests
     check the captures hash chain and report its head
 
-The walker is written here (zlib + hashlib) rather than borrowed from warcio so that a
+The walker (archiver.warc.reader, zlib + hashlib) is not borrowed from warcio so that a
 damaged file is reported record by record with offsets instead of stopping at the first
 error. ``archiver report`` prints commands that check the same hashes with warcio alone.
 """
@@ -19,20 +19,19 @@ import base64
 import hashlib
 import json
 import time
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Callable
+from typing import Any, Callable
 
 from archiver.runs.directory import ArchiveDir
 from archiver.db.chain import check_chain
 from archiver.db.queries import find_article
+from archiver.net.encoding import ContentDecoder
 from archiver.results import Problem, VerifiedFile, VerifyResult
+from archiver.warc.reader import CHUNK, MemberCut, MemberData, MemberEnd, MemberError, MemberStart, members
 from archiver.warc.writer import OPEN_SUFFIX
 
-_CHUNK = 1 << 20
 _MAX_HEAD = 1 << 20  # a WARC or HTTP head longer than this is not a head
-_GZIP_MAGIC = b"\x1f\x8b\x08"
 
 
 @dataclass
@@ -81,61 +80,6 @@ def _hasher(label: str | None):
         return None
 
 
-class _Decoder:
-    """Content-Encoding undone the way the fetcher does (gzip, x-gzip, deflate; else stored as is)."""
-
-    def __init__(self, encoding: str | None, limit: int) -> None:
-        coding = (encoding or "identity").strip().lower()
-        self.passthrough = coding in ("", "identity") or coding not in ("gzip", "x-gzip", "deflate")
-        self.coding = coding
-        self.limit = limit
-        self.sha256 = hashlib.sha256()
-        self.length = 0
-        self.stopped = False
-        self._zlib = None if self.passthrough else zlib.decompressobj(47 if coding != "deflate" else 15)
-        self._raw_tried = coding != "deflate"
-
-    def feed(self, data: bytes) -> None:
-        if self.passthrough:
-            self._emit(data)
-            return
-        while data and not self.stopped:
-            try:
-                out = self._zlib.decompress(data, _CHUNK)
-            except zlib.error:
-                if not self._raw_tried and self.length == 0:
-                    self._raw_tried = True
-                    self._zlib = zlib.decompressobj(-15)
-                    continue
-                self.stopped = True
-                return
-            self._emit(out)
-            data = self._zlib.unconsumed_tail
-            if self._zlib.eof:
-                rest = self._zlib.unused_data
-                if rest and self.coding in ("gzip", "x-gzip"):
-                    self._zlib = zlib.decompressobj(47)
-                    data = rest
-                else:
-                    data = b""
-
-    def _emit(self, out: bytes) -> None:
-        if self.stopped or not out:
-            return
-        if not self.passthrough and self.length + len(out) > self.limit:
-            out = out[: self.limit - self.length]
-            self.stopped = True
-        self.length += len(out)
-        self.sha256.update(out)
-
-    def finish(self) -> None:
-        if self._zlib is not None and not self.stopped:
-            try:
-                self._emit(self._zlib.flush())
-            except zlib.error:
-                pass
-
-
 # -- one record, pushed in decompressed chunks -------------------------------------------------
 
 
@@ -150,7 +94,7 @@ class _RecordParser:
         self._payload_hash = None
         self._http_head: bytes | None = None  # None: not HTTP; b"..." while collecting
         self._in_payload = False
-        self._decoder: _Decoder | None = None
+        self._decoder: ContentDecoder | None = None
         self._trailer = b""
 
     def feed(self, data: bytes) -> None:
@@ -205,7 +149,7 @@ class _RecordParser:
         self._in_payload = True
         self._payload_hash = _hasher(self.info.payload_digest_header) if self.info.type != "revisit" else None
         if self.info.type in ("response", "resource"):
-            self._decoder = _Decoder(encoding if self.info.type == "response" else None, self.decode_limit)
+            self._decoder = ContentDecoder(encoding if self.info.type == "response" else None, self.decode_limit)
 
     def _block(self, part: bytes) -> None:
         if self._block_hash is not None:
@@ -289,75 +233,44 @@ def walk_warc(path: Path, relpath: str, is_open: bool, decode_limit: int) -> Fil
     """Read every gzip member of one WARC file; digests recomputed, damage located."""
     result = FileResult(relpath, "open" if is_open else "closed")
     file_hash = hashlib.sha256()
-    rehash = False  # set when reading jumped around the file
+    jumped = False
+    parser: _RecordParser | None = None
+    bad: Problem | None = None  # an unreadable stretch, while looking for the next record
+    bad_at = 0
     with open(path, "rb") as fh:
-        pos = 0  # file offset of pending's first byte
-        offset = 0  # start of the current member
-        decomp = parser = None
-        pending = b""
-        bad_at: int | None = None  # start of an unreadable stretch, while looking for the next record
-        while True:
-            if not pending:
-                chunk = fh.read(_CHUNK)
-                if not chunk:
-                    break
-                if not rehash:
-                    file_hash.update(chunk)
-                pending = chunk
-            if decomp is None:
-                offset = pos
-                decomp = zlib.decompressobj(31)
-                parser = _RecordParser(offset, decode_limit)
-            try:
-                out = decomp.decompress(pending, _CHUNK)
-            except zlib.error as exc:
-                if bad_at is None:
+        for event in members(fh, resync=True, on_raw=file_hash.update):
+            if isinstance(event, MemberStart):
+                parser = _RecordParser(event.offset, decode_limit)
+            elif isinstance(event, MemberData):
+                parser.feed(event.data)
+            elif isinstance(event, MemberEnd):
+                result.records[event.offset] = parser.finish(event.end - event.offset)
+                result.good_end = event.end
+                if bad is not None:
+                    bad.message += f"; bytes {bad_at}-{event.offset} skipped, reading resumed at offset {event.offset}"
+                    bad = None
+                parser = None
+            elif isinstance(event, MemberError):
+                jumped = True
+                if bad is None:
                     info = parser.info
                     what = f"{info.type} record {info.record_id}" if info.type else "record"
-                    reason = "CRC check failed" if "check" in str(exc) else str(exc)
-                    bad = Problem("unreadable", f"{what} at offset {offset} is corrupt ({reason})", relpath, offset)
+                    bad = Problem("unreadable", f"{what} at offset {event.offset} is corrupt ({event.reason})", relpath, event.offset)
+                    bad_at = event.offset
                     result.problems.append(bad)
-                    bad_at = offset
-                rehash = True
-                decomp = parser = None
-                pending = b""
-                found = _find_magic(fh, offset + 1)
-                if found is None:
-                    break
-                fh.seek(found)
-                pos = found
-                continue
-            if out:
-                parser.feed(out)
-            if decomp.eof:
-                # At eof unused_data holds all input past the member; unconsumed_tail may be stale.
-                rest = decomp.unused_data
-                pos += len(pending) - len(rest)
-                pending = rest
-                result.records[offset] = parser.finish(pos - offset)
-                result.good_end = pos
-                if bad_at is not None:
-                    bad.message += f"; bytes {bad_at}-{offset} skipped, reading resumed at offset {offset}"
-                    bad_at = None
-                decomp = parser = None
-            elif decomp.unconsumed_tail:
-                pos += len(pending) - len(decomp.unconsumed_tail)
-                pending = decomp.unconsumed_tail
-            else:
-                pos += len(pending)
-                pending = b""
-        if bad_at is not None:
-            bad.message += "; no readable record after it"
-        elif decomp is not None and not is_open:  # an open file's last member may still be being written
-            info = parser.info
-            what = f"{info.type} record {info.record_id}" if info.type else "a record"
-            result.problems.append(
-                Problem("truncated", f"{relpath} is truncated: the file ends inside {what} at offset {offset} ({pos - offset} bytes of it present)", relpath, offset)
-            )
-    if rehash:
+                parser = None
+            elif isinstance(event, MemberCut) and bad is None and not is_open:  # an open file's last member may still be being written
+                info = parser.info
+                what = f"{info.type} record {info.record_id}" if info.type else "a record"
+                result.problems.append(
+                    Problem("truncated", f"{relpath} is truncated: the file ends inside {what} at offset {event.offset} ({event.end - event.offset} bytes of it present)", relpath, event.offset)
+                )
+    if bad is not None:
+        bad.message += "; no readable record after it"
+    if jumped:
         file_hash = hashlib.sha256()
         with open(path, "rb") as fh:
-            while chunk := fh.read(_CHUNK):
+            while chunk := fh.read(CHUNK):
                 file_hash.update(chunk)
     result.size = path.stat().st_size
     result.sha256 = file_hash.hexdigest()
@@ -367,20 +280,6 @@ def walk_warc(path: Path, relpath: str, is_open: bool, decode_limit: int) -> Fil
             what = f"{info.type} record {info.record_id}" if info.type else "record"
             result.problems.append(Problem(kind, f"{what} at offset {info.offset}: {message}", relpath, info.offset))
     return result
-
-
-def _find_magic(fh: BinaryIO, start: int) -> int | None:
-    """Offset of the next gzip member header at or after ``start``."""
-    fh.seek(start)
-    position, carry = start, b""
-    while chunk := fh.read(_CHUNK):
-        data = carry + chunk
-        found = data.find(_GZIP_MAGIC)
-        if found >= 0:
-            return position - len(carry) + found
-        carry = data[-2:]
-        position += len(chunk)
-    return None
 
 
 # -- the archive ---------------------------------------------------------------------------------

@@ -8,23 +8,23 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any, Callable
 
 from archiver import __version__
 from archiver.runs.directory import ArchiveDir
 from archiver.analyze.citations import ArticleLinks, canonical_url, find_links_html, find_links_markdown, find_links_text
-from archiver.clock import iso_utc, parse_iso
+from archiver.clock import iso_utc
 from archiver.net.fetch import Fetcher
 from archiver.options import CaptureOptions
 from archiver.runs.targets import Target
 from archiver.results import ArticleCapture, CaptureResult, Fetched, LinkCounts, QuoteStatus, SkippedLink, SourceCapture
 from archiver.analyze.quotes import Quote, find_quotes, locate
-from archiver.runs.recheck import MIN_INTERVAL
-from archiver.runs.recorder import EXTRACT_LIMIT, Recorder, close_run
+from archiver.runs.schedule import first_check
+from archiver.analyze.answers import failed_answer, usable_answer
+from archiver.analyze.text import EXTRACT_LIMIT
+from archiver.runs.recorder import Recorder, close_run
 from archiver.analyze.requisites import css_requisites, find_requisites
 from archiver.analyze.text import slim_html, sniff_kind
-from archiver.urls import host_of
 
 Progress = Callable[[int, int, str], None]
 LINKS_LIMIT = 4 << 20  # bytes of an article's markup (scripts and styles removed) searched for links
@@ -84,16 +84,18 @@ class CaptureRun:
         article: dict[str, Any] = {"target": target.raw, "url": target.url, "url_id": url_id, "error": None}
         self._tick(target.url)
         if target.path is not None:
-            row, data = recorder.record_file(url_id, target.path, target.url)
+            captured, data = recorder.record_file(url_id, target.path, target.url)
+            row = captured.row
             content_type = row["content_type"]
             base = None
         else:
             result = fetcher.fetch(target.url)
             try:
-                row = recorder.record_fetch(url_id, result)
+                captured = recorder.record_fetch(url_id, result)
+                row = captured.row
                 data = b""
                 final = result.final
-                if final is not None and final.decoded is not None and final.status and 200 <= final.status < 300:
+                if final is not None and final.decoded is not None and usable_answer(final.status, None):
                     final.decoded.seek(0)
                     data = final.decoded.read(EXTRACT_LIMIT)
             finally:
@@ -105,7 +107,7 @@ class CaptureRun:
             start_tracking(self.store, row)
         if row.get("error") and not data:
             article["error"] = row["error"]
-        elif row.get("http_status") and not 200 <= row["http_status"] < 300:
+        elif row.get("http_status") and not usable_answer(row["http_status"], None):
             article["error"] = f"http_status: the article answered HTTP {row['http_status']}"
         if data and sniff_kind(data, content_type) == "html":
             # Link finding parses the page: scripts and styles go first, and freak sizes are cut.
@@ -114,9 +116,8 @@ class CaptureRun:
         self._limit_sources(links)
         article["links"] = links
         article["data"] = data
-        extracted = row.get("_extracted")
-        if extracted is not None and extracted.text:
-            self.texts[target.url] = extracted.text
+        if captured.extracted is not None and captured.extracted.text:
+            self.texts[target.url] = captured.extracted.text
         if article["error"] and not data:
             return article
         article["article_id"] = self._store_article(url_id, row, links, "file" if target.path else "web")
@@ -149,49 +150,27 @@ class CaptureRun:
         return ArticleLinks()
 
     def _store_article(self, url_id: int, row: dict, links: ArticleLinks, source: str) -> int:
-        store = self.store
-        with store.transaction():
-            existing = store.value("SELECT id FROM articles WHERE url_id = ?", (url_id,))
-            values = {
-                "title": links.title or row.get("title"),
-                "author": links.author,
-                "published": links.published,
-                "capture_id": row["id"],
-                "source": source,
+        values = {
+            "title": links.title or row.get("title"),
+            "author": links.author,
+            "published": links.published,
+            "capture_id": row["id"],
+            "source": source,
+        }
+        citations = [
+            {
+                "url": link.url if link.skip_reason is None else None,
+                "href": link.href[:4096],
+                "anchor_text": link.anchor_text[:1000],
+                "context": link.context,
+                "position": link.position,
+                "cited": link.cited,
+                "skip_reason": link.skip_reason,
             }
-            if existing is None:
-                article_id = store.insert("articles", {"url_id": url_id, "added_at": iso_utc(), **values})
-            else:
-                article_id = existing
-                store.update("articles", article_id, values)
-                # The latest capture of an article defines its citations.
-                store.conn.execute("DELETE FROM citations WHERE article_id = ?", (article_id,))
-                store.conn.execute("DELETE FROM unlinked_references WHERE article_id = ?", (article_id,))
-            for link in links.links:
-                link_url_id = None
-                if link.skip_reason is None:
-                    link_url_id = store.value("SELECT id FROM urls WHERE url = ?", (link.url,))
-                    if link_url_id is None:
-                        link_url_id = store.insert("urls", {"url": link.url, "host": host_of(link.url), "first_seen": iso_utc()})
-                store.insert(
-                    "citations",
-                    {
-                        "article_id": article_id,
-                        "url_id": link_url_id,
-                        "href": link.href[:4096],
-                        "anchor_text": link.anchor_text[:1000],
-                        "context": link.context,
-                        "position": link.position,
-                        "cited": link.cited,
-                        "skip_reason": link.skip_reason,
-                    },
-                )
-            for ref in links.unlinked:
-                store.insert(
-                    "unlinked_references",
-                    {"article_id": article_id, "text": ref.text, "context": ref.context, "position": ref.position},
-                )
-        return article_id
+            for link in links.links
+        ]
+        unlinked = [{"text": ref.text, "context": ref.context, "position": ref.position} for ref in links.unlinked]
+        return self.store.save_article(url_id, values, citations, unlinked)
 
     # -- sources ---------------------------------------------------------------------------
 
@@ -244,7 +223,8 @@ class CaptureRun:
             stylesheets: list[tuple[str, bytes]] = []
             for url, result in fetcher.fetch_many((url, None) for url in pending):
                 try:
-                    row = recorder.record_fetch(self.store.url_id(url), result)
+                    captured = recorder.record_fetch(self.store.url_id(url), result)
+                    row = captured.row
                     final = result.final
                     if (
                         self.options.requisites
@@ -257,9 +237,8 @@ class CaptureRun:
                         stylesheets.append((final.url, final.decoded.read(4 * 1024 * 1024)))
                 finally:
                     result.close()
-                extracted = row.get("_extracted")
-                if extracted is not None and extracted.text:
-                    self.texts[url] = extracted.text
+                if captured.extracted is not None and captured.extracted.text:
+                    self.texts[url] = captured.extracted.text
                 self.sources[url] = {"kind": jobs[url], "capture": row}
                 if jobs[url] == "citation":
                     start_tracking(self.store, row)
@@ -284,48 +263,28 @@ class CaptureRun:
         quotes = find_quotes(links.main_html, None if links.main_html else text, article["capture"].get("final_url") or article["url"])
         cited = [l.url for l in links.links if l.cited and l.skip_reason is None]
         results = []
-        store = self.store
-        with store.transaction():
-            store.conn.execute(
-                "DELETE FROM quote_checks WHERE quote_id IN (SELECT id FROM quotes WHERE article_id = ?)", (article["article_id"],)
-            )
-            store.conn.execute("DELETE FROM quotes WHERE article_id = ?", (article["article_id"],))
-            for quote in quotes:
-                status, similarity, excerpt, url = locate_in_sources(quote, cited, self.texts)
-                url_id = store.value("SELECT id FROM urls WHERE url = ?", (url,)) if url else None
-                capture_id = self.sources.get(url, {}).get("capture", {}).get("id") if url else None
-                now = iso_utc()
-                quote_id = store.insert(
-                    "quotes",
-                    {
-                        "article_id": article["article_id"],
-                        "text": quote.text,
-                        "context": quote.context,
-                        "position": quote.position,
-                        "url_id": url_id,
-                        "status": status,
-                        "similarity": similarity,
-                        "checked_at": now if status else None,
-                        "capture_id": capture_id,
-                    },
-                )
-                if status is None:
-                    # Nothing was checked: no history line, and recheck will look once the source reads.
-                    results.append(QuoteStatus(quote.text, url, None, None))
-                    continue
-                store.insert(
-                    "quote_checks",
-                    {
-                        "quote_id": quote_id,
-                        "capture_id": capture_id,
-                        "run_id": self.run_id,
-                        "status": status,
-                        "similarity": similarity,
-                        "excerpt": excerpt,
-                        "checked_at": now,
-                    },
-                )
-                results.append(QuoteStatus(quote.text, url, status, similarity))
+        rows: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
+        now = iso_utc()
+        for quote in quotes:
+            status, similarity, excerpt, url = locate_in_sources(quote, cited, self.texts)
+            capture_id = self.sources.get(url, {}).get("capture", {}).get("id") if url else None
+            row = {
+                "text": quote.text,
+                "context": quote.context,
+                "position": quote.position,
+                "url_id": self.store.url_id(url, create=False) if url else None,
+                "status": status,
+                "similarity": similarity,
+                "checked_at": now if status else None,
+                "capture_id": capture_id,
+            }
+            # Nothing checked (status None): no history line; recheck looks once the source reads.
+            check = None
+            if status is not None:
+                check = {"capture_id": capture_id, "run_id": self.run_id, "status": status, "similarity": similarity, "excerpt": excerpt, "checked_at": now}
+            rows.append((row, check))
+            results.append(QuoteStatus(quote.text, url, status, similarity))
+        self.store.replace_quotes(article["article_id"], rows)
         article["quotes"] = results
 
     # -- output ------------------------------------------------------------------------------------
@@ -372,34 +331,19 @@ class CaptureRun:
 
     def _counts(self, articles: list[dict[str, Any]]) -> dict[str, int]:
         rows = [a["capture"] for a in articles if a.get("capture")] + [s["capture"] for s in self.sources.values()]
-        failed = sum(1 for row in rows if row.get("error") or (row.get("http_status") or 0) >= 400)
+        failed = sum(1 for row in rows if failed_answer(row.get("http_status"), row.get("error")))
         skipped = sum(1 for a in articles for l in (a.get("links") or ArticleLinks()).links if l.skip_reason)
         return {"urls_total": len(rows), "captured": len(rows) - failed, "failed": failed, "skipped": skipped}
 
 
 def start_tracking(store, row: dict[str, Any]) -> None:
-    """A captured page becomes a recheck baseline, first rechecked a day later (see recheck's schedule).
+    """A captured page joins the recheck schedule; a usable answer (2xx, whole) becomes its baseline.
 
-    Only a good answer (2xx, whole) is a baseline; a source that failed at capture time is
-    due for recheck at once, to see whether it answers now.
+    A source that failed at capture time is due for recheck at once, to see whether it answers now.
     """
-    good = row.get("error") is None and row.get("http_status") is not None and 200 <= row["http_status"] < 300
-    with store.transaction():
-        if good:
-            # Never moves a baseline back (a resumed run reuses an earlier capture).
-            store.conn.execute(
-                "UPDATE urls SET baseline_capture_id = ?, state = 'ok', failure_streak = 0 "
-                "WHERE id = ? AND (baseline_capture_id IS NULL OR baseline_capture_id <= ?)",
-                (row["id"], row["url_id"], row["id"]),
-            )
-        store.conn.execute(
-            "UPDATE urls SET check_interval = ?, next_check_at = ? WHERE id = ? AND next_check_at IS NULL",
-            (
-                MIN_INTERVAL,
-                iso_utc(parse_iso(row["fetched_at"]) + timedelta(seconds=MIN_INTERVAL if good else 0)),
-                row["url_id"],
-            ),
-        )
+    usable = usable_answer(row.get("http_status"), row.get("error"))
+    interval, next_check_at = first_check(row["fetched_at"], usable)
+    store.start_tracking(row["url_id"], row["id"], usable, interval, next_check_at)
 
 
 def locate_in_sources(quote: Quote, cited: list[str], texts: dict[str, str]) -> tuple[str | None, float | None, str | None, str | None]:

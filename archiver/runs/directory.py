@@ -132,14 +132,9 @@ class ArchiveDir:
         Only call while holding the lock: a live run's open file must not be touched.
         """
         repaired = recover_open_files(self.path)
-        with self.store.transaction():
-            for relpath, kept, _cut in repaired:
-                final = self.path / relpath
-                digest = file_sha256(final) if final.exists() else None
-                self.store.conn.execute(
-                    "UPDATE warc_files SET closed_at = ?, size = ?, sha256 = ? WHERE path = ? AND closed_at IS NULL",
-                    (iso_utc(), kept, digest, relpath),
-                )
+        for relpath, kept, _cut in repaired:
+            final = self.path / relpath
+            self.store.warc_file_closed(relpath, kept, file_sha256(final) if final.exists() else None, repaired=True)
         self.store.close_stale_runs()
         return repaired
 

@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
 from typing import Any, Callable
 
 from archiver import __version__
@@ -20,14 +19,14 @@ from archiver.net.fetch import Fetcher, FetchResult
 from archiver.options import RecheckOptions
 from archiver.results import Change, QuoteChange, RecheckResult
 from archiver.analyze.quotes import locate
-from archiver.runs.recorder import Recorder, RevisitPlan, close_run
+from archiver.analyze.answers import failed_answer
+from archiver.runs.recorder import Captured, Recorder, RevisitPlan, close_run
+from archiver.runs.schedule import MIN_INTERVAL, after_check
 from archiver.analyze.text import Extracted, extract
-from archiver.db.queries import find_article
+from archiver.db.queries import find_article, original_capture
 from archiver.urls import site_root
 from archiver.warc.writer import sha256_digest_label
 
-MIN_INTERVAL = 86_400  # a day
-MAX_INTERVAL = 30 * 86_400
 RESUME_WINDOW = MIN_INTERVAL  # an interrupted recheck this recent is resumed, not redone
 
 Progress = Callable[[int, int, str], None]
@@ -154,18 +153,10 @@ class RecheckRun:
             headers["If-Modified-Since"] = last["last_modified"]
         return headers
 
-    def _original(self, capture: dict[str, Any]) -> dict[str, Any]:
-        """The capture that holds the bytes a revisit stands for."""
-        seen = 0
-        while capture.get("revisit_of") and seen < 100:
-            capture = self.store.row("SELECT * FROM captures WHERE id = ?", (capture["revisit_of"],)) or capture
-            seen += 1
-        return capture
-
     def _extracted_of(self, capture: dict[str, Any] | None) -> Extracted | None:
         if capture is None:
             return None
-        original = self._original(capture)
+        original = original_capture(self.store, capture)
         text = self.store.row("SELECT kind, title, text FROM texts WHERE capture_id = ?", (original["id"],))
         if text is None:
             kind = "binary" if original.get("payload_sha256") else None
@@ -180,7 +171,7 @@ class RecheckRun:
         final = result.final
         revisit = None
         if last_good is not None and final is not None and final.status is not None and result.error is None:
-            original = self._original(last_good)
+            original = original_capture(self.store, last_good)
             if final.status == 304:
                 revisit = RevisitPlan("not_modified", original, original.get("warc_record_id"))
             elif (
@@ -191,16 +182,16 @@ class RecheckRun:
                 and final.url == original.get("final_url")
             ):
                 revisit = RevisitPlan("identical", original, original.get("warc_record_id"))
-        row = recorder.record_fetch(url_id, result, revisit=revisit)
-        return self._judge(url_row, row, last_good, fresh=True)
+        captured = recorder.record_fetch(url_id, result, revisit=revisit)
+        return self._judge(url_row, captured.row, last_good, fresh=captured)
 
     def _judge(
-        self, url_row: dict[str, Any], row: dict[str, Any], last_good: dict[str, Any] | None, fresh: bool = False
+        self, url_row: dict[str, Any], row: dict[str, Any], last_good: dict[str, Any] | None, fresh: Captured | None = None
     ) -> tuple[Change | None, list[QuoteChange], bool]:
         """Classify a recorded capture against the baseline, store the verdict, re-locate quotations.
 
-        ``fresh``: the row was just recorded (its extracted text rides along); otherwise it
-        was recorded by an interrupted run and its text is read back from the database.
+        ``fresh``: the capture just recorded, with its extracted text; without it the row was
+        recorded by an interrupted run and its text is read back from the database.
         """
         url_id = url_row["id"]
         is_revisit = row.get("record_type") == "revisit"
@@ -214,7 +205,7 @@ class RecheckRun:
             http_status=row["http_status"],
             error=error_code,
             payload_sha256=row["payload_sha256"],
-            extracted=row.get("_extracted") if fresh and not is_revisit else self._extracted_of(row),
+            extracted=fresh.extracted if fresh is not None and not is_revisit else self._extracted_of(row),
             not_modified=is_revisit,
         )
         previous_obs = None
@@ -227,59 +218,40 @@ class RecheckRun:
                 payload_sha256=last_good["payload_sha256"],
                 extracted=self._extracted_of(last_good),
             )
-        ok = row["error"] is None and row["http_status"] is not None and row["http_status"] < 400
+        ok = not failed_answer(row["http_status"], row["error"]) and row["http_status"] is not None
         streak = 0 if ok else (url_row["failure_streak"] or 0) + 1
         probe = self._probe(row) if self._needs_probe(new_obs, previous_obs) else None
         verdict = classify(previous_obs, url_row.get("state") or "ok", new_obs, streak, self.options.confirm, probe)
         if verdict.state == "ok":
             streak = 0
 
-        change = None
         now = utc_now()
-        interval = url_row["check_interval"] or MIN_INTERVAL
-        interval = MIN_INTERVAL if (verdict.kind or verdict.state != "ok") else min(interval * 2, MAX_INTERVAL)
-        with self.store.transaction():
-            if verdict.kind:
-                detail = dict(verdict.detail)
-                change_id = self.store.insert(
-                    "changes",
-                    {
-                        "url_id": url_id,
-                        "from_capture_id": last_good["id"] if last_good else None,
-                        "to_capture_id": row["id"],
-                        "kind": verdict.kind,
-                        "similarity": verdict.similarity,
-                        "detail": detail,
-                        "detected_at": iso_utc(now),
-                        "run_id": self.run_id,
-                    },
-                )
-                change = Change(
-                    id=change_id,
-                    url=url_row["url"],
-                    kind=verdict.kind,
-                    similarity=verdict.similarity,
-                    detail=detail,
-                    from_capture_id=last_good["id"] if last_good else None,
-                    to_capture_id=row["id"],
-                    http_status=row["http_status"],
-                    error=row["error"],
-                    final_url=row["final_url"],
-                    detected_at=iso_utc(now),
-                    run_id=self.run_id,
-                )
-            self.store.update(
-                "urls",
-                url_id,
-                {
-                    "state": verdict.state,
-                    "failure_streak": streak,
-                    "check_interval": interval,
-                    "last_checked_at": iso_utc(now),
-                    "next_check_at": iso_utc(now + timedelta(seconds=interval)),
-                    # Only a capture judged good becomes what the next check compares with.
-                    **({"baseline_capture_id": row["id"]} if verdict.state == "ok" and row["http_status"] else {}),
-                },
+        interval, next_check_at = after_check(url_row["check_interval"], bool(verdict.kind) or verdict.state != "ok", now)
+        event = None
+        if verdict.kind:
+            event = {
+                "from_capture_id": last_good["id"] if last_good else None,
+                "to_capture_id": row["id"],
+                "kind": verdict.kind,
+                "similarity": verdict.similarity,
+                "detail": dict(verdict.detail),
+                "detected_at": iso_utc(now),
+                "run_id": self.run_id,
+            }
+        url_state = {
+            "state": verdict.state,
+            "failure_streak": streak,
+            "check_interval": interval,
+            "last_checked_at": iso_utc(now),
+            "next_check_at": next_check_at,
+            # Only a capture judged good becomes what the next check compares with.
+            **({"baseline_capture_id": row["id"]} if verdict.state == "ok" and row["http_status"] else {}),
+        }
+        change_id = self.store.record_check(url_id, event, url_state)
+        change = None
+        if event is not None:
+            change = Change(
+                id=change_id, url=url_row["url"], http_status=row["http_status"], error=row["error"], final_url=row["final_url"], **event
             )
         quotes = self._recheck_quotes(url_id, url_row["url"], row, new_obs)
         return change, quotes, ok
@@ -322,36 +294,27 @@ class RecheckRun:
             return []
         text = obs.extracted.text if obs.extracted is not None and obs.extracted.text else ""
         reported = []
+        checks = []
         now = iso_utc()
-        with self.store.transaction():
-            for quote in quotes:
-                if text:
-                    status, similarity, excerpt = locate(quote["text"], text)
-                elif row["http_status"] and row["http_status"] >= 400 or row["error"]:
-                    status, similarity, excerpt = "missing", 0.0, None
-                else:
-                    continue
-                if row["error"] and not text:
-                    # We could not look: keep the last status until the page is confirmed gone.
+        state = None
+        for quote in quotes:
+            if text:
+                status, similarity, excerpt = locate(quote["text"], text)
+            elif failed_answer(row["http_status"], row["error"]):
+                status, similarity, excerpt = "missing", 0.0, None
+            else:
+                continue
+            if row["error"] and not text:
+                # We could not look: keep the last status until the page is confirmed gone.
+                if state is None:
                     state = self.store.value("SELECT state FROM urls WHERE id = ?", (url_id,))
-                    if state != "gone":
-                        continue
-                self.store.insert(
-                    "quote_checks",
-                    {
-                        "quote_id": quote["id"],
-                        "capture_id": row["id"],
-                        "run_id": self.run_id,
-                        "status": status,
-                        "similarity": similarity,
-                        "excerpt": excerpt,
-                        "checked_at": now,
-                    },
-                )
-                self.store.update("quotes", quote["id"], {"status": status, "similarity": similarity, "checked_at": now, "capture_id": row["id"]})
-                # A quotation first checked now (its source was unreadable at capture) is no news.
-                if quote["status"] is not None and status != quote["status"]:
-                    reported.append(
-                        QuoteChange(quote["id"], quote["article_url"], url, quote["text"], quote["status"], status, similarity, excerpt)
-                    )
+                if state != "gone":
+                    continue
+            checks.append(
+                (quote["id"], {"capture_id": row["id"], "run_id": self.run_id, "status": status, "similarity": similarity, "excerpt": excerpt, "checked_at": now})
+            )
+            # A quotation first checked now (its source was unreadable at capture) is no news.
+            if quote["status"] is not None and status != quote["status"]:
+                reported.append(QuoteChange(quote["id"], quote["article_url"], url, quote["text"], quote["status"], status, similarity, excerpt))
+        self.store.record_quote_checks(checks)
         return reported

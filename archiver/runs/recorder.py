@@ -20,10 +20,11 @@ from archiver.runs.directory import ArchiveDir
 from archiver.clock import iso_utc, utc_now
 from archiver.net.fetch import Exchange, FetchResult
 from archiver.warc.records import WrittenExchange, write_exchange, write_resource, write_revisit
-from archiver.analyze.text import Extracted, extract
+from archiver.analyze.answers import usable_answer
+from archiver.analyze.text import Extracted, extract_exchange, safe_extract
 from archiver.warc.writer import WarcFileWriter, file_sha256, sha256_digest_label
 
-EXTRACT_LIMIT = 16 << 20  # bytes of a decoded body read for text extraction (text.py cuts further by kind)
+Extractor = Callable[[Exchange], "Extracted | None"]
 
 
 @dataclass
@@ -33,6 +34,26 @@ class RevisitPlan:
     profile: str  # 'identical' or 'not_modified'
     capture: dict[str, Any]  # the earlier captures row referred to
     refers_to_id: str | None
+
+
+@dataclass
+class WrittenFetch:
+    """A fetch's records on disk: each hop's exchange and where its records went."""
+
+    hops: list[tuple[Exchange, WrittenExchange]]
+    revisit: RevisitPlan | None
+
+
+@dataclass
+class Captured:
+    """A fetch (or local file) recorded: its captures row (with ``id``) and the text extracted from it."""
+
+    row: dict[str, Any]
+    extracted: Extracted | None
+
+    @property
+    def id(self) -> int:
+        return self.row["id"]
 
 
 def error_text(error) -> str | None:
@@ -65,28 +86,34 @@ class Recorder:
     # -- warc file bookkeeping -------------------------------------------------------------
 
     def _opened(self, relpath: str) -> None:
-        with self.store.transaction():
-            self.store.insert("warc_files", {"path": relpath, "run_id": self.run_id, "created_at": iso_utc()})
+        self.store.warc_file_opened(relpath, self.run_id)
 
     def _closed(self, relpath: str, path: Path) -> None:
-        digest = file_sha256(path)
-        with self.store.transaction():
-            self.store.conn.execute(
-                "UPDATE warc_files SET closed_at = ?, size = ?, sha256 = ? WHERE path = ?",
-                (iso_utc(), path.stat().st_size, digest, relpath),
-            )
+        self.store.warc_file_closed(relpath, path.stat().st_size, file_sha256(path))
 
     # -- captures ----------------------------------------------------------------------------
 
     def record_fetch(
-        self, url_id: int, result: FetchResult, revisit: RevisitPlan | None = None, extract_text: bool = True
-    ) -> dict[str, Any]:
-        """Write every hop of ``result`` and its captures row; returns the row (with id)."""
+        self, url_id: int, result: FetchResult, revisit: RevisitPlan | None = None, extract: Extractor | None = extract_exchange
+    ) -> Captured:
+        """Write every hop of ``result``, extract the final answer's text, store the rows.
+
+        ``extract`` is called between the two, when the final answer is a usable one and no
+        revisit stands in for it; None skips extraction.
+        """
+        written = self.write(result, revisit)
+        extracted = None
+        final = result.final
+        if extract is not None and revisit is None and final is not None and usable_answer(final.status, None):
+            extracted = extract(final)
+        return self.store_fetch(url_id, result, written, extracted)
+
+    def write(self, result: FetchResult, revisit: RevisitPlan | None = None) -> WrittenFetch:
+        """Every hop's records, flushed to disk; the final response as a revisit when ``revisit`` says so."""
         hops: list[tuple[Exchange, WrittenExchange]] = []
         final = result.final
         for exchange in result.exchanges:
-            is_final = exchange is final
-            if is_final and revisit is not None and exchange.status is not None:
+            if exchange is final and revisit is not None and exchange.status is not None:
                 written = write_revisit(
                     self.writer,
                     exchange,
@@ -100,54 +127,34 @@ class Recorder:
                 written = write_exchange(self.writer, exchange)
             hops.append((exchange, written))
         self.writer.flush()
+        return WrittenFetch(hops, revisit)
 
-        extracted: Extracted | None = None
-        if extract_text and revisit is None and final is not None and final.status and 200 <= final.status < 300:
-            extracted = self._extract(final)
+    def store_fetch(self, url_id: int, result: FetchResult, written: WrittenFetch, extracted: Extracted | None) -> Captured:
+        """The captures row (and its hops and text) of records already on disk, in one transaction."""
+        row = self._capture_row(url_id, result, written, extracted)
+        hops = []
+        if len(written.hops) > 1 or (written.hops and written.hops[0][0].is_redirect):
+            for index, (exchange, records) in enumerate(written.hops):
+                record = records.response or records.request
+                hops.append(
+                    {
+                        "hop": index,
+                        "url": exchange.url,
+                        "http_status": exchange.status,
+                        "location": exchange.header("Location") if exchange.is_redirect else None,
+                        "warc_file": record.warc_file if record else None,
+                        "warc_offset": record.offset if record else None,
+                        "warc_length": record.length if record else None,
+                        "warc_record_id": record.record_id if record else None,
+                    }
+                )
+        row["id"] = self.store.add_capture(row, hops, _text_row(url_id, extracted))
+        return Captured(row, extracted)
 
-        row = self._capture_row(url_id, result, hops, revisit, extracted)
-        with self.store.transaction():
-            capture_id = self._insert(url_id, row, extracted)
-            if len(hops) > 1 or (hops and hops[0][0].is_redirect):
-                for index, (exchange, written) in enumerate(hops):
-                    record = written.response or written.request
-                    self.store.insert(
-                        "hops",
-                        {
-                            "capture_id": capture_id,
-                            "hop": index,
-                            "url": exchange.url,
-                            "http_status": exchange.status,
-                            "location": exchange.header("Location") if exchange.is_redirect else None,
-                            "warc_file": record.warc_file if record else None,
-                            "warc_offset": record.offset if record else None,
-                            "warc_length": record.length if record else None,
-                            "warc_record_id": record.record_id if record else None,
-                        },
-                    )
-        row["id"] = capture_id
-        row["_extracted"] = extracted
-        return row
-
-    def _extract(self, exchange: Exchange) -> Extracted | None:
-        if exchange.decoded is None:
-            return None
-        exchange.decoded.seek(0)
-        return _safe_extract(exchange.decoded.read(EXTRACT_LIMIT), exchange.content_type, exchange.url)
-
-    def _insert(self, url_id: int, row: dict[str, Any], extracted: Extracted | None) -> int:
-        """The captures row and its text (inside the caller's transaction)."""
-        capture_id = self.store.insert_capture(row)
-        if extracted is not None and extracted.text is not None:
-            self.store.insert(
-                "texts",
-                {"capture_id": capture_id, "url_id": url_id, "kind": extracted.kind, "title": extracted.title, "text": extracted.text},
-            )
-        return capture_id
-
-    def _capture_row(self, url_id, result: FetchResult, hops, revisit: RevisitPlan | None, extracted) -> dict[str, Any]:
+    def _capture_row(self, url_id, result: FetchResult, written: WrittenFetch, extracted) -> dict[str, Any]:
         final = result.final
-        final_written = hops[-1][1] if hops else None
+        revisit = written.revisit
+        final_written = written.hops[-1][1] if written.hops else None
         record = final_written.response if final_written else None
         got_response = final is not None and final.status is not None
         row: dict[str, Any] = {
@@ -192,8 +199,8 @@ class Recorder:
             row.update(text_sha256=extracted.text_sha256, fingerprint=extracted.fingerprint, title=extracted.title)
         return row
 
-    def record_file(self, url_id: int, path: Path, uri: str) -> tuple[dict[str, Any], bytes]:
-        """Store a local article file as a resource record; returns its captures row and its bytes."""
+    def record_file(self, url_id: int, path: Path, uri: str) -> tuple[Captured, bytes]:
+        """Store a local article file as a resource record; returns its capture and its bytes."""
         data = path.read_bytes()
         content_type = _file_content_type(path)
         digest = hashlib.sha256(data).hexdigest()
@@ -217,14 +224,17 @@ class Recorder:
             "warc_record_id": written.record_id,
             "warc_payload_digest": sha256_digest_label(digest),
         }
-        extracted = _safe_extract(data, content_type, uri)
+        extracted = safe_extract(data, content_type, uri)
         if extracted is not None:
             row.update(text_sha256=extracted.text_sha256, fingerprint=extracted.fingerprint, title=extracted.title)
-        with self.store.transaction():
-            capture_id = self._insert(url_id, row, extracted)
-        row["id"] = capture_id
-        row["_extracted"] = extracted
-        return row, data
+        row["id"] = self.store.add_capture(row, [], _text_row(url_id, extracted))
+        return Captured(row, extracted), data
+
+
+def _text_row(url_id: int, extracted: Extracted | None) -> dict[str, Any] | None:
+    if extracted is None or extracted.text is None:
+        return None
+    return {"url_id": url_id, "kind": extracted.kind, "title": extracted.title, "text": extracted.text}
 
 
 def close_run(
@@ -249,13 +259,6 @@ def close_run(
         error = error or exc
     if error is not None and failure is None:
         raise error
-
-
-def _safe_extract(data: bytes, content_type: str | None, url: str) -> Extracted | None:
-    try:
-        return extract(data, content_type, url)
-    except Exception:  # noqa: BLE001 -- a page that defeats the extractor still gets its capture row
-        return None
 
 
 def _file_content_type(path: Path) -> str:

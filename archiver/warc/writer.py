@@ -22,6 +22,7 @@ from typing import BinaryIO, Iterable
 
 from archiver import __version__
 from archiver.clock import iso_utc
+from archiver.warc.reader import whole_members_end
 
 WARC_VERSION = "WARC/1.1"
 OPEN_SUFFIX = ".open"
@@ -325,40 +326,6 @@ def resolve_warc_path(archive_dir: Path, relpath: str) -> Path:
     return path
 
 
-def whole_members_end(path: Path) -> int:
-    """Offset just past the last complete gzip member, i.e. the last whole WARC record.
-
-    Each record is written as one gzip member, so a member whose CRC trailer is present
-    and valid holds a whole record; a member cut short by a crash is not counted.
-    """
-    good_end = 0
-    offset = 0  # bytes of the file consumed by finished members and the current one
-    decompressor = zlib.decompressobj(31)
-    with open(path, "rb") as fh:
-        while chunk := fh.read(_COPY_CHUNK):
-            data = chunk
-            while data:
-                try:
-                    # Bounded output: a huge record must not be inflated into memory at once.
-                    decompressor.decompress(data, _COPY_CHUNK)
-                except zlib.error:
-                    return good_end
-                if decompressor.eof:
-                    rest = decompressor.unused_data
-                    offset += len(data) - len(rest)
-                    good_end = offset
-                    decompressor = zlib.decompressobj(31)
-                    data = rest
-                elif decompressor.unconsumed_tail:
-                    consumed = len(data) - len(decompressor.unconsumed_tail)
-                    offset += consumed
-                    data = decompressor.unconsumed_tail
-                else:
-                    offset += len(data)
-                    data = b""
-    return good_end
-
-
 def recover_open_files(archive_dir: Path) -> list[tuple[str, int, int]]:
     """Repair WARC files a killed run left ``.open``: cut any partial last record, then close them.
 
@@ -370,7 +337,8 @@ def recover_open_files(archive_dir: Path) -> list[tuple[str, int, int]]:
         return repaired
     for open_path in sorted(directory.glob("*" + OPEN_SUFFIX)):
         size = open_path.stat().st_size
-        keep = whole_members_end(open_path)
+        with open(open_path, "rb") as fh:
+            keep = whole_members_end(fh)
         final = Path(str(open_path)[: -len(OPEN_SUFFIX)])
         if keep == 0:
             # Not even the warcinfo record made it: nothing to keep.
