@@ -86,6 +86,44 @@ def build_fetch_options(kw: dict[str, Any]) -> FetchOptions:
     )
 
 
+def browser_options(func: Callable) -> Callable:
+    """How pages are loaded in headless Chromium (capture)."""
+    options = [
+        click.option(
+            "--browser", "browser_mode", type=click.Choice(["off", "all", "article", "sources", "auto"]), default="off",
+            is_flag=False, flag_value="all", show_default=True,
+            help="Load pages in headless Chromium, recording every request it makes: all (the default of a bare --browser), "
+            "the article only, its sources only, or auto: a page that looked empty to the plain fetch and loads scripts.",
+        ),
+        click.option("--browser-host", "browser_hosts", metavar="HOST", multiple=True, help="Always load pages of HOST (and its subdomains) in the browser; repeatable."),
+        click.option("--browser-path", metavar="PATH", help="The Chromium executable (default: chromium on PATH)."),
+        click.option("--page-deadline", type=click.FloatRange(5), default=90.0, show_default=True, help="Seconds one page may take in the browser: load, network idle, scrolling, screenshot."),
+        click.option("--media", is_flag=True, help="Also fetch embedded audio and video (yt-dlp, for the sites it knows) into the WARC."),
+        click.option("--media-max-bytes", type=SizeType(), default="512M", show_default=True, help="Largest media file kept; a larger one is not downloaded."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def apply_browser_options(options: CaptureOptions, kw: dict[str, Any]) -> None:
+    """Browser settings onto ``options``; a missing Chromium is a usage error (exit 2), found before anything starts."""
+    from archiver.net.browser import BrowserMissing, BrowserOptions, find_browser
+
+    options.browser = kw["browser_mode"]
+    options.browser_hosts = tuple(h.strip().lower().strip(".") for h in kw["browser_hosts"] if h.strip())
+    options.media = kw["media"]
+    options.media_max_bytes = kw["media_max_bytes"]
+    if options.uses_browser:
+        try:
+            executable = find_browser(kw.get("browser_path"))
+        except BrowserMissing as exc:
+            fail_usage(str(exc))
+        options.browser_options = BrowserOptions(executable=executable, page_deadline=kw["page_deadline"], media=kw["media"])
+    elif kw.get("browser_path"):
+        fail_usage("--browser-path needs --browser (or --browser-host)")
+
+
 def archive_errors(func: Callable) -> Callable:
     """Turn archive-directory problems into one-line messages with exit status 2."""
 
@@ -193,6 +231,7 @@ class TerminalProgress:
 @click.option("--requisites", is_flag=True, help="Also capture stylesheets, images and scripts, for faithful replay.")
 @click.option("--max-sources", type=click.IntRange(0), default=1000, show_default=True, help="Most links fetched per article; the rest are recorded as skipped.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of the summary.")
+@browser_options
 @fetch_options
 @click.pass_context
 @archive_errors
@@ -201,6 +240,7 @@ def capture(ctx: click.Context, targets: tuple[str, ...], all_links: bool, requi
     fetch = build_fetch_options(kw)
     parsed = [parse_target(t) for t in targets]
     options = CaptureOptions(fetch=fetch, all_links=all_links, requisites=requisites, warc_size=kw["warc_size"], max_sources=max_sources)
+    apply_browser_options(options, kw)
     archive = open_archive(ctx, create=True)
     try:
         try:

@@ -20,6 +20,8 @@ from archiver.clock import iso_utc, parse_iso
 from archiver.net.fetch import FetchOptions, Fetcher
 from archiver.analyze.quotes import Quote, find_quotes, locate
 from archiver.runs.recheck import MIN_INTERVAL
+from archiver.net.browser import BrowserOptions
+from archiver.runs.browse import EMPTY_WORDS, BrowserPages, body_of, looks_empty
 from archiver.runs.recorder import EXTRACT_LIMIT, Recorder, close_run
 from archiver.analyze.requisites import css_requisites, find_requisites
 from archiver.analyze.text import slim_html, sniff_kind
@@ -43,15 +45,41 @@ class CaptureOptions:
     requisites: bool = False
     warc_size: int = 1_000_000_000
     max_sources: int = 1000
+    # Which pages load in the browser: off, all, article, sources, or auto (a page that looked
+    # empty to the plain fetch and loads scripts); browser_hosts' pages always do.
+    browser: str = "off"
+    browser_hosts: tuple[str, ...] = ()
+    browser_options: BrowserOptions = field(default_factory=BrowserOptions)
+    # Embedded audio and video, fetched with yt-dlp for the pages it knows, up to media_max_bytes a file.
+    media: bool = False
+    media_max_bytes: int = 512 << 20
 
     def settings(self) -> dict[str, Any]:
-        return {
+        settings = {
             **self.fetch.as_dict(),
             "all_links": self.all_links,
             "requisites": self.requisites,
             "warc_size": self.warc_size,
             "max_sources": self.max_sources,
         }
+        if self.media:
+            settings.update(media=True, media_max_bytes=self.media_max_bytes)
+        if self.uses_browser:
+            settings["browser"] = self.browser
+            settings["browser_hosts"] = ",".join(self.browser_hosts)
+            settings.update({f"browser_{k}": v for k, v in self.browser_options.as_dict().items()})
+        return settings
+
+    @property
+    def uses_browser(self) -> bool:
+        return self.browser != "off" or bool(self.browser_hosts)
+
+    def browser_for(self, url: str, role: str) -> bool:
+        """Whether ``url`` (an ``article`` or a ``source``) is loaded in the browser from the start."""
+        if self.browser == "all" or (self.browser, role) in (("article", "article"), ("sources", "source")):
+            return True
+        host = host_of(url)
+        return any(host == h or host.endswith("." + h) for h in self.browser_hosts)
 
 
 @dataclass
@@ -108,6 +136,9 @@ class CaptureRun:
         self.args = args or {}
         self.texts: dict[str, str] = {}  # url -> extracted main text of this run's captures
         self.sources: dict[str, dict[str, Any]] = {}  # url -> {"kind", "capture"} for this run's sources
+        self.browsed: dict[str, dict[str, Any]] = {}  # url -> browser_loads row, for pages loaded in the browser
+        self.looked_empty: dict[str, str] = {}  # url -> why the plain fetch probably missed its text
+        self.pages: BrowserPages | None = None
         self._done = self._total = 0  # progress
 
     def run(self, targets: list[Target]) -> dict[str, Any]:
@@ -124,6 +155,8 @@ class CaptureRun:
         self.run_id = run_id
         recorder = Recorder(self.archive, run_id, settings, self.options.warc_size)
         fetcher = Fetcher(self.options.fetch)
+        if self.options.uses_browser:
+            self.pages = BrowserPages(self.archive, recorder, run_id, fetcher, self.options.browser_options)
         articles: list[dict[str, Any]] = []
         status = "failed"
         failure: BaseException | None = None
@@ -138,7 +171,8 @@ class CaptureRun:
             failure = exc
             raise
         finally:
-            close_run(self.store, run_id, status, lambda: self._counts(articles), failure, recorder.close, fetcher.close)
+            closers = ([self.pages.close] if self.pages else []) + [recorder.close, fetcher.close]
+            close_run(self.store, run_id, status, lambda: self._counts(articles), failure, *closers)
         return {"run_id": run_id, "archive": str(self.archive.path), "articles": [self._public(a) for a in articles]}
 
     # -- articles --------------------------------------------------------------------------
@@ -151,6 +185,9 @@ class CaptureRun:
             row, data = recorder.record_file(url_id, target.path, target.url)
             content_type = row["content_type"]
             base = None
+        elif self.options.browser_for(target.url, "article"):
+            row, data, content_type = self._browse(url_id, target.url)
+            base = row.get("final_url") or target.url
         else:
             result = fetcher.fetch(target.url)
             try:
@@ -163,6 +200,8 @@ class CaptureRun:
             finally:
                 result.close()
             content_type = row.get("content_type")
+            if self._looked_empty(target.url, data, content_type, row):
+                row, data, content_type = self._browse(url_id, target.url)
             base = row.get("final_url") or target.url
         article["capture"] = row
         if target.path is None:
@@ -306,10 +345,14 @@ class CaptureRun:
             self._tick(url)
         while pending:
             stylesheets: list[tuple[str, bytes]] = []
-            for url, result in fetcher.fetch_many((url, None) for url in pending):
+            in_browser = [u for u in pending if jobs[u] != "requisite" and self.options.browser_for(u, "source")]
+            for url, result in fetcher.fetch_many((url, None) for url in pending if url not in in_browser):
                 try:
                     row = recorder.record_fetch(self.store.url_id(url), result)
                     final = result.final
+                    if jobs[url] != "requisite" and self._looked_empty(url, body_of(result), row.get("content_type"), row):
+                        in_browser.append(url)
+                        continue
                     if (
                         self.options.requisites
                         and final is not None
@@ -329,6 +372,16 @@ class CaptureRun:
                     start_tracking(self.store, row)
                 self._done += 1
                 self._tick(url)
+            for url in in_browser:
+                row, _, _ = self._browse(self.store.url_id(url), url)
+                extracted = row.get("_extracted")
+                if extracted is not None and extracted.text:
+                    self.texts[url] = extracted.text
+                self.sources[url] = {"kind": jobs[url], "capture": row}
+                if jobs[url] == "citation":
+                    start_tracking(self.store, row)
+                self._done += 1
+                self._tick(url)
             pending = {}
             # Images and fonts a stylesheet pulls in are requisites too (one level deep).
             for css_url, css in stylesheets:
@@ -336,6 +389,26 @@ class CaptureRun:
                     if url not in jobs:
                         jobs[url] = pending[url] = "requisite"
                         self._total += 1
+
+    # -- the browser ---------------------------------------------------------------------------
+
+    def _browse(self, url_id: int, url: str) -> tuple[dict[str, Any], bytes, str | None]:
+        """Load ``url`` in the browser: its document's captures row, the rendered DOM, its type."""
+        page = self.pages.capture(url_id, url)
+        self.browsed[url] = page.load
+        self.looked_empty.pop(url, None)
+        return page.row, page.data, page.content_type
+
+    def _looked_empty(self, url: str, data: bytes, content_type: str | None, row: dict[str, Any]) -> bool:
+        """Notes a page the plain fetch probably got without its text; True when auto mode loads it again."""
+        extracted = row.get("_extracted")
+        if extracted is not None and len((extracted.text or "").split()) >= EMPTY_WORDS:
+            return False
+        reason = looks_empty(data, content_type, extracted)
+        if reason is None:
+            return False
+        self.looked_empty[url] = reason
+        return self.options.browser == "auto"
 
     # -- quotations ----------------------------------------------------------------------------
 
@@ -408,6 +481,7 @@ class CaptureRun:
             "author": links.author,
             "published": links.published,
             **_capture_summary(article.get("capture")),
+            **self._page_notes(article["url"]),
             "error": article["error"],
         }
         sources = []
@@ -426,6 +500,7 @@ class CaptureRun:
                     "kind": source["kind"],
                     "anchor_text": link.anchor_text,
                     **_capture_summary(source["capture"]),
+                    **self._page_notes(link.url),
                 }
             )
         if self.options.requisites:
@@ -439,6 +514,22 @@ class CaptureRun:
         out["unlinked_references"] = [r.text for r in links.unlinked]
         out["quotes"] = article.get("quotes", [])
         return out
+
+    def _page_notes(self, url: str) -> dict[str, Any]:
+        load = self.browsed.get(url)
+        browser = None
+        if load is not None:
+            browser = {
+                "load_id": load["id"],
+                "network_idle": bool(load["network_idle"]),
+                "requests": load["requests"],
+                "fetched": load["fetched"],
+                "reused": load["reused"],
+                "refused": load["refused"],
+                "failed": load["failed"],
+                "error": load["error"],
+            }
+        return {"browser": browser, "looked_empty": self.looked_empty.get(url)}
 
     def _counts(self, articles: list[dict[str, Any]]) -> dict[str, int]:
         rows = [a["capture"] for a in articles if a.get("capture")] + [s["capture"] for s in self.sources.values()]

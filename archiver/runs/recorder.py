@@ -79,9 +79,17 @@ class Recorder:
     # -- captures ----------------------------------------------------------------------------
 
     def record_fetch(
-        self, url_id: int, result: FetchResult, revisit: RevisitPlan | None = None, extract_text: bool = True
+        self,
+        url_id: int,
+        result: FetchResult,
+        revisit: RevisitPlan | None = None,
+        extract_text: bool = True,
+        extracted: Extracted | None = None,
     ) -> dict[str, Any]:
-        """Write every hop of ``result`` and its captures row; returns the row (with id)."""
+        """Write every hop of ``result`` and its captures row; returns the row (with id).
+
+        ``extracted`` is the text to store instead of the body's own (a page's rendered DOM).
+        """
         hops: list[tuple[Exchange, WrittenExchange]] = []
         final = result.final
         for exchange in result.exchanges:
@@ -101,8 +109,7 @@ class Recorder:
             hops.append((exchange, written))
         self.writer.flush()
 
-        extracted: Extracted | None = None
-        if extract_text and revisit is None and final is not None and final.status and 200 <= final.status < 300:
+        if extracted is None and extract_text and revisit is None and final is not None and final.status and 200 <= final.status < 300:
             extracted = self._extract(final)
 
         row = self._capture_row(url_id, result, hops, revisit, extracted)
