@@ -273,9 +273,13 @@ def render_capture_summary(outcome: dict[str, Any]) -> str:
             continue
         marker = "FAILED" if article["error"] else "Captured"
         how = f"HTTP {article['status']}" if article.get("status") else "local file"
+        if article.get("browser"):
+            how += f", in the browser: {describe_load(article['browser'])}"
         lines.append(f"{marker} {article['url']}{title} ({how})")
         if article["error"]:
             lines.append(f"  {article['error']}")
+        if article.get("looked_empty"):
+            lines.append(f"  note: {article['looked_empty']}: capture it with --browser")
         sources = article["sources"]
         ok = [s for s in sources if not s["error"]]
         bad = [s for s in sources if s["error"]]
@@ -289,6 +293,12 @@ def render_capture_summary(outcome: dict[str, Any]) -> str:
         for source in ok:
             if source["status"] and source["status"] >= 400:
                 lines.append(f"  HTTP {source['status']}  {source['url']}")
+        for source in sources:
+            if source.get("looked_empty"):
+                lines.append(f"  note: {source['url']}: {source['looked_empty']}: capture it with --browser")
+        browsed = [s for s in sources if s.get("browser")]
+        if browsed:
+            lines.append(f"  {len(browsed)} sources loaded in the browser")
         quotes = article.get("quotes", [])
         altered = [q for q in quotes if q["status"] in ("altered", "missing")]
         unchecked = sum(1 for q in quotes if q["status"] is None)
@@ -352,6 +362,20 @@ def recheck(ctx, check_all, check_due, article, confirm, wait, as_json, verbose,
 
 # Most serious first: what cron mail readers must not miss.
 CHANGE_ORDER = {"gone": 0, "soft_404": 1, "content_changed": 2, "moved": 3, "binary_changed": 4, "restored": 5}
+
+
+def describe_load(load: dict[str, Any]) -> str:
+    """A browser load in a few words: what it fetched and whether it settled."""
+    text = f"{load['requests']} requests, {load['fetched']} fetched"
+    if load["reused"]:
+        text += f", {load['reused']} reused"
+    if load["refused"] or load["failed"]:
+        text += f", {load['refused']} refused, {load['failed']} failed"
+    if not load["network_idle"]:
+        text += "; the network never went quiet"
+    if load.get("error"):
+        text += f"; {load['error']}"
+    return text
 
 
 def render_recheck(outcome: dict[str, Any], verbose: bool = False) -> str:

@@ -20,8 +20,6 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from warcio.archiveiterator import ArchiveIterator
-
 from archiver.analyze.text import Extracted, sniff_kind
 from archiver.clock import iso_utc, utc_now
 from archiver.net.browser import Browser, BrowserOptions, BrowserRequest, PageLoad, Served, url_key
@@ -29,7 +27,8 @@ from archiver.net.fetch import FetchError, FetchResult, Fetcher
 from archiver.runs.directory import Archive
 from archiver.runs.recorder import EXTRACT_LIMIT, Recorder, _safe_extract
 from archiver.warc.records import write_derived, write_metadata
-from archiver.warc.writer import WrittenRecord, resolve_warc_path
+from archiver.warc.reader import open_record
+from archiver.warc.writer import WrittenRecord
 
 # A page whose main text is shorter than this, and which loads scripts, "looked empty".
 EMPTY_WORDS = 80
@@ -47,8 +46,12 @@ def looks_empty(data: bytes, content_type: str | None, extracted: Extracted | No
     scripts = len(_SCRIPT.findall(data[:EXTRACT_LIMIT]))
     words = len((extracted.text or "").split()) if extracted is not None and extracted.text else 0
     if scripts and words < EMPTY_WORDS:
-        return f"the page looked empty ({words} words of main text) and loads {scripts} script{'s' if scripts != 1 else ''}"
+        return f"the page looked empty ({_count(words, 'word')} of main text) and loads {_count(scripts, 'script')}"
     return None
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 @dataclass
@@ -88,9 +91,7 @@ class BrowserPages:
         if found is None:
             return None
         warc_file, offset, capture_id = found
-        with open(resolve_warc_path(self.archive.path, warc_file), "rb") as fh:
-            fh.seek(offset)
-            record = next(iter(ArchiveIterator(fh)))
+        with open_record(self.archive.path, warc_file, offset) as record:
             http = record.http_headers
             # content_stream() undoes the Content-Encoding: the header goes with it.
             headers = [(n, v) for n, v in http.headers if n.lower() not in ("content-encoding", "content-length")]
