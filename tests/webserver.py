@@ -35,6 +35,7 @@ class TestServer:
 
     def __init__(self) -> None:
         self.routes: dict[str, Callable[[BaseHTTPRequestHandler], None]] = {}
+        self.post_routes: dict[str, Callable[[BaseHTTPRequestHandler], None]] = {}
         self.hits: dict[str, int] = {}
         self._lock = threading.Lock()
         server = self
@@ -61,6 +62,21 @@ class TestServer:
                     pass
 
             do_HEAD = do_GET
+
+            def do_POST(self) -> None:
+                path = self.path
+                if path.startswith("http://") or path.startswith("https://"):
+                    path = "/" + path.split("/", 3)[3] if path.count("/") >= 3 else "/"
+                with server._lock:
+                    server.hits["POST " + path] = server.hits.get("POST " + path, 0) + 1
+                route = server.post_routes.get(path)
+                try:
+                    if route is None:
+                        send(self, 405, b"<html><body><h1>Method not allowed</h1></body></html>")
+                    else:
+                        route(self)
+                except (BrokenPipeError, ConnectionResetError, OSError):
+                    pass
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
