@@ -89,7 +89,7 @@ def test_browser_capture_records_scripted_text_citations_and_lazy_image(cli, sit
     assert shot_record.rec_type == "resource" and shot_record.rec_headers.get_header("WARC-Target-URI") == f"urn:screenshot:{article}"
     assert shot_record.rec_headers.get_header("WARC-Concurrent-To") == page_response["id"]
     dom = by_id[attachments["dom"]["warc_record_id"]]
-    assert dom["type"] == "conversion" and dom["uri"] == article
+    assert dom["type"] == "conversion" and dom["uri"] == f"urn:dom:{article}"
     assert dom["headers"]["WARC-Refers-To"] == page_response["id"]
     assert jssite.INSERTED_SENTENCE.encode() in dom["content"] and sha256(dom["content"]) == attachments["dom"]["sha256"]
     log = by_id[attachments["browser_log"]["warc_record_id"]]

@@ -191,7 +191,7 @@ class BrowserPages:
         record_id = row["warc_record_id"]
         when = page.finished_at or utc_now()
         refers = [("WARC-Refers-To", record_id), ("WARC-Refers-To-Target-URI", page_url), ("WARC-Refers-To-Date", row["fetched_at"])]
-        written: list[tuple[str, str, str, bytes | None, WrittenRecord, str | None, dict]] = []
+        written: list[tuple[str, str, str, str, bytes | None, WrittenRecord, str | None, dict]] = []
         if page.screenshot:
             width, height = page.screenshot_size or (None, None)
             detail = {"width": width, "height": height, "page_height": page.page_height, "cut": page.screenshot_cut}
@@ -199,25 +199,26 @@ class BrowserPages:
                 writer, "resource", f"urn:screenshot:{page_url}", io.BytesIO(page.screenshot), "image/png", when,
                 hashlib.sha256(page.screenshot).hexdigest(), [("WARC-Concurrent-To", record_id)],
             )
-            written.append(("screenshot", "resource", "image/png", page.screenshot, record, None, detail))
+            written.append(("screenshot", f"urn:screenshot:{page_url}", "resource", "image/png", page.screenshot, record, None, detail))
         if page.dom is not None:
+            # Not under the page's own URI: pywb's indexer would then replay the DOM instead of the page.
             record = write_derived(
-                writer, "conversion", page_url, io.BytesIO(page.dom), HTML_TYPE, when,
+                writer, "conversion", f"urn:dom:{page_url}", io.BytesIO(page.dom), HTML_TYPE, when,
                 hashlib.sha256(page.dom).hexdigest(), refers, truncated="length" if page.dom_cut else None,
             )
-            written.append(("dom", "conversion", HTML_TYPE, page.dom, record, "length" if page.dom_cut else None, {"cut": page.dom_cut}))
+            written.append(("dom", f"urn:dom:{page_url}", "conversion", HTML_TYPE, page.dom, record, "length" if page.dom_cut else None, {"cut": page.dom_cut}))
         fields = _load_fields(page)
         record = write_metadata(writer, page_url, fields, when, refers)
-        written.append(("browser_log", "metadata", "application/warc-fields", None, record, None, {}))
+        written.append(("browser_log", page_url, "metadata", "application/warc-fields", None, record, None, {}))
         writer.flush()
         rows = []
-        for kind, record_type, content_type, content, record, truncated, detail in written:
+        for kind, uri, record_type, content_type, content, record, truncated, detail in written:
             rows.append(
                 {
                     "capture_id": row["id"],
                     "run_id": self.run_id,
                     "kind": kind,
-                    "uri": f"urn:screenshot:{page_url}" if kind == "screenshot" else page_url,
+                    "uri": uri,
                     "created_at": record.date,
                     "content_type": content_type,
                     "content_length": len(content) if content is not None else None,

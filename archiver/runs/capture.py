@@ -22,6 +22,7 @@ from archiver.analyze.quotes import Quote, find_quotes, locate
 from archiver.runs.recheck import MIN_INTERVAL
 from archiver.net.browser import BrowserOptions
 from archiver.runs.browse import EMPTY_WORDS, BrowserPages, body_of, looks_empty
+from archiver.runs.media import MediaCapture
 from archiver.runs.recorder import EXTRACT_LIMIT, Recorder, close_run
 from archiver.analyze.requisites import css_requisites, find_requisites
 from archiver.analyze.text import slim_html, sniff_kind
@@ -139,6 +140,8 @@ class CaptureRun:
         self.browsed: dict[str, dict[str, Any]] = {}  # url -> browser_loads row, for pages loaded in the browser
         self.looked_empty: dict[str, str] = {}  # url -> why the plain fetch probably missed its text
         self.pages: BrowserPages | None = None
+        self.media: MediaCapture | None = None
+        self.media_found: dict[str, dict[str, Any]] = {}  # url -> {"files", "error"} under --media
         self._done = self._total = 0  # progress
 
     def run(self, targets: list[Target]) -> dict[str, Any]:
@@ -157,6 +160,8 @@ class CaptureRun:
         fetcher = Fetcher(self.options.fetch)
         if self.options.uses_browser:
             self.pages = BrowserPages(self.archive, recorder, run_id, fetcher, self.options.browser_options)
+        if self.options.media:
+            self.media = MediaCapture(recorder, self.store, run_id, self.options.fetch, self.options.media_max_bytes)
         articles: list[dict[str, Any]] = []
         status = "failed"
         failure: BaseException | None = None
@@ -171,7 +176,7 @@ class CaptureRun:
             failure = exc
             raise
         finally:
-            closers = ([self.pages.close] if self.pages else []) + [recorder.close, fetcher.close]
+            closers = [c.close for c in (self.pages, self.media) if c is not None] + [recorder.close, fetcher.close]
             close_run(self.store, run_id, status, lambda: self._counts(articles), failure, *closers)
         return {"run_id": run_id, "archive": str(self.archive.path), "articles": [self._public(a) for a in articles]}
 
@@ -206,6 +211,7 @@ class CaptureRun:
         article["capture"] = row
         if target.path is None:
             start_tracking(self.store, row)
+            self._find_media(target.url, row, data, content_type)
         if row.get("error") and not data:
             article["error"] = row["error"]
         elif row.get("http_status") and not 200 <= row["http_status"] < 300:
@@ -350,9 +356,12 @@ class CaptureRun:
                 try:
                     row = recorder.record_fetch(self.store.url_id(url), result)
                     final = result.final
-                    if jobs[url] != "requisite" and self._looked_empty(url, body_of(result), row.get("content_type"), row):
+                    body = body_of(result) if jobs[url] != "requisite" else b""
+                    if body and self._looked_empty(url, body, row.get("content_type"), row):
                         in_browser.append(url)
                         continue
+                    if jobs[url] == "citation":
+                        self._find_media(url, row, body, row.get("content_type"))
                     if (
                         self.options.requisites
                         and final is not None
@@ -373,7 +382,9 @@ class CaptureRun:
                 self._done += 1
                 self._tick(url)
             for url in in_browser:
-                row, _, _ = self._browse(self.store.url_id(url), url)
+                row, data, content_type = self._browse(self.store.url_id(url), url)
+                if jobs[url] == "citation":
+                    self._find_media(url, row, data, content_type)
                 extracted = row.get("_extracted")
                 if extracted is not None and extracted.text:
                     self.texts[url] = extracted.text
@@ -398,6 +409,19 @@ class CaptureRun:
         self.browsed[url] = page.load
         self.looked_empty.pop(url, None)
         return page.row, page.data, page.content_type
+
+    def _find_media(self, url: str, row: dict[str, Any], data: bytes, content_type: str | None) -> None:
+        """Under --media: the audio and video a captured HTML page embeds, into the WARC."""
+        if self.media is None or not data or not row.get("warc_record_id") or sniff_kind(data, content_type) != "html":
+            return
+        outcome = self.media.capture(row, row.get("final_url") or url, data, [("Content-Type", content_type or "text/html")])
+        self.media_found[url] = {
+            "files": [
+                {"url": a["uri"], "content_type": a["content_type"], "bytes": a["content_length"], "sha256": a["sha256"], "truncated": a["truncated"]}
+                for a in outcome.attachments if a["kind"] == "media"
+            ],
+            "error": outcome.error,
+        }
 
     def _looked_empty(self, url: str, data: bytes, content_type: str | None, row: dict[str, Any]) -> bool:
         """Notes a page the plain fetch probably got without its text; True when auto mode loads it again."""
@@ -529,7 +553,10 @@ class CaptureRun:
                 "failed": load["failed"],
                 "error": load["error"],
             }
-        return {"browser": browser, "looked_empty": self.looked_empty.get(url)}
+        notes = {"browser": browser, "looked_empty": self.looked_empty.get(url)}
+        if self.media is not None:
+            notes["media"] = self.media_found.get(url)
+        return notes
 
     def _counts(self, articles: list[dict[str, Any]]) -> dict[str, int]:
         rows = [a["capture"] for a in articles if a.get("capture")] + [s["capture"] for s in self.sources.values()]
