@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import importlib.util
 from contextlib import contextmanager
 import json
 import re
@@ -114,6 +115,9 @@ def apply_browser_options(options: CaptureOptions, kw: dict[str, Any]) -> None:
     options.browser_hosts = tuple(h.strip().lower().strip(".") for h in kw["browser_hosts"] if h.strip())
     options.media = kw["media"]
     options.media_max_bytes = kw["media_max_bytes"]
+    for wanted, module in ((options.uses_browser, "playwright"), (options.media, "yt_dlp")):
+        if wanted and importlib.util.find_spec(module) is None:
+            fail_usage(f"{'--media' if module == 'yt_dlp' else 'browser capture'} needs {module.replace('_', '-')}: pip install 'archiver[browser]'")
     if options.uses_browser:
         try:
             executable = find_browser(kw.get("browser_path"))
@@ -280,6 +284,7 @@ def render_capture_summary(outcome: dict[str, Any]) -> str:
             lines.append(f"  {article['error']}")
         if article.get("looked_empty"):
             lines.append(f"  note: {article['looked_empty']}: capture it with --browser")
+        lines += describe_media(article)
         sources = article["sources"]
         ok = [s for s in sources if not s["error"]]
         bad = [s for s in sources if s["error"]]
@@ -296,6 +301,8 @@ def render_capture_summary(outcome: dict[str, Any]) -> str:
         for source in sources:
             if source.get("looked_empty"):
                 lines.append(f"  note: {source['url']}: {source['looked_empty']}: capture it with --browser")
+        for source in sources:
+            lines += describe_media(source)
         browsed = [s for s in sources if s.get("browser")]
         if browsed:
             lines.append(f"  {len(browsed)} sources loaded in the browser")
@@ -362,6 +369,17 @@ def recheck(ctx, check_all, check_due, article, confirm, wait, as_json, verbose,
 
 # Most serious first: what cron mail readers must not miss.
 CHANGE_ORDER = {"gone": 0, "soft_404": 1, "content_changed": 2, "moved": 3, "binary_changed": 4, "restored": 5}
+
+
+def describe_media(page: dict[str, Any]) -> list[str]:
+    media = page.get("media") or {}
+    lines = []
+    for file in media.get("files", []):
+        cut = ", cut at --media-max-bytes" if file.get("truncated") else ""
+        lines.append(f"  media  {file['url']}  {file['content_type']}, {file['bytes']} bytes{cut}")
+    if media.get("error"):
+        lines.append(f"  note: {page['url']}: {media['error']}")
+    return lines
 
 
 def describe_load(load: dict[str, Any]) -> str:

@@ -194,6 +194,14 @@ def test_missing_chromium_is_a_one_line_usage_error(cli, tmp_path, archive_dir):
     assert not (archive_dir / "archive.db").exists()  # nothing started
 
 
+def test_a_browser_that_cannot_start_does_not_stop_the_run(cli, site, archive_dir):
+    pytest.importorskip("playwright")
+    doc = cli.json("capture", site.url(jssite.ARTICLE_PATH), "--browser", "--browser-path", "/bin/false", "--allow-private", *FAST)
+    art = doc["articles"][0]
+    assert art["error"] is None and art["status"] == 200
+    assert "cannot start" in art["browser"]["error"] and "captured without the browser" in art["browser"]["error"]
+
+
 def test_looks_empty_wants_scripts_and_little_text():
     shell = jssite.SHELL
     assert looks_empty(shell, "text/html", extract(shell, "text/html", "http://x.example/")) is not None

@@ -227,6 +227,10 @@ class Browser:
             raise BrowserFailed(f"cannot start {self.executable}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from exc
 
     @property
+    def connected(self) -> bool:
+        return self._browser is not None and self._browser.is_connected()
+
+    @property
     def version(self) -> str:
         return f"Chromium/{self._browser.version}" if self._browser is not None else "Chromium"
 

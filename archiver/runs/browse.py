@@ -22,7 +22,7 @@ from typing import Any
 
 from archiver.analyze.text import Extracted, sniff_kind
 from archiver.clock import iso_utc, utc_now
-from archiver.net.browser import Browser, BrowserOptions, BrowserRequest, PageLoad, Served, url_key
+from archiver.net.browser import Browser, BrowserFailed, BrowserOptions, BrowserRequest, PageLoad, Served, url_key
 from archiver.net.fetch import FetchError, FetchResult, Fetcher
 from archiver.runs.directory import Archive
 from archiver.runs.recorder import EXTRACT_LIMIT, Recorder, _safe_extract
@@ -111,13 +111,34 @@ class BrowserPages:
     # -- one page ------------------------------------------------------------------------------
 
     def capture(self, url_id: int, url: str) -> BrowsedPage:
+        if self.browser is not None and not self.browser.connected:
+            self.close()  # it crashed on an earlier page: a new one for this page
         if self.browser is None:
-            self.browser = Browser(self.fetcher, self.options)
+            try:
+                self.browser = Browser(self.fetcher, self.options)
+            except BrowserFailed as exc:
+                # No page can stop a run, not even with no browser: this one is fetched plainly.
+                return self._plain(url_id, url, str(exc))
         page = self.browser.load(url, self)
         try:
             return self._record_page(url_id, url, page)
         finally:
             page.close()
+
+    def _plain(self, url_id: int, url: str, why: str) -> BrowsedPage:
+        result = self.fetcher.fetch(url)
+        try:
+            row = self.recorder.record_fetch(url_id, result)
+            data = body_of(result)
+        finally:
+            result.close()
+        now = iso_utc()
+        load = {"capture_id": row["id"], "url_id": url_id, "run_id": self.run_id, "started_at": now, "finished_at": now,
+                "browser": "Chromium", "network_idle": 0, "requests": 0, "fetched": 0, "reused": 0, "refused": 0, "failed": 0,
+                "error": f"{why}: captured without the browser"}
+        with self.store.transaction():
+            load["id"] = self.store.insert("browser_loads", load)
+        return BrowsedPage(row, data, row.get("content_type"), load, [])
 
     def _record_page(self, url_id: int, url: str, page: PageLoad) -> BrowsedPage:
         document = page.document
