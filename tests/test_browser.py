@@ -209,3 +209,18 @@ def test_looks_empty_wants_scripts_and_little_text():
     assert looks_empty(static, "text/html", extract(static, "text/html", "http://x.example/")) is None
     no_script = b"<html><body><p>Short.</p></body></html>"
     assert looks_empty(no_script, "text/html", extract(no_script, "text/html", "http://x.example/")) is None
+
+
+def test_browser_capture_through_the_api(site, archive_dir, chromium):
+    import archiver
+    from archiver import BrowserMissing, BrowserOptions, CaptureOptions, FetchOptions
+
+    fetch = FetchOptions(allow_private=True, retries=0)
+    with archiver.Archive(archive_dir, create=True) as archive:
+        with pytest.raises(BrowserMissing):
+            archive.capture([site.url(jssite.ARTICLE_PATH)], CaptureOptions(browser="all", browser_options=BrowserOptions(executable="/nonexistent/chromium")))
+        result = archive.capture([site.url(jssite.ARTICLE_PATH)], CaptureOptions(browser="article"), fetch=fetch)
+    art = result.articles[0]
+    assert art.browser is not None and art.browser.network_idle and len(art.sources) == 2
+    assert all(s.browser is None for s in art.sources)
+    assert result.to_dict()["articles"][0]["browser"]["fetched"] >= 5

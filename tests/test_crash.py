@@ -240,9 +240,8 @@ def test_kill_during_recheck_then_resume(server, tmp_path):
 
 def test_recorded_but_unjudged_capture_is_judged_without_fetching_again(server, tmp_path, monkeypatch):
     """A crash between a recheck's capture row and its verdict: the next run judges that capture."""
-    from archiver.runs.directory import Archive
-    from archiver.net.fetch import FetchOptions
-    from archiver.runs.recheck import RecheckOptions, RecheckRun
+    from archiver import Archive, FetchOptions, RecheckOptions
+    from archiver.runs.recheck import RecheckRun
 
     archive_dir = tmp_path / "archive"
     paths = ["/src/a", "/src/b"]
@@ -260,32 +259,29 @@ def test_recorded_but_unjudged_capture_is_judged_without_fetching_again(server, 
         raise Crash()
 
     with Archive(archive_dir) as archive:
-        archive.lock()
         monkeypatch.setattr(RecheckRun, "_judge", crash)
         with pytest.raises(Crash):
-            RecheckRun(archive, options).run()
+            archive.recheck(options)
         # What a kill leaves: the run still 'running'.
         archive.store.conn.execute("UPDATE runs SET status = 'running', finished_at = NULL WHERE command = 'recheck'")
     monkeypatch.undo()
     crashed = db_value(archive_dir, "SELECT max(id) FROM runs")
     [(recorded_url,)] = db_rows(archive_dir, "SELECT requested_url FROM captures WHERE run_id = ?", (crashed,))
-    with Archive(archive_dir) as archive:
-        archive.lock()
-        archive.recover()
-        outcome = RecheckRun(archive, options).run()
-    assert outcome["checked"] == len(paths) + 1
+    with Archive(archive_dir) as archive:  # opening repairs what the crash left
+        outcome = archive.recheck(options)
+    assert outcome.checked == len(paths) + 1
     # Every URL has exactly one capture from the two recheck runs: the one recorded before the
     # crash was judged from that capture, not fetched again.
     rows = db_rows(
         archive_dir,
         "SELECT requested_url, count(*) AS n FROM captures WHERE run_id IN (?, ?) GROUP BY requested_url",
-        (crashed, outcome["run_id"]),
+        (crashed, outcome.run_id),
     )
     assert len(rows) == len(paths) + 1 and all(r["n"] == 1 for r in rows)
-    assert recorded_url not in [r["requested_url"] for r in db_rows(archive_dir, "SELECT requested_url FROM captures WHERE run_id = ?", (outcome["run_id"],))]
+    assert recorded_url not in [r["requested_url"] for r in db_rows(archive_dir, "SELECT requested_url FROM captures WHERE run_id = ?", (outcome.run_id,))]
     assert db_value(archive_dir, "SELECT count(*) FROM urls WHERE last_checked_at IS NULL") == 0
     # The changed source is reported whichever run recorded it.
-    assert [re.sub(r"^http://127\.0\.0\.1:\d+", "", c["url"]) for c in outcome["changes"]] == ["/src/a"]
+    assert [re.sub(r"^http://127\.0\.0\.1:\d+", "", c.url) for c in outcome.changes] == ["/src/a"]
 
 
 # -- full disk, read-only archive ----------------------------------------------------------------

@@ -119,10 +119,9 @@ def test_due_schedule_and_article_filter(cli, captured, archive_dir):
 
 
 def test_second_run_exits_cleanly_while_first_holds_the_lock(cli, captured, archive_dir):
-    from archiver.runs.directory import Archive
+    from archiver import Archive
 
-    holder = Archive(archive_dir)
-    holder.lock()
+    holder = Archive(archive_dir)  # holds the write lock while open
     try:
         second = cli("recheck", "--all", *fetch_args(captured))
         assert second.exit_code == 0
@@ -130,7 +129,7 @@ def test_second_run_exits_cleanly_while_first_holds_the_lock(cli, captured, arch
         db = sqlite3.connect(archive_dir / "archive.db")
         assert db.execute("SELECT COUNT(*) FROM runs WHERE command = 'recheck'").fetchone()[0] == 0
         # --wait waits for the lock instead.
-        timer = threading.Timer(1.0, holder.unlock)
+        timer = threading.Timer(1.0, holder.directory.unlock)
         timer.start()
         waited = cli("recheck", "--all", "--wait", *fetch_args(captured))
         assert waited.exit_code == 0

@@ -10,6 +10,7 @@ from typing import Any
 
 from archiver.clock import iso_utc, parse_iso
 from archiver.db.store import Store
+from archiver.errors import NotFound
 from archiver.urls import InvalidURL, normalise_url
 
 
@@ -27,7 +28,7 @@ def find_article(store: Store, article: str) -> dict[str, Any]:
         )
         if row is not None:
             return row
-    raise LookupError(f"no article {article!r} in this archive (list them: archiver query \"SELECT a.id, u.url FROM articles a JOIN urls u ON u.id = a.url_id\")")
+    raise NotFound(f"no article {article!r} in this archive (list them: archiver query \"SELECT a.id, u.url FROM articles a JOIN urls u ON u.id = a.url_id\")")
 
 
 def find_url_id(store: Store, url: str) -> int:
@@ -36,7 +37,7 @@ def find_url_id(store: Store, url: str) -> int:
             found = store.value("SELECT id FROM urls WHERE url = ?", (candidate,))
             if found is not None:
                 return found
-    raise LookupError(f"{url} is not in this archive")
+    raise NotFound(f"{url} is not in this archive")
 
 
 def _normalised(url: str) -> str | None:
@@ -97,10 +98,10 @@ def capture_texts(store: Store, url: str, from_id: int | None = None, to_id: int
         pair = []
         for capture_id in (from_id, to_id):
             if store.value("SELECT url_id FROM captures WHERE id = ?", (capture_id,)) != url_id:
-                raise LookupError(f"capture {capture_id} is not a capture of {url}")
+                raise NotFound(f"capture {capture_id} is not a capture of {url}")
             found = text_of_capture(store, capture_id)
             if found is None:
-                raise LookupError(f"capture {capture_id} has no extracted text (failed, or not a text document)")
+                raise NotFound(f"capture {capture_id} has no extracted text (failed, or not a text document)")
             pair.append((capture_id, found[1]))
         return pair[0], pair[1]
     with_text = store.rows(
@@ -111,22 +112,22 @@ def capture_texts(store: Store, url: str, from_id: int | None = None, to_id: int
     if to_id is not None:
         found = text_of_capture(store, to_id)
         if found is None:
-            raise LookupError(f"capture {to_id} has no extracted text")
+            raise NotFound(f"capture {to_id} has no extracted text")
         newest = (to_id, found[1])
         with_text = [r for r in with_text if r["id"] < to_id]
     else:
         if not with_text:
-            raise LookupError(f"no capture of {url} has extracted text")
+            raise NotFound(f"no capture of {url} has extracted text")
         newest = (with_text[0]["id"], with_text[0]["text"])
         with_text = with_text[1:]
     if from_id is not None:
         found = text_of_capture(store, from_id)
         if found is None:
-            raise LookupError(f"capture {from_id} has no extracted text")
+            raise NotFound(f"capture {from_id} has no extracted text")
         return (from_id, found[1]), newest
     for row in with_text:
         if row["text"] != newest[1]:
             return (row["id"], row["text"]), newest
     if with_text:
         return (with_text[0]["id"], with_text[0]["text"]), newest
-    raise LookupError(f"only one capture of {url} has text: nothing to compare yet")
+    raise NotFound(f"only one capture of {url} has text: nothing to compare yet")

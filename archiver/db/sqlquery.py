@@ -14,17 +14,11 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+from archiver.errors import QueryError, ReadOnlyQuery
+
 # sqlite3 authorizer action codes (not all Python versions export the names).
 _ATTACH, _DETACH, _PRAGMA = 24, 25, 19
 _WRITE_PRAGMAS = {"query_only", "writable_schema", "journal_mode", "wal_checkpoint", "incremental_vacuum", "optimize"}
-
-
-class ReadOnlyQuery(Exception):
-    """The statement tried to change the database."""
-
-
-class QueryError(Exception):
-    """The SQL could not run (syntax, unknown table, ...)."""
 
 
 def _authorizer(action: int, arg1: str | None, arg2: str | None, _db: str | None, _trigger: str | None) -> int:

@@ -21,13 +21,10 @@ import sqlite_utils
 from archiver.db.chain import chain_hash
 from archiver.clock import iso_utc, utc_now
 from archiver.db.schema import MIGRATIONS
+from archiver.errors import SchemaTooNew
 from archiver.urls import host_of
 
 DB_NAME = "archive.db"
-
-
-class SchemaTooNew(Exception):
-    """The database was written by a newer archiver than this one."""
 
 
 class Store:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import importlib.util
 import os
 import shutil
 import socket
@@ -29,6 +30,8 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from archiver.net.fetch import Exchange, FetchResult, Fetcher
+from archiver.errors import BrowserFailed, BrowserMissing, UsageError
+from archiver.options import BROWSER_MODES, BrowserOptions, CaptureOptions
 from archiver.urls import InvalidURL, normalise_url
 
 BROWSER_NAMES = ("chromium", "chromium-browser")
@@ -51,14 +54,6 @@ _FAIL_REASONS = {
 }
 
 
-class BrowserMissing(Exception):
-    """No Chromium executable where archiver looked; the message says what to do."""
-
-
-class BrowserFailed(Exception):
-    """Chromium could not be started, or died."""
-
-
 def find_browser(path: str | None = None) -> str:
     """The Chromium executable: ``path`` (a file or a command name), else chromium on PATH."""
     if path:
@@ -76,26 +71,16 @@ def find_browser(path: str | None = None) -> str:
     )
 
 
-@dataclass
-class BrowserOptions:
-    """How a page is loaded; the CLI's browser options map onto these."""
-
-    executable: str | None = None  # None: find_browser()
-    viewport_width: int = 1280
-    viewport_height: int = 900
-    load_timeout: float = 30.0  # seconds for the load event
-    idle_time: float = 0.5  # no request in flight this long = network idle
-    idle_timeout: float = 15.0  # longest wait for network idle, each time it is awaited
-    page_deadline: float = 90.0  # the whole load: navigation, waits, scrolling, screenshot
-    scroll_steps: int = 25  # screens scrolled at most, to trigger lazy loading
-    max_screenshot_height: int = 16384  # pixels; a taller page is cut there (and says so)
-    max_requests: int = 1000  # requests per page; past it they are refused
-    max_dom_bytes: int = 32 << 20  # rendered DOM kept at most
-    feed_limit: int = 64 << 20  # bytes of one body handed to the browser (the WARC keeps all of it)
-    media: bool = False  # let audio and video elements load their files
-
-    def as_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+def prepare_browser(options: CaptureOptions) -> None:
+    """Check what ``options`` needs before a run starts: Chromium (its path is filled in),
+    Playwright, and yt-dlp for media. Raises :class:`BrowserMissing` or UsageError saying what to install."""
+    if options.browser not in BROWSER_MODES:
+        raise UsageError(f"browser mode {options.browser!r}: give one of {', '.join(BROWSER_MODES)}")
+    for wanted, module, what in ((options.uses_browser, "playwright", "browser capture"), (options.media, "yt_dlp", "--media")):
+        if wanted and importlib.util.find_spec(module) is None:
+            raise UsageError(f"{what} needs {module.replace('_', '-')}: pip install 'archiver[browser]'")
+    if options.uses_browser:
+        options.browser_options.executable = find_browser(options.browser_options.executable)
 
 
 @dataclass

@@ -34,7 +34,7 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import NameResolutionError, NewConnectionError
 
-from archiver import USER_AGENT
+from archiver.options import FetchOptions
 from archiver.net.guard import BlockedAddress, check_host_name, resolve, resolve_checked
 from archiver.urls import MAX_URL_LENGTH, InvalidURL, host_of, normalise_url, scheme_of
 
@@ -47,30 +47,6 @@ MAX_REQUEST_RECORD = 1 << 20
 # stops at 32 KiB of HTTP headers and cannot read the rest of the file), and no real page
 # needs one; http.client alone would let a hostile server send 100 lines of 64 KiB.
 MAX_RESPONSE_HEAD = 30 * 1024
-
-
-@dataclass
-class FetchOptions:
-    """Every knob of fetching; the CLI's fetch options map one to one onto these."""
-
-    concurrency: int = 8
-    per_host: int = 2
-    delay: float = 0.0
-    connect_timeout: float = 10.0
-    read_timeout: float = 30.0
-    total_timeout: float = 120.0
-    max_bytes: int = 256 * 1024 * 1024
-    max_redirects: int = 10
-    retries: int = 2
-    retry_after_cap: float = 30.0
-    backoff: float = 1.0
-    allow_private: bool = False
-    proxy: str | None = None
-    user_agent: str = USER_AGENT
-    verify_tls: bool = True
-
-    def as_dict(self) -> dict:
-        return {k: v for k, v in self.__dict__.items()}
 
 
 class FetchError(Exception):

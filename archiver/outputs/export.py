@@ -16,17 +16,15 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from archiver.runs.directory import Archive
+from archiver.runs.directory import ArchiveDir
 from archiver.db.queries import find_article
+from archiver.errors import ExportError
+from archiver.results import CdxjExport, WaczExport
 from archiver.outputs.verify import walk_warc
 from archiver.warc.writer import OPEN_SUFFIX
 
 
-class ExportError(Exception):
-    """Export could not be done; the message says why."""
-
-
-def closed_warcs(archive: Archive) -> tuple[list[Path], list[Path]]:
+def closed_warcs(archive: ArchiveDir) -> tuple[list[Path], list[Path]]:
     """(closed WARC files, files still open by a run) under the archive's warcs/ directory."""
     if not archive.warcs_dir.is_dir():
         return [], []
@@ -37,7 +35,7 @@ def closed_warcs(archive: Archive) -> tuple[list[Path], list[Path]]:
 # -- CDXJ -------------------------------------------------------------------------------------
 
 
-def export_cdxj(archive: Archive, output: Path) -> dict[str, Any]:
+def export_cdxj(archive: ArchiveDir, output: Path) -> CdxjExport:
     """A sorted CDXJ index (``surt timestamp {json}``) of every closed WARC file.
 
     Filenames in the index are the WARC files' base names: pywb looks them up in its
@@ -54,7 +52,7 @@ def export_cdxj(archive: Archive, output: Path) -> dict[str, Any]:
     CDXJIndexer(buffer, [str(p) for p in closed], sort=True).process_all()
     text = buffer.getvalue()
     _write_atomic(output, text.encode("utf-8"))
-    return {"output": str(output), "lines": text.count("\n"), "warcs": [p.name for p in closed], "skipped_open": [p.name for p in still_open]}
+    return CdxjExport(str(output), text.count("\n"), [p.name for p in closed], [p.name for p in still_open])
 
 
 # -- WACZ -------------------------------------------------------------------------------------
@@ -72,7 +70,7 @@ def _copy(src: Path, offset: int, length: int, out) -> None:
             left -= len(chunk)
 
 
-def article_captures(archive: Archive, article: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def article_captures(archive: ArchiveDir, article: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """An article row and every captures row of it and its cited sources (with originals of revisits)."""
     store = archive.store
     art = find_article(store, article)
@@ -94,7 +92,7 @@ def article_captures(archive: Archive, article: str) -> tuple[dict[str, Any], li
     return art, rows
 
 
-def write_article_warc(archive: Archive, article: str, output: Path) -> dict[str, Any]:
+def write_article_warc(archive: ArchiveDir, article: str, output: Path) -> dict[str, Any]:
     """One WARC holding the article's and its sources' records, copied member by member."""
     art, rows = article_captures(archive, article)
     store = archive.store
@@ -130,7 +128,7 @@ def write_article_warc(archive: Archive, article: str, output: Path) -> dict[str
     return {"article": art, "records": copied, "files": sorted(wanted)}
 
 
-def _pages(archive: Archive, article: str | None) -> list[dict[str, Any]]:
+def _pages(archive: ArchiveDir, article: str | None) -> list[dict[str, Any]]:
     """pages.jsonl entries: each article, then the sources it cites, at their first good capture."""
     store = archive.store
     if article is not None:
@@ -162,7 +160,7 @@ def _pages(archive: Archive, article: str | None) -> list[dict[str, Any]]:
     return pages
 
 
-def export_wacz(archive: Archive, output: Path, article: str | None = None) -> dict[str, Any]:
+def export_wacz(archive: ArchiveDir, output: Path, article: str | None = None) -> WaczExport:
     """A WACZ package of the whole archive, or of one article and its sources."""
     try:
         from wacz.main import main as wacz_main
@@ -204,14 +202,7 @@ def export_wacz(archive: Archive, output: Path, article: str | None = None) -> d
             raise ExportError(f"wacz create failed: {log.getvalue().strip()[-500:]}")
         output.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(str(partial), output)
-    return {
-        "output": str(output),
-        "article": article,
-        "pages": len(pages),
-        "warcs": [w.name for w in warcs],
-        "records": written.get("records"),
-        "skipped_open": skipped_open,
-    }
+    return WaczExport(str(output), article, len(pages), [w.name for w in warcs], written.get("records"), skipped_open)
 
 
 def validate_wacz(path: Path) -> tuple[bool, str]:

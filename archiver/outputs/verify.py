@@ -20,27 +20,19 @@ import hashlib
 import json
 import time
 import zlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Callable
 
-from archiver.runs.directory import Archive
+from archiver.runs.directory import ArchiveDir
 from archiver.db.chain import check_chain
 from archiver.db.queries import find_article
+from archiver.results import Problem, VerifiedFile, VerifyResult
 from archiver.warc.writer import OPEN_SUFFIX
 
 _CHUNK = 1 << 20
 _MAX_HEAD = 1 << 20  # a WARC or HTTP head longer than this is not a head
 _GZIP_MAGIC = b"\x1f\x8b\x08"
-
-
-@dataclass
-class Problem:
-    kind: str  # missing_file, unreadable, truncated, digest, mismatch, unaccounted, chain, dangling, file_hash, ...
-    message: str
-    file: str | None = None
-    offset: int | None = None
-    capture_id: int | None = None
 
 
 @dataclass
@@ -397,12 +389,12 @@ def _find_magic(fh: BinaryIO, start: int) -> int | None:
 Progress = Callable[[str, int, int], None]
 
 
-def verify_archive(archive: Archive, article: str | None = None, head: str | None = None, progress: Progress | None = None) -> dict[str, Any]:
+def verify_archive(archive: ArchiveDir, article: str | None = None, head: str | None = None, progress: Progress | None = None) -> VerifyResult:
     """Check the WARC files against the database and the database against itself.
 
     ``article`` limits the WARC checks to that article and its sources (the chain is always
     checked whole); ``head`` is a chain head published earlier, which must still be in the chain.
-    Returns a JSON-ready dict; ``ok`` is false when any problem was found.
+    ``ok`` is false when any problem was found.
     """
     started = time.monotonic()
     store = archive.store
@@ -486,23 +478,20 @@ def verify_archive(archive: Archive, article: str | None = None, head: str | Non
 
     total_bytes = sum(f.size for f in files.values())
     seconds = time.monotonic() - started
-    return {
-        "ok": not problems,
-        "chain_head": chain_head,
-        "captures": len(captures),
-        "captures_checked": len(selected),
-        "article": article,
-        "files": [
-            {"path": f.path, "state": f.state, "size": f.size, "sha256": f.sha256, "records": len(f.records)}
-            for f in files.values()
-        ],
-        "open_files": [f.path for f in files.values() if f.state == "open"],
-        "records": sum(len(f.records) for f in files.values()),
-        "bytes": total_bytes,
-        "seconds": round(seconds, 3),
-        "problems": [asdict(p) for p in problems],
-        "notes": notes,
-    }
+    return VerifyResult(
+        ok=not problems,
+        chain_head=chain_head,
+        captures=len(captures),
+        captures_checked=len(selected),
+        article=article,
+        files=[VerifiedFile(f.path, f.state, f.size, f.sha256, len(f.records)) for f in files.values()],
+        open_files=[f.path for f in files.values() if f.state == "open"],
+        records=sum(len(f.records) for f in files.values()),
+        bytes=total_bytes,
+        seconds=round(seconds, 3),
+        problems=problems,
+        notes=notes,
+    )
 
 
 def _decode_limit(run: dict[str, Any] | None) -> int:
@@ -696,15 +685,15 @@ def _unaccounted(files: dict[str, FileResult], captures, hops, registered, attac
     return problems
 
 
-def render_text(outcome: dict[str, Any]) -> str:
-    lines = [f"PROBLEM {p['kind']}: {p['message']}" for p in outcome["problems"]]
-    lines += [f"note: {n}" for n in outcome["notes"]]
-    mb = outcome["bytes"] / 1e6
-    scope = f" for {outcome['article']}" if outcome.get("article") else ""
-    verdict = "no problems" if outcome["ok"] else f"{len(outcome['problems'])} problems"
+def render_text(outcome: VerifyResult) -> str:
+    lines = [f"PROBLEM {p.kind}: {p.message}" for p in outcome.problems]
+    lines += [f"note: {n}" for n in outcome.notes]
+    mb = outcome.bytes / 1e6
+    scope = f" for {outcome.article}" if outcome.article else ""
+    verdict = "no problems" if outcome.ok else f"{len(outcome.problems)} problems"
     lines.append(
-        f"verified{scope}: {len(outcome['files'])} WARC files ({mb:.1f} MB), {outcome['records']} records, "
-        f"{outcome['captures_checked']} of {outcome['captures']} captures rows in {outcome['seconds']:.1f} s: {verdict}"
+        f"verified{scope}: {len(outcome.files)} WARC files ({mb:.1f} MB), {outcome.records} records, "
+        f"{outcome.captures_checked} of {outcome.captures} captures rows in {outcome.seconds:.1f} s: {verdict}"
     )
-    lines.append(f"chain head: {outcome['chain_head']} ({outcome['captures']} captures rows)")
+    lines.append(f"chain head: {outcome.chain_head} ({outcome.captures} captures rows)")
     return "\n".join(lines)

@@ -24,7 +24,7 @@ from archiver.analyze.text import Extracted, sniff_kind
 from archiver.clock import iso_utc, utc_now
 from archiver.net.browser import Browser, BrowserFailed, BrowserOptions, BrowserRequest, PageLoad, Served, url_key
 from archiver.net.fetch import FetchError, FetchResult, Fetcher
-from archiver.runs.directory import Archive
+from archiver.runs.directory import ArchiveDir
 from archiver.runs.recorder import EXTRACT_LIMIT, Recorder, _safe_extract
 from archiver.warc.records import write_derived, write_metadata
 from archiver.warc.reader import open_record
@@ -68,7 +68,7 @@ class BrowsedPage:
 class BrowserPages:
     """Loads pages in one Chromium (started on first use) and records everything they did."""
 
-    def __init__(self, archive: Archive, recorder: Recorder, run_id: int, fetcher: Fetcher, options: BrowserOptions) -> None:
+    def __init__(self, archive: ArchiveDir, recorder: Recorder, run_id: int, fetcher: Fetcher, options: BrowserOptions) -> None:
         self.archive = archive
         self.recorder = recorder
         self.store = archive.store

@@ -8,25 +8,25 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import timedelta
-from pathlib import Path
 from typing import Any, Callable
 
 from archiver import __version__
-from archiver.runs.directory import Archive
+from archiver.runs.directory import ArchiveDir
 from archiver.analyze.citations import ArticleLinks, canonical_url, find_links_html, find_links_markdown, find_links_text
 from archiver.clock import iso_utc, parse_iso
-from archiver.net.fetch import FetchOptions, Fetcher
+from archiver.net.fetch import Fetcher
+from archiver.options import CaptureOptions
+from archiver.runs.targets import Target
+from archiver.results import ArticleCapture, BrowserLoad, CaptureResult, Fetched, MediaFile, MediaFound, LinkCounts, QuoteStatus, SkippedLink, SourceCapture
 from archiver.analyze.quotes import Quote, find_quotes, locate
 from archiver.runs.recheck import MIN_INTERVAL
-from archiver.net.browser import BrowserOptions
 from archiver.runs.browse import EMPTY_WORDS, BrowserPages, body_of, looks_empty
 from archiver.runs.media import MediaCapture
 from archiver.runs.recorder import EXTRACT_LIMIT, Recorder, close_run
 from archiver.analyze.requisites import css_requisites, find_requisites
 from archiver.analyze.text import slim_html, sniff_kind
-from archiver.urls import InvalidURL, host_of, normalise_url, scheme_of
+from archiver.urls import host_of
 
 Progress = Callable[[int, int, str], None]
 LINKS_LIMIT = 4 << 20  # bytes of an article's markup (scripts and styles removed) searched for links
@@ -35,101 +35,10 @@ LINKS_LIMIT = 4 << 20  # bytes of an article's markup (scripts and styles remove
 RESUME_WINDOW = 86_400
 
 
-class UsageError(Exception):
-    """A target or option the user must fix; the message says how."""
-
-
-@dataclass
-class CaptureOptions:
-    fetch: FetchOptions = field(default_factory=FetchOptions)
-    all_links: bool = False
-    requisites: bool = False
-    warc_size: int = 1_000_000_000
-    max_sources: int = 1000
-    # Which pages load in the browser: off, all, article, sources, or auto (a page that looked
-    # empty to the plain fetch and loads scripts); browser_hosts' pages always do.
-    browser: str = "off"
-    browser_hosts: tuple[str, ...] = ()
-    browser_options: BrowserOptions = field(default_factory=BrowserOptions)
-    # Embedded audio and video, fetched with yt-dlp for the pages it knows, up to media_max_bytes a file.
-    media: bool = False
-    media_max_bytes: int = 512 << 20
-
-    def settings(self) -> dict[str, Any]:
-        settings = {
-            **self.fetch.as_dict(),
-            "all_links": self.all_links,
-            "requisites": self.requisites,
-            "warc_size": self.warc_size,
-            "max_sources": self.max_sources,
-        }
-        if self.media:
-            settings.update(media=True, media_max_bytes=self.media_max_bytes)
-        if self.uses_browser:
-            settings["browser"] = self.browser
-            settings["browser_hosts"] = ",".join(self.browser_hosts)
-            settings.update({f"browser_{k}": v for k, v in self.browser_options.as_dict().items()})
-        return settings
-
-    @property
-    def uses_browser(self) -> bool:
-        return self.browser != "off" or bool(self.browser_hosts)
-
-    def browser_for(self, url: str, role: str) -> bool:
-        """Whether ``url`` (an ``article`` or a ``source``) is loaded in the browser from the start."""
-        if self.browser == "all" or (self.browser, role) in (("article", "article"), ("sources", "source")):
-            return True
-        host = host_of(url)
-        return any(host == h or host.endswith("." + h) for h in self.browser_hosts)
-
-
-@dataclass
-class Target:
-    raw: str
-    url: str  # normalised URL, or the file's file:// URI
-    path: Path | None = None
-
-
-def parse_target(raw: str) -> Target:
-    """An http(s) URL or an existing local file; anything else is a usage error."""
-    scheme = scheme_of(raw)
-    if scheme in ("http", "https"):
-        try:
-            return Target(raw, normalise_url(raw))
-        except InvalidURL as exc:
-            raise UsageError(f"bad URL {raw!r}: {exc}") from None
-    if scheme and len(scheme) > 1 and not Path(raw).exists():
-        raise UsageError(f"unsupported scheme {scheme}: in {raw!r}: give an http(s) URL or a local file")
-    path = Path(raw)
-    if not path.exists():
-        raise UsageError(f"no such file: {raw} (a target is an http(s) URL or a local HTML, Markdown or text file)")
-    if not path.is_file():
-        raise UsageError(f"{raw} is not a file (a target is an http(s) URL or a local HTML, Markdown or text file)")
-    return Target(raw, path.resolve().as_uri(), path)
-
-
-def _capture_summary(row: dict[str, Any] | None) -> dict[str, Any]:
-    if row is None:
-        return {"capture_id": None, "final_url": None, "status": None, "sha256": None, "fetched_at": None, "warc": None}
-    warc = None
-    if row.get("warc_file"):
-        warc = {"file": row["warc_file"], "offset": row["warc_offset"], "length": row["warc_length"]}
-    return {
-        "capture_id": row.get("id"),
-        "final_url": row.get("final_url"),
-        "status": row.get("http_status"),
-        "content_type": row.get("content_type"),
-        "sha256": row.get("payload_sha256"),
-        "fetched_at": row.get("fetched_at"),
-        "warc": warc,
-        "error": row.get("error"),
-    }
-
-
 class CaptureRun:
     """Captures targets into an archive; :meth:`run` returns the JSON-able outcome."""
 
-    def __init__(self, archive: Archive, options: CaptureOptions, progress: Progress | None = None, args: dict | None = None):
+    def __init__(self, archive: ArchiveDir, options: CaptureOptions, progress: Progress | None = None, args: dict | None = None):
         self.archive = archive
         self.store = archive.store
         self.options = options
@@ -144,7 +53,7 @@ class CaptureRun:
         self.media_found: dict[str, dict[str, Any]] = {}  # url -> {"files", "error"} under --media
         self._done = self._total = 0  # progress
 
-    def run(self, targets: list[Target]) -> dict[str, Any]:
+    def run(self, targets: list[Target]) -> CaptureResult:
         settings = self.options.settings()
         target_urls = sorted({t.url for t in targets})
         resumes = self.store.interrupted_runs(
@@ -178,7 +87,7 @@ class CaptureRun:
         finally:
             closers = [c.close for c in (self.pages, self.media) if c is not None] + [recorder.close, fetcher.close]
             close_run(self.store, run_id, status, lambda: self._counts(articles), failure, *closers)
-        return {"run_id": run_id, "archive": str(self.archive.path), "articles": [self._public(a) for a in articles]}
+        return CaptureResult(run_id, str(self.archive.path), [self._public(a) for a in articles])
 
     # -- articles --------------------------------------------------------------------------
 
@@ -472,7 +381,7 @@ class CaptureRun:
                 )
                 if status is None:
                     # Nothing was checked: no history line, and recheck will look once the source reads.
-                    results.append({"text": quote.text, "source": url, "status": None, "similarity": None})
+                    results.append(QuoteStatus(quote.text, url, None, None))
                     continue
                 store.insert(
                     "quote_checks",
@@ -486,7 +395,7 @@ class CaptureRun:
                         "checked_at": now,
                     },
                 )
-                results.append({"text": quote.text, "source": url, "status": status, "similarity": similarity})
+                results.append(QuoteStatus(quote.text, url, status, similarity))
         article["quotes"] = results
 
     # -- output ------------------------------------------------------------------------------------
@@ -495,20 +404,19 @@ class CaptureRun:
         if self.progress:
             self.progress(self._done, self._total, url)
 
-    def _public(self, article: dict[str, Any]) -> dict[str, Any]:
+    def _public(self, article: dict[str, Any]) -> ArticleCapture:
         links: ArticleLinks = article.get("links") or ArticleLinks()
-        out = {
-            "target": article["target"],
-            "url": article["url"],
-            "article_id": article.get("article_id"),
-            "title": links.title or (article.get("capture") or {}).get("title"),
-            "author": links.author,
-            "published": links.published,
-            **_capture_summary(article.get("capture")),
-            **self._page_notes(article["url"]),
-            "error": article["error"],
-        }
-        sources = []
+        out = ArticleCapture(
+            **vars(Fetched.of_row(article.get("capture"))),
+            target=article["target"],
+            url=article["url"],
+            article_id=article.get("article_id"),
+            title=links.title or (article.get("capture") or {}).get("title"),
+            author=links.author,
+            published=links.published,
+        )
+        out.error = article["error"]
+        self._annotate(out, article["url"])
         seen: set[str] = set()
         for link in links.links:
             if link.skip_reason:
@@ -517,46 +425,35 @@ class CaptureRun:
             if source is None or link.url in seen:
                 continue
             seen.add(link.url)
-            sources.append(
-                {
-                    "url": link.url,
-                    "cited": link.cited,
-                    "kind": source["kind"],
-                    "anchor_text": link.anchor_text,
-                    **_capture_summary(source["capture"]),
-                    **self._page_notes(link.url),
-                }
-            )
+            out.sources.append(self._source(link.url, source, link.cited, link.anchor_text))
         if self.options.requisites:
             for url, source in self.sources.items():
                 if source["kind"] == "requisite" and url not in seen:
                     seen.add(url)
-                    sources.append({"url": url, "cited": False, "kind": "requisite", "anchor_text": None, **_capture_summary(source["capture"])})
-        out["sources"] = sources
-        out["skipped"] = [{"href": l.href, "reason": l.skip_reason, "cited": l.cited} for l in links.links if l.skip_reason]
-        out["links"] = {"cited": sum(1 for l in links.links if l.cited), "total": len(links.links)}
-        out["unlinked_references"] = [r.text for r in links.unlinked]
-        out["quotes"] = article.get("quotes", [])
+                    out.sources.append(self._source(url, source, False, None))
+        out.skipped = [SkippedLink(l.href, l.skip_reason, l.cited) for l in links.links if l.skip_reason]
+        out.links = LinkCounts(cited=sum(1 for l in links.links if l.cited), total=len(links.links))
+        out.unlinked_references = [r.text for r in links.unlinked]
+        out.quotes = article.get("quotes", [])
         return out
 
-    def _page_notes(self, url: str) -> dict[str, Any]:
+    def _source(self, url: str, source: dict[str, Any], cited: bool, anchor_text: str | None) -> SourceCapture:
+        out = SourceCapture(**vars(Fetched.of_row(source["capture"])), url=url, cited=cited, kind=source["kind"], anchor_text=anchor_text)
+        self._annotate(out, url)
+        return out
+
+    def _annotate(self, out: Fetched, url: str) -> None:
+        """What the browser and --media did for this page, and whether it looked empty."""
         load = self.browsed.get(url)
-        browser = None
         if load is not None:
-            browser = {
-                "load_id": load["id"],
-                "network_idle": bool(load["network_idle"]),
-                "requests": load["requests"],
-                "fetched": load["fetched"],
-                "reused": load["reused"],
-                "refused": load["refused"],
-                "failed": load["failed"],
-                "error": load["error"],
-            }
-        notes = {"browser": browser, "looked_empty": self.looked_empty.get(url)}
-        if self.media is not None:
-            notes["media"] = self.media_found.get(url)
-        return notes
+            out.browser = BrowserLoad(
+                load_id=load["id"], network_idle=bool(load["network_idle"]), requests=load["requests"], fetched=load["fetched"],
+                reused=load["reused"], refused=load["refused"], failed=load["failed"], error=load["error"],
+            )
+        out.looked_empty = self.looked_empty.get(url)
+        found = self.media_found.get(url)
+        if found is not None:
+            out.media = MediaFound([MediaFile(**f) for f in found["files"]], found["error"])
 
     def _counts(self, articles: list[dict[str, Any]]) -> dict[str, int]:
         rows = [a["capture"] for a in articles if a.get("capture")] + [s["capture"] for s in self.sources.values()]

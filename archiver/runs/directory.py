@@ -17,27 +17,18 @@ from typing import Iterator
 
 from archiver.clock import iso_utc
 from archiver.db.store import DB_NAME, Store
+from archiver.errors import ArchiveError, ArchiveLocked
 from archiver.warc.writer import OPEN_SUFFIX, file_sha256, recover_open_files, resolve_warc_path
 
 # Files a directory may hold and still be taken for a new, empty archive.
 _HARMLESS = {"README.md", ".gitignore", ".gitkeep", ".lock", "warcs"}
 
 
-class ArchiveError(Exception):
-    """A problem with the archive directory itself; the message says what to do."""
-
-
-class ArchiveLocked(ArchiveError):
-    def __init__(self, path: Path, holder: str):
-        self.holder = holder
-        super().__init__(f"another archiver run ({holder}) is working on {path}")
-
-
 def default_archive_dir() -> Path:
     return Path(os.environ.get("ARCHIVER_HOME") or "archive")
 
 
-class Archive:
+class ArchiveDir:
     """An archive directory. ``create`` makes a new one where there is none."""
 
     def __init__(self, path: Path | str, create: bool = False, readonly: bool = False) -> None:
@@ -78,7 +69,7 @@ class Archive:
         self.unlock()
         self.store.close()
 
-    def __enter__(self) -> "Archive":
+    def __enter__(self) -> "ArchiveDir":
         return self
 
     def __exit__(self, *exc) -> None:
@@ -125,7 +116,7 @@ class Archive:
             self._lock_fh = None
 
     @contextmanager
-    def locked(self, wait: bool = False) -> Iterator["Archive"]:
+    def locked(self, wait: bool = False) -> Iterator["ArchiveDir"]:
         self.lock(wait=wait)
         try:
             self.recover()

@@ -9,15 +9,16 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Callable
 
 from archiver import __version__
-from archiver.runs.directory import Archive
+from archiver.runs.directory import ArchiveDir
 from archiver.clock import iso_utc, utc_now
 from archiver.analyze.compare import Observation, classify
-from archiver.net.fetch import FetchOptions, Fetcher, FetchResult
+from archiver.net.fetch import Fetcher, FetchResult
+from archiver.options import RecheckOptions
+from archiver.results import Change, QuoteChange, RecheckResult
 from archiver.analyze.quotes import locate
 from archiver.runs.recorder import Recorder, RevisitPlan, close_run
 from archiver.analyze.text import Extracted, extract
@@ -32,25 +33,12 @@ RESUME_WINDOW = MIN_INTERVAL  # an interrupted recheck this recent is resumed, n
 Progress = Callable[[int, int, str], None]
 
 
-@dataclass
-class RecheckOptions:
-    fetch: FetchOptions = field(default_factory=FetchOptions)
-    due_only: bool = True
-    article: str | None = None
-    confirm: int = 2
-    warc_size: int = 1_000_000_000
-    probe_soft_404: bool = True
-
-    def settings(self) -> dict[str, Any]:
-        return {**self.fetch.as_dict(), "due_only": self.due_only, "article": self.article, "confirm": self.confirm, "warc_size": self.warc_size}
-
-
 def _chain(*iterables):
     for iterable in iterables:
         yield from iterable
 
 
-def tracked_urls(archive: Archive, article: str | None = None, due_only: bool = True) -> list[dict[str, Any]]:
+def tracked_urls(archive: ArchiveDir, article: str | None = None, due_only: bool = True) -> list[dict[str, Any]]:
     """URLs a recheck looks at: articles fetched from the web and their cited sources."""
     store = archive.store
     where, params = "", []
@@ -76,14 +64,14 @@ def tracked_urls(archive: Archive, article: str | None = None, due_only: bool = 
 
 
 class RecheckRun:
-    def __init__(self, archive: Archive, options: RecheckOptions, progress: Progress | None = None):
+    def __init__(self, archive: ArchiveDir, options: RecheckOptions, progress: Progress | None = None):
         self.archive = archive
         self.store = archive.store
         self.options = options
         self.progress = progress
         self._probes: dict[str, Extracted | None] = {}
 
-    def run(self) -> dict[str, Any]:
+    def run(self) -> RecheckResult:
         urls = tracked_urls(self.archive, self.options.article, self.options.due_only)
         settings = self.options.settings()
         # Resuming after a crash: a URL the interrupted run(s) already judged is not checked
@@ -106,8 +94,8 @@ class RecheckRun:
         run_args = dict(settings, resumes=resumes) if resumes else settings
         run_id = self.store.start_run("recheck", run_args, f"archiver/{__version__}")
         self.run_id = run_id
-        changes: list[dict[str, Any]] = []
-        quote_changes: list[dict[str, Any]] = []
+        changes: list[Change] = []
+        quote_changes: list[QuoteChange] = []
         checked = failed = 0
         status = "failed"
         failure: BaseException | None = None
@@ -141,7 +129,7 @@ class RecheckRun:
                 recorder.close,
                 self.fetcher.close,
             )
-        return {"run_id": run_id, "checked": checked, "failed": failed, "changes": changes, "quotes": quote_changes}
+        return RecheckResult(run_id, checked, failed, changes, quote_changes)
 
     def _check_result(self, url_row: dict[str, Any], result: FetchResult, recorder: Recorder):
         try:
@@ -186,7 +174,7 @@ class RecheckRun:
             kind=text["kind"], title=text["title"], text=text["text"], text_sha256=original.get("text_sha256"), fingerprint=original.get("fingerprint")
         )
 
-    def _check(self, url_row: dict[str, Any], result: FetchResult, recorder: Recorder) -> tuple[dict | None, list[dict], bool]:
+    def _check(self, url_row: dict[str, Any], result: FetchResult, recorder: Recorder) -> tuple[Change | None, list[QuoteChange], bool]:
         url_id = url_row["id"]
         last_good = self._last_good(url_id)
         final = result.final
@@ -208,7 +196,7 @@ class RecheckRun:
 
     def _judge(
         self, url_row: dict[str, Any], row: dict[str, Any], last_good: dict[str, Any] | None, fresh: bool = False
-    ) -> tuple[dict | None, list[dict], bool]:
+    ) -> tuple[Change | None, list[QuoteChange], bool]:
         """Classify a recorded capture against the baseline, store the verdict, re-locate quotations.
 
         ``fresh``: the row was just recorded (its extracted text rides along); otherwise it
@@ -266,18 +254,20 @@ class RecheckRun:
                         "run_id": self.run_id,
                     },
                 )
-                change = {
-                    "id": change_id,
-                    "url": url_row["url"],
-                    "kind": verdict.kind,
-                    "similarity": verdict.similarity,
-                    "detail": detail,
-                    "from_capture_id": last_good["id"] if last_good else None,
-                    "to_capture_id": row["id"],
-                    "http_status": row["http_status"],
-                    "error": row["error"],
-                    "final_url": row["final_url"],
-                }
+                change = Change(
+                    id=change_id,
+                    url=url_row["url"],
+                    kind=verdict.kind,
+                    similarity=verdict.similarity,
+                    detail=detail,
+                    from_capture_id=last_good["id"] if last_good else None,
+                    to_capture_id=row["id"],
+                    http_status=row["http_status"],
+                    error=row["error"],
+                    final_url=row["final_url"],
+                    detected_at=iso_utc(now),
+                    run_id=self.run_id,
+                )
             self.store.update(
                 "urls",
                 url_id,
@@ -322,7 +312,7 @@ class RecheckRun:
 
     # -- quotations -------------------------------------------------------------------------
 
-    def _recheck_quotes(self, url_id: int, url: str, row: dict[str, Any], obs: Observation) -> list[dict[str, Any]]:
+    def _recheck_quotes(self, url_id: int, url: str, row: dict[str, Any], obs: Observation) -> list[QuoteChange]:
         quotes = self.store.rows(
             """SELECT q.*, u.url AS article_url FROM quotes q JOIN articles a ON a.id = q.article_id
                JOIN urls u ON u.id = a.url_id WHERE q.url_id = ?""",
@@ -362,15 +352,6 @@ class RecheckRun:
                 # A quotation first checked now (its source was unreadable at capture) is no news.
                 if quote["status"] is not None and status != quote["status"]:
                     reported.append(
-                        {
-                            "quote_id": quote["id"],
-                            "article": quote["article_url"],
-                            "source": url,
-                            "text": quote["text"],
-                            "from": quote["status"],
-                            "to": status,
-                            "similarity": similarity,
-                            "excerpt": excerpt,
-                        }
+                        QuoteChange(quote["id"], quote["article_url"], url, quote["text"], quote["status"], status, similarity, excerpt)
                     )
         return reported

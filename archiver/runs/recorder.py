@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from archiver import USER_AGENT
-from archiver.runs.directory import Archive
+from archiver.runs.directory import ArchiveDir
 from archiver.clock import iso_utc, utc_now
 from archiver.net.fetch import Exchange, FetchResult
 from archiver.warc.records import WrittenExchange, write_exchange, write_resource, write_revisit
@@ -42,7 +42,7 @@ def error_text(error) -> str | None:
 class Recorder:
     """Writes fetches of one run into the archive."""
 
-    def __init__(self, archive: Archive, run_id: int, settings: dict[str, Any], warc_size: int) -> None:
+    def __init__(self, archive: ArchiveDir, run_id: int, settings: dict[str, Any], warc_size: int) -> None:
         self.archive = archive
         self.store = archive.store
         self.run_id = run_id
