@@ -361,11 +361,13 @@ def render_capture_summary(outcome: CaptureResult) -> str:
 @click.option("--wait", is_flag=True, help="Wait for another run to finish instead of exiting.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run's changes as JSON.")
 @click.option("-v", "--verbose", is_flag=True, help="Also say what was checked when nothing changed.")
+@click.option("--browser/--no-browser", "browser", default=True, show_default=True, help="Recheck pages first captured in the browser in the browser again.")
+@click.option("--browser-path", metavar="PATH", help="The Chromium executable (default: chromium on PATH).")
 @fetch_options
 @warc_options
 @click.pass_context
 @archive_errors
-def recheck(ctx, check_all, check_due, article, confirm, wait, as_json, verbose, **kw):
+def recheck(ctx, check_all, check_due, article, confirm, wait, as_json, verbose, browser, browser_path, **kw):
     """Re-fetch tracked articles and cited sources; print only what changed (for cron mail).
 
     \b
@@ -377,7 +379,8 @@ def recheck(ctx, check_all, check_due, article, confirm, wait, as_json, verbose,
     if check_all and check_due:
         fail_usage("--all and --due exclude each other")
     options = RecheckOptions(
-        fetch=build_fetch_options(kw), due_only=not check_all, article=article, confirm=confirm, warc_size=kw["warc_size"]
+        fetch=build_fetch_options(kw), due_only=not check_all, article=article, confirm=confirm, warc_size=kw["warc_size"],
+        browser=browser, browser_options=BrowserOptions(executable=browser_path),
     )
     try:
         archive = Archive(archive_dir(ctx), wait=wait)

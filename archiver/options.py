@@ -119,10 +119,16 @@ class RecheckOptions:
     confirm: int = CONFIRM_FAILURES
     probe_soft_404: bool = True  # ask the site for a page that cannot exist, to spot soft 404s
     warc_size: int = WARC_SIZE
+    # Pages whose baseline was captured in the browser are rechecked in it, so that their
+    # rendered text is compared with rendered text (a plain fetch of a script-built page
+    # would look like a change).
+    browser: bool = True
+    browser_options: BrowserOptions = field(default_factory=BrowserOptions)
 
     def settings(self) -> dict[str, Any]:
         settings = {**self.fetch.as_dict(), **_own_fields(self)}
         settings.pop("probe_soft_404")  # not part of what makes two rechecks the same work
+        settings["browser_options"] = self.browser_options.as_dict()
         return settings
 
 

@@ -224,3 +224,20 @@ def test_browser_capture_through_the_api(site, archive_dir, chromium):
     assert art.browser is not None and art.browser.network_idle and len(art.sources) == 2
     assert all(s.browser is None for s in art.sources)
     assert result.to_dict()["articles"][0]["browser"]["fetched"] >= 5
+
+
+def test_recheck_loads_a_browser_captured_page_in_the_browser_again(cli, site, archive_dir, chromium):
+    article = site.url(jssite.ARTICLE_PATH)
+    cli.json("capture", article, "--browser", "article", "--allow-private", *FAST)
+    # The shell stays byte for byte the same; only the text its script loads changes. A plain
+    # fetch would see an identical page and miss the change.
+    edited = jssite.article_json().replace(b"twelve weeks", b"three weeks").replace(b"four hundred", b"forty")
+    site.static("/api/article.json", edited, headers={"Content-Type": "application/json"})
+    doc = cli.json("recheck", "--all", "--allow-private", *FAST[:6])
+    kinds = {c["url"]: c["kind"] for c in doc["changes"]}
+    assert kinds.get(article) == "content_changed", doc["changes"]
+    conn = db(archive_dir)
+    loads = conn.execute("SELECT COUNT(*) FROM browser_loads b JOIN captures c ON c.id = b.capture_id WHERE c.requested_url = ?", (article,)).fetchone()[0]
+    assert loads == 2
+    # The sources were captured plainly and are rechecked plainly: no browser load for them.
+    assert conn.execute("SELECT COUNT(*) FROM browser_loads").fetchone()[0] == 2

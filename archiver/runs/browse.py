@@ -22,7 +22,8 @@ from typing import Any
 
 from archiver.analyze.text import Extracted, sniff_kind
 from archiver.clock import iso_utc, utc_now
-from archiver.net.browser import Browser, BrowserFailed, BrowserOptions, BrowserRequest, PageLoad, Served, url_key
+from archiver.errors import BrowserFailed, BrowserMissing
+from archiver.net.browser import Browser, BrowserOptions, BrowserRequest, PageLoad, Served, url_key
 from archiver.net.fetch import FetchError, FetchResult, Fetcher
 from archiver.runs.directory import ArchiveDir
 from archiver.runs.recorder import EXTRACT_LIMIT, Recorder, _safe_extract
@@ -111,12 +112,13 @@ class BrowserPages:
     # -- one page ------------------------------------------------------------------------------
 
     def capture(self, url_id: int, url: str) -> BrowsedPage:
+        """Load ``url`` and record all of it; without a usable browser, fetch it plainly (and say so)."""
         if self.browser is not None and not self.browser.connected:
             self.close()  # it crashed on an earlier page: a new one for this page
         if self.browser is None:
             try:
                 self.browser = Browser(self.fetcher, self.options)
-            except BrowserFailed as exc:
+            except (BrowserFailed, BrowserMissing) as exc:
                 # No page can stop a run, not even with no browser: this one is fetched plainly.
                 return self._plain(url_id, url, str(exc))
         page = self.browser.load(url, self)

@@ -282,26 +282,12 @@ class CaptureRun:
                         stylesheets.append((final.url, final.decoded.read(4 * 1024 * 1024)))
                 finally:
                     result.close()
-                extracted = row.get("_extracted")
-                if extracted is not None and extracted.text:
-                    self.texts[url] = extracted.text
-                self.sources[url] = {"kind": jobs[url], "capture": row}
-                if jobs[url] == "citation":
-                    start_tracking(self.store, row)
-                self._done += 1
-                self._tick(url)
+                self._source_captured(url, jobs[url], row)
             for url in in_browser:
                 row, data, content_type = self._browse(self.store.url_id(url), url)
                 if jobs[url] == "citation":
                     self._find_media(url, row, data, content_type)
-                extracted = row.get("_extracted")
-                if extracted is not None and extracted.text:
-                    self.texts[url] = extracted.text
-                self.sources[url] = {"kind": jobs[url], "capture": row}
-                if jobs[url] == "citation":
-                    start_tracking(self.store, row)
-                self._done += 1
-                self._tick(url)
+                self._source_captured(url, jobs[url], row)
             pending = {}
             # Images and fonts a stylesheet pulls in are requisites too (one level deep).
             for css_url, css in stylesheets:
@@ -309,6 +295,16 @@ class CaptureRun:
                     if url not in jobs:
                         jobs[url] = pending[url] = "requisite"
                         self._total += 1
+
+    def _source_captured(self, url: str, kind: str, row: dict[str, Any]) -> None:
+        extracted = row.get("_extracted")
+        if extracted is not None and extracted.text:
+            self.texts[url] = extracted.text
+        self.sources[url] = {"kind": kind, "capture": row}
+        if kind == "citation":
+            start_tracking(self.store, row)
+        self._done += 1
+        self._tick(url)
 
     # -- the browser ---------------------------------------------------------------------------
 

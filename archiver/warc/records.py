@@ -119,17 +119,7 @@ def write_resource(
     writer: WarcFileWriter, uri: str, content: BinaryIO, content_type: str, when: datetime, sha256_hex: str
 ) -> WrittenRecord:
     """A local file (an article saved from a browser or pasted into a file) as a resource record."""
-    digest = sha256_digest_label(sha256_hex)
-    headers = [
-        ("WARC-Type", "resource"),
-        ("WARC-Record-ID", new_record_id()),
-        ("WARC-Date", warc_date(when)),
-        ("WARC-Target-URI", uri),
-        ("Content-Type", content_type),
-        ("WARC-Payload-Digest", digest),
-        ("WARC-Block-Digest", digest),
-    ]
-    return writer.write(Record("resource", headers, [content], block_sha256=sha256_hex))
+    return write_derived(writer, "resource", uri, content, content_type, when, sha256_hex, [])
 
 
 def write_derived(
@@ -143,7 +133,7 @@ def write_derived(
     links: list[tuple[str, str]],
     truncated: str | None = None,
 ) -> WrittenRecord:
-    """A record made from a capture rather than fetched: a screenshot, a rendered DOM, a media file.
+    """A record not fetched over HTTP: a local file, a screenshot, a rendered DOM, a media file.
 
     ``record_type`` is ``resource`` or ``conversion``; ``links`` are its WARC-Concurrent-To /
     WARC-Refers-To headers tying it to the page's response record.
