@@ -137,11 +137,9 @@ class RecheckRun:
         return RecheckResult(run_id, checked, failed, changes, quote_changes)
 
     def _browser_baselines(self) -> set[int]:
-        """URLs whose baseline capture was made in the browser (and not in its plain fallback)."""
+        """URLs captured in the browser before (not in its plain fallback): rechecked in it again."""
         try:
-            rows = self.store.rows(
-                "SELECT u.id FROM urls u JOIN browser_loads b ON b.capture_id = u.baseline_capture_id WHERE b.error IS NULL"
-            )
+            rows = self.store.rows("SELECT DISTINCT url_id AS id FROM browser_loads WHERE error IS NULL")
         except Exception:  # noqa: BLE001 -- an archive from before browser capture
             return set()
         return {r["id"] for r in rows}
