@@ -20,6 +20,7 @@ _LAZY = {
     "Archive": "archiver.archive",
     "FetchOptions": "archiver.options",
     "CaptureOptions": "archiver.options",
+    "BrowserOptions": "archiver.options",
     "RecheckOptions": "archiver.options",
     "ArchiverError": "archiver.errors",
     "UsageError": "archiver.errors",
@@ -31,6 +32,7 @@ _LAZY = {
     "QueryError": "archiver.errors",
     "ReadOnlyQuery": "archiver.errors",
     "ExportError": "archiver.errors",
+    "BrowserMissing": "archiver.errors",
 }
 
 __all__ = ["__version__", "USER_AGENT", *_LAZY]
@@ -40,6 +42,7 @@ if TYPE_CHECKING:
     from archiver.errors import (
         ArchiveError,
         ArchiveLocked,
+        BrowserMissing,
         ArchiverError,
         ExportError,
         NotFound,
@@ -49,7 +52,7 @@ if TYPE_CHECKING:
         SchemaTooNew,
         UsageError,
     )
-    from archiver.options import CaptureOptions, FetchOptions, RecheckOptions
+    from archiver.options import BrowserOptions, CaptureOptions, FetchOptions, RecheckOptions
 
 
 def __getattr__(name: str) -> Any:

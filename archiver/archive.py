@@ -101,6 +101,7 @@ class Archive:
         with its reason. Raises :class:`~archiver.errors.UsageError` for a target that is
         neither a URL nor a readable file.
         """
+        from archiver.net.browser import prepare_browser
         from archiver.runs.capture import CaptureRun
 
         self._writable("capture")
@@ -108,6 +109,7 @@ class Archive:
         if not parsed:
             raise UsageError("nothing to capture: give at least one URL or file")
         options = _with_fetch(options or CaptureOptions(), fetch)
+        prepare_browser(options)
         return CaptureRun(self.directory, options, progress).run(parsed)
 
     def recheck(

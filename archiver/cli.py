@@ -20,8 +20,9 @@ from archiver import __version__
 from archiver.analyze.answers import failed_answer
 from archiver.archive import Archive
 from archiver.errors import ArchiveError, ArchiveLocked, ExportError, NotFound, QueryError, ReadOnlyQuery, UsageError
-from archiver.options import MAX_SOURCES, WARC_SIZE, CaptureOptions, FetchOptions, RecheckOptions, CONFIRM_FAILURES
-from archiver.results import CaptureResult, Change, RecheckResult
+from archiver.options import BROWSER_MODES, MAX_SOURCES, MEDIA_MAX_BYTES, WARC_SIZE, BrowserOptions, CaptureOptions, FetchOptions, RecheckOptions, CONFIRM_FAILURES
+from archiver.net.browser import prepare_browser
+from archiver.results import BrowserLoad, CaptureResult, Change, Fetched, RecheckResult
 from archiver.runs.targets import parse_target
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -101,6 +102,41 @@ def build_fetch_options(kw: dict[str, Any]) -> FetchOptions:
         proxy=kw.get("proxy"),
         user_agent=kw["user_agent"],
     )
+
+
+def browser_options(func: Callable) -> Callable:
+    """How pages are loaded in headless Chromium, and embedded media (capture)."""
+    defaults = BrowserOptions()
+    options = [
+        click.option(
+            "--browser", "browser_mode", type=click.Choice(BROWSER_MODES), default="off", is_flag=False, flag_value="all", show_default=True,
+            help="Load pages in headless Chromium, recording every request it makes: all (what a bare --browser means), "
+            "the article only, its sources only, or auto: a page that looked empty to the plain fetch and loads scripts.",
+        ),
+        click.option("--browser-host", "browser_hosts", metavar="HOST", multiple=True, help="Always load pages of HOST (and its subdomains) in the browser; repeatable."),
+        click.option("--browser-path", metavar="PATH", help="The Chromium executable (default: chromium on PATH)."),
+        click.option("--page-deadline", type=click.FloatRange(5), default=defaults.page_deadline, show_default=True, help="Seconds one page may take in the browser: load, network idle, scrolling, screenshot."),
+        click.option("--media", is_flag=True, help="Also fetch embedded audio and video (yt-dlp: the sites it knows, and <audio>/<video>) into the WARC."),
+        click.option("--media-max-bytes", type=SizeType(), default=MEDIA_MAX_BYTES, show_default="512M", help="A media file announcing more is skipped; one that turns out larger is cut there."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def apply_browser_options(options: CaptureOptions, kw: dict[str, Any]) -> None:
+    """Browser and media settings onto ``options``, checked (Chromium found) before anything starts."""
+    if kw.get("browser_path") and kw["browser_mode"] == "off" and not kw["browser_hosts"]:
+        fail_usage("--browser-path needs --browser (or --browser-host)")
+    options.browser = kw["browser_mode"]
+    options.browser_hosts = tuple(h.strip().lower().strip(".") for h in kw["browser_hosts"] if h.strip())
+    options.media = kw["media"]
+    options.media_max_bytes = kw["media_max_bytes"]
+    options.browser_options = replace(options.browser_options, executable=kw.get("browser_path"), page_deadline=kw["page_deadline"], media=kw["media"])
+    try:
+        prepare_browser(options)
+    except UsageError as exc:
+        fail_usage(str(exc))
 
 
 def archive_errors(func: Callable) -> Callable:
@@ -228,6 +264,7 @@ def writable(ctx: click.Context, create: bool = False, wait: bool = True) -> Arc
 @click.option("--requisites", is_flag=True, help="Also capture stylesheets, images and scripts, for faithful replay.")
 @click.option("--max-sources", type=click.IntRange(0), default=MAX_SOURCES, show_default=True, help="Most links fetched per article; the rest are recorded as skipped.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of the summary.")
+@browser_options
 @fetch_options
 @warc_options
 @click.pass_context
@@ -240,11 +277,13 @@ def capture(ctx: click.Context, targets: tuple[str, ...], all_links: bool, requi
       archiver capture https://example.org/2026/11/an-opinion-piece.html
       archiver capture draft.md saved-page.html --json
       archiver capture URL --requisites --per-host 1 --delay 2
+      archiver capture URL --browser --media
     """
     parsed = [parse_target(t) for t in targets]  # before the archive is made: a bad target writes nothing
     options = CaptureOptions(
         fetch=build_fetch_options(kw), all_links=all_links, requisites=requisites, warc_size=kw["warc_size"], max_sources=max_sources
     )
+    apply_browser_options(options, kw)  # a missing Chromium is found before the archive is touched
     with writable(ctx, create=True) as archive:
         with progress_bar(enabled=not as_json) as progress:
             outcome = archive.capture(parsed, options, progress=progress)
@@ -274,9 +313,14 @@ def render_capture_summary(outcome: CaptureResult) -> str:
             continue
         marker = "FAILED" if article.error else "Captured"
         how = f"HTTP {article.status}" if article.status else "local file"
+        if article.browser:
+            how += f", in the browser: {describe_load(article.browser)}"
         lines.append(f"{marker} {article.url}{title} ({how})")
         if article.error:
             lines.append(f"  {article.error}")
+        if article.looked_empty:
+            lines.append(f"  note: {article.looked_empty}: capture it with --browser")
+        lines += describe_media(article)
         ok = [s for s in article.sources if not s.error]
         bad = [s for s in article.sources if s.error]
         lines.append(
@@ -288,6 +332,13 @@ def render_capture_summary(outcome: CaptureResult) -> str:
         for source in ok:
             if failed_answer(source.status, None):
                 lines.append(f"  HTTP {source.status}  {source.url}")
+        for source in article.sources:
+            if source.looked_empty:
+                lines.append(f"  note: {source.url}: {source.looked_empty}: capture it with --browser")
+            lines += describe_media(source)
+        browsed = [s for s in article.sources if s.browser]
+        if browsed:
+            lines.append(f"  {len(browsed)} sources loaded in the browser")
         quotes = article.quotes
         unchecked = sum(1 for q in quotes if q.status is None)
         if quotes:
@@ -311,11 +362,13 @@ def render_capture_summary(outcome: CaptureResult) -> str:
 @click.option("--wait", is_flag=True, help="Wait for another run to finish instead of exiting.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run's changes as JSON.")
 @click.option("-v", "--verbose", is_flag=True, help="Also say what was checked when nothing changed.")
+@click.option("--browser/--no-browser", "browser", default=True, show_default=True, help="Recheck pages first captured in the browser in the browser again.")
+@click.option("--browser-path", metavar="PATH", help="The Chromium executable (default: chromium on PATH).")
 @fetch_options
 @warc_options
 @click.pass_context
 @archive_errors
-def recheck(ctx, check_all, check_due, article, confirm, wait, as_json, verbose, **kw):
+def recheck(ctx, check_all, check_due, article, confirm, wait, as_json, verbose, browser, browser_path, **kw):
     """Re-fetch tracked articles and cited sources; print only what changed (for cron mail).
 
     \b
@@ -327,7 +380,8 @@ def recheck(ctx, check_all, check_due, article, confirm, wait, as_json, verbose,
     if check_all and check_due:
         fail_usage("--all and --due exclude each other")
     options = RecheckOptions(
-        fetch=build_fetch_options(kw), due_only=not check_all, article=article, confirm=confirm, warc_size=kw["warc_size"]
+        fetch=build_fetch_options(kw), due_only=not check_all, article=article, confirm=confirm, warc_size=kw["warc_size"],
+        browser=browser, browser_options=BrowserOptions(executable=browser_path),
     )
     try:
         archive = Archive(archive_dir(ctx), wait=wait)
@@ -348,6 +402,32 @@ def recheck(ctx, check_all, check_due, article, confirm, wait, as_json, verbose,
 
 # Most serious first: what cron mail readers must not miss.
 CHANGE_ORDER = {"gone": 0, "soft_404": 1, "content_changed": 2, "moved": 3, "binary_changed": 4, "restored": 5}
+
+
+def describe_media(page: Fetched) -> list[str]:
+    if page.media is None:
+        return []
+    lines = []
+    for file in page.media.files:
+        cut = ", cut at --media-max-bytes" if file.truncated else ""
+        lines.append(f"  media  {file.url}  {file.content_type}, {file.bytes} bytes{cut}")
+    if page.media.error:
+        lines.append(f"  note: {page.final_url or page.capture_id}: {page.media.error}")
+    return lines
+
+
+def describe_load(load: BrowserLoad) -> str:
+    """A browser load in a few words: what it fetched and whether it settled."""
+    text = f"{load.requests} requests, {load.fetched} fetched"
+    if load.reused:
+        text += f", {load.reused} reused"
+    if load.refused or load.failed:
+        text += f", {load.refused} refused, {load.failed} failed"
+    if not load.network_idle:
+        text += "; the network never went quiet"
+    if load.error:
+        text += f"; {load.error}"
+    return text
 
 
 def render_recheck(outcome: RecheckResult, verbose: bool = False) -> str:

@@ -48,3 +48,11 @@ class ReadOnlyQuery(QueryError):
 
 class ExportError(ArchiverError):
     """An export that could not be written."""
+
+
+class BrowserMissing(UsageError):
+    """Browser capture was asked for and no Chromium is where archiver looked; the message says what to do."""
+
+
+class BrowserFailed(ArchiverError):
+    """Chromium could not be started (a run then fetches the page without it)."""

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from archiver import USER_AGENT
+from archiver.urls import host_of
 
 KIB, MIB, GIB = 1 << 10, 1 << 20, 1 << 30
 
@@ -44,6 +45,32 @@ CONFIRM_FAILURES = 2  # consecutive failed checks before a source counts as gone
 
 
 @dataclass
+class BrowserOptions:
+    """How a page is loaded in headless Chromium (``capture --browser``)."""
+
+    executable: str | None = None  # None: chromium on PATH
+    viewport_width: int = 1280
+    viewport_height: int = 900
+    load_timeout: float = 30.0  # seconds for the load event
+    idle_time: float = 0.5  # no request in flight this long = network idle
+    idle_timeout: float = 15.0  # longest wait for network idle, each time it is awaited
+    page_deadline: float = 90.0  # the whole load: navigation, waits, scrolling, screenshot
+    scroll_steps: int = 25  # screens scrolled at most, to trigger lazy loading
+    max_screenshot_height: int = 16384  # pixels; a taller page is cut there (and says so)
+    max_requests: int = 1000  # requests per page; past it they are refused
+    max_dom_bytes: int = 32 * MIB  # rendered DOM kept at most
+    feed_limit: int = 64 * MIB  # bytes of one body handed to the browser (the WARC keeps all of it)
+    media: bool = False  # let audio and video elements load their files (set by --media)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+BROWSER_MODES = ("off", "all", "article", "sources", "auto")
+MEDIA_MAX_BYTES = 512 * MIB
+
+
+@dataclass
 class CaptureOptions:
     """What one capture run fetches and how."""
 
@@ -52,10 +79,34 @@ class CaptureOptions:
     requisites: bool = False  # also stylesheets, images, scripts, for faithful replay
     max_sources: int = MAX_SOURCES
     warc_size: int = WARC_SIZE
+    # Which pages load in headless Chromium: off, all, article, sources, or auto (a page that
+    # looked empty to the plain fetch and loads scripts); pages of browser_hosts always do.
+    browser: str = "off"
+    browser_hosts: tuple[str, ...] = ()
+    browser_options: BrowserOptions = field(default_factory=BrowserOptions)
+    # Embedded audio and video, found by yt-dlp, up to media_max_bytes a file.
+    media: bool = False
+    media_max_bytes: int = MEDIA_MAX_BYTES
 
     def settings(self) -> dict[str, Any]:
         """The run's settings as recorded in ``runs.args`` and the warcinfo record."""
-        return {**self.fetch.as_dict(), **_own_fields(self)}
+        settings = {**self.fetch.as_dict(), **_own_fields(self)}
+        settings["browser_hosts"] = list(self.browser_hosts)
+        browser = settings.pop("browser_options")
+        if self.uses_browser:
+            settings.update({f"browser_{k}": v for k, v in browser.as_dict().items()})
+        return settings
+
+    @property
+    def uses_browser(self) -> bool:
+        return self.browser != "off" or bool(self.browser_hosts)
+
+    def browser_for(self, url: str, role: str) -> bool:
+        """Whether ``url`` (an ``article`` or a ``source``) is loaded in the browser from the start."""
+        if self.browser == "all" or (self.browser, role) in (("article", "article"), ("sources", "source")):
+            return True
+        host = host_of(url)
+        return any(host == h or host.endswith("." + h) for h in self.browser_hosts)
 
 
 @dataclass
@@ -68,10 +119,16 @@ class RecheckOptions:
     confirm: int = CONFIRM_FAILURES
     probe_soft_404: bool = True  # ask the site for a page that cannot exist, to spot soft 404s
     warc_size: int = WARC_SIZE
+    # Pages whose baseline was captured in the browser are rechecked in it, so that their
+    # rendered text is compared with rendered text (a plain fetch of a script-built page
+    # would look like a change).
+    browser: bool = True
+    browser_options: BrowserOptions = field(default_factory=BrowserOptions)
 
     def settings(self) -> dict[str, Any]:
         settings = {**self.fetch.as_dict(), **_own_fields(self)}
         settings.pop("probe_soft_404")  # not part of what makes two rechecks the same work
+        settings["browser_options"] = self.browser_options.as_dict()
         return settings
 
 

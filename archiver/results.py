@@ -27,6 +27,39 @@ class WarcLocation(Result):
 
 
 @dataclass
+class BrowserLoad(Result):
+    """A page's load in headless Chromium (its ``browser_loads`` row)."""
+
+    load_id: int
+    network_idle: bool
+    requests: int  # requests the page made: fetched + reused + refused + failed
+    fetched: int
+    reused: int  # served from a record this run already wrote
+    refused: int
+    failed: int
+    error: str | None = None
+
+
+@dataclass
+class MediaFile(Result):
+    """An audio or video file --media recorded (a resource record)."""
+
+    url: str
+    content_type: str | None
+    bytes: int | None
+    sha256: str | None
+    truncated: str | None = None  # "length": cut at --media-max-bytes
+
+
+@dataclass
+class MediaFound(Result):
+    """What --media found on a page."""
+
+    files: list[MediaFile] = field(default_factory=list)
+    error: str | None = None
+
+
+@dataclass
 class Fetched(Result):
     """One capture of a URL, as a run reports it."""
 
@@ -38,6 +71,9 @@ class Fetched(Result):
     fetched_at: str | None = None
     warc: WarcLocation | None = None
     error: str | None = None  # "code: message" when the fetch failed
+    browser: BrowserLoad | None = None  # set when the page was loaded in the browser
+    looked_empty: str | None = None  # why the plain fetch probably missed the page's text
+    media: MediaFound | None = None  # under --media, for HTML pages
 
     @classmethod
     def of_row(cls, row: dict[str, Any] | None) -> "Fetched":

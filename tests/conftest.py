@@ -69,3 +69,22 @@ def corpus_or_skip(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"shared corpus not present at {path} (only in the development checkout)")
     return path
+
+
+def chromium_or_skip() -> str:
+    """The Chromium executable browser tests drive, or a skip saying how to get it."""
+    from archiver.net.browser import BrowserMissing, find_browser
+
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        pytest.skip("Playwright for Python is not installed (pip install playwright; it drives the system Chromium)")
+    try:
+        return find_browser()
+    except BrowserMissing:
+        pytest.skip("Chromium is not on PATH (apt-get install chromium; .ci/run installs it in CI)")
+
+
+@pytest.fixture
+def chromium() -> str:
+    return chromium_or_skip()

@@ -312,7 +312,14 @@ class HostileSite:
     ``sources`` maps a short name to (URL, the error code its captures row must carry, or
     None when it must be captured without error). ``big_size`` and ``bomb_size`` are the
     2 GB body and what the gzip bomb inflates to.
+
+    Sources cut by size (``SIZE_BOUND``) are cited by ``/article-sizes``, all others by
+    ``/article``: the first is captured with a deadline no transfer can reach, so a body is
+    cut at --max-bytes however slow the machine, and the second with a short one, whose
+    sources could never finish in any time.
     """
+
+    SIZE_BOUND = ("big", "bomb")
 
     def __init__(self, workdir: Path, big_size: int = 2 * GiB, bomb_size: int = 2 * GiB) -> None:
         self.http = CountingServer()
@@ -336,6 +343,7 @@ class HostileSite:
     def _routes(self) -> None:
         srv, stop = self.http, self.http.stop_event
         srv.static("/article", self.article_html())
+        srv.static("/article-sizes", self.article_html(names=self.SIZE_BOUND, unfetchable=False))
         srv.static("/many-links", many_links_page())
         srv.static("/malformed", malformed_page())
         srv.static("/bad-charset", bad_charset_page(), headers={"Content-Type": "text/html; charset=x-no-such-charset"})
@@ -402,16 +410,17 @@ class HostileSite:
             out["tls"] = (self.tls.url("/"), "tls")
         return out
 
-    def article_html(self, extra_links: list[tuple[str, str]] = ()) -> bytes:
-        """The hostile article: every source cited in running prose, plus unfetchable links."""
+    def article_html(self, extra_links: list[tuple[str, str]] = (), names: tuple[str, ...] | None = None, unfetchable: bool = True) -> bytes:
+        """The hostile article citing ``names`` (default: every source not SIZE_BOUND) in running prose, plus unfetchable links."""
         paragraphs = []
-        links = [(url, name) for name, (url, _code) in self.sources.items()] + list(extra_links)
+        chosen = names if names is not None else [n for n in self.sources if n not in self.SIZE_BOUND]
+        links = [(self.sources[name][0], name) for name in chosen] + list(extra_links)
         for url, name in links:
             paragraphs.append(
                 f'<p>The council\'s claims about the bridge were checked against <a href="{html.escape(url)}">the {name} source</a>, '
                 f"which the reporters read closely before this story went to print.</p>"
             )
-        unfetchable = [
+        unfetchable = [] if not unfetchable else [
             "javascript:alert(document.cookie)",
             " JaVaScRiPt:alert(1)",
             "java\tscript:alert(2)",

@@ -35,6 +35,7 @@ class TestServer:
 
     def __init__(self) -> None:
         self.routes: dict[str, Callable[[BaseHTTPRequestHandler], None]] = {}
+        self.post_routes: dict[str, Callable[[BaseHTTPRequestHandler], None]] = {}
         self.hits: dict[str, int] = {}
         self._lock = threading.Lock()
         server = self
@@ -46,21 +47,31 @@ class TestServer:
                 pass
 
             def do_GET(self) -> None:
+                path = self._path("")
+                self._answer(server.routes.get(path) or server.routes.get(path.split("?")[0]), 404, b"Not found")
+
+            do_HEAD = do_GET
+
+            def do_POST(self) -> None:
+                self._answer(server.post_routes.get(self._path("POST ")), 405, b"Method not allowed")
+
+            def _path(self, hit_prefix: str) -> str:
+                """The request's path (also from an absolute-form target, as a proxy gets it), counted in hits."""
                 path = self.path
                 if path.startswith("http://") or path.startswith("https://"):
                     path = "/" + path.split("/", 3)[3] if path.count("/") >= 3 else "/"
                 with server._lock:
-                    server.hits[path] = server.hits.get(path, 0) + 1
-                route = server.routes.get(path) or server.routes.get(path.split("?")[0])
+                    server.hits[hit_prefix + path] = server.hits.get(hit_prefix + path, 0) + 1
+                return path
+
+            def _answer(self, route, status: int, reason: bytes) -> None:
                 try:
                     if route is None:
-                        send(self, 404, b"<html><body><h1>Not found</h1></body></html>")
+                        send(self, status, b"<html><body><h1>" + reason + b"</h1></body></html>")
                     else:
                         route(self)
                 except (BrokenPipeError, ConnectionResetError, OSError):
                     pass
-
-            do_HEAD = do_GET
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True

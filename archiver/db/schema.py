@@ -181,4 +181,66 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE captures ADD COLUMN chain_hash TEXT;
     """,
+    # browser capture -- page loads in Chromium, every request they made, and the records made from
+    # a capture (screenshot, rendered DOM, browser log, media files) rather than fetched.
+    """
+    CREATE TABLE browser_loads (
+        id INTEGER PRIMARY KEY,
+        capture_id INTEGER REFERENCES captures(id),
+        url_id INTEGER NOT NULL REFERENCES urls(id),
+        run_id INTEGER NOT NULL REFERENCES runs(id),
+        started_at TEXT NOT NULL,
+        finished_at TEXT NOT NULL,
+        browser TEXT NOT NULL,
+        user_agent TEXT,
+        final_url TEXT,
+        title TEXT,
+        network_idle INTEGER NOT NULL,
+        scrolled INTEGER NOT NULL DEFAULT 0,
+        page_height INTEGER,
+        requests INTEGER NOT NULL,
+        fetched INTEGER NOT NULL,
+        reused INTEGER NOT NULL,
+        refused INTEGER NOT NULL,
+        failed INTEGER NOT NULL,
+        error TEXT,
+        notes TEXT
+    );
+    CREATE INDEX browser_loads_url ON browser_loads(url_id, id);
+    CREATE INDEX browser_loads_capture ON browser_loads(capture_id);
+    CREATE TABLE browser_requests (
+        id INTEGER PRIMARY KEY,
+        load_id INTEGER NOT NULL REFERENCES browser_loads(id),
+        position INTEGER NOT NULL,
+        url TEXT NOT NULL,
+        method TEXT NOT NULL,
+        resource_type TEXT,
+        outcome TEXT NOT NULL,
+        http_status INTEGER,
+        capture_id INTEGER REFERENCES captures(id),
+        reason TEXT
+    );
+    CREATE INDEX browser_requests_load ON browser_requests(load_id, position);
+    CREATE INDEX browser_requests_capture ON browser_requests(capture_id);
+    CREATE TABLE attachments (
+        id INTEGER PRIMARY KEY,
+        capture_id INTEGER NOT NULL REFERENCES captures(id),
+        load_id INTEGER REFERENCES browser_loads(id),
+        run_id INTEGER NOT NULL REFERENCES runs(id),
+        kind TEXT NOT NULL,
+        uri TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        content_type TEXT,
+        content_length INTEGER,
+        sha256 TEXT,
+        record_type TEXT NOT NULL,
+        warc_file TEXT NOT NULL,
+        warc_offset INTEGER NOT NULL,
+        warc_length INTEGER NOT NULL,
+        warc_record_id TEXT NOT NULL,
+        truncated TEXT,
+        detail TEXT
+    );
+    CREATE INDEX attachments_capture ON attachments(capture_id, kind);
+    """,
 ]

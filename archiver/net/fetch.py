@@ -395,20 +395,23 @@ class Fetcher:
 
     # -- one URL, all hops ---------------------------------------------------------------
 
-    def fetch(self, url: str, headers: dict[str, str] | None = None, method: str = "GET") -> FetchResult:
+    def fetch(self, url: str, headers: dict[str, str] | None = None, method: str = "GET", body: bytes | None = None) -> FetchResult:
         """Fetch ``url`` following redirects; never raises for network trouble.
+
+        ``body`` is sent with ``method`` (a browser's POST); redirects handle it as browsers
+        do: 301, 302 and 303 go on as GET without it, 307 and 308 repeat it.
 
         Nor for anything else: an unexpected exception (a bug a hostile page found) becomes
         the result's error, code ``error``, so one URL cannot end a whole run.
         """
         result = FetchResult(requested_url=url)
         try:
-            self._follow(result, headers, method)
+            self._follow(result, headers, method, body)
         except Exception as exc:  # noqa: BLE001
             result.error = FetchError("error", f"archiver failed on this URL: {type(exc).__name__}: {_short(exc)}")
         return result
 
-    def _follow(self, result: FetchResult, headers: dict[str, str] | None, method: str) -> None:
+    def _follow(self, result: FetchResult, headers: dict[str, str] | None, method: str, body: bytes | None = None) -> None:
         url = result.requested_url
         deadline = _Deadline(self.options.total_timeout)
         current = url
@@ -419,7 +422,7 @@ class Fetcher:
         extra = dict(headers or {})
         cookies = requests.cookies.RequestsCookieJar()
         while True:
-            exchange = self._exchange_with_retries(current, extra, deadline, method, cookies)
+            exchange = self._exchange_with_retries(current, extra, deadline, method, cookies, body)
             result.exchanges.append(exchange)
             if exchange.error is not None and exchange.status is None:
                 result.error = exchange.error
@@ -444,17 +447,19 @@ class Fetcher:
             current = target
             # Conditional headers belong to the URL we asked for, not to where it sends us.
             extra = {}
+            if body is not None and exchange.status in (301, 302, 303) and method != "HEAD":
+                method, body = "GET", None
             if method == "HEAD":
                 continue
 
-    def _exchange_with_retries(self, url: str, headers: dict, deadline: _Deadline, method: str, cookies) -> Exchange:
+    def _exchange_with_retries(self, url: str, headers: dict, deadline: _Deadline, method: str, cookies, body: bytes | None = None) -> Exchange:
         attempt = 0
+        # A request with a body may have reached the server before the connection broke: only
+        # a refused connection (nothing sent) is safe to repeat.
+        retry_codes = ("refused",) if body is not None else ("refused", "connection")
         while True:
-            exchange = self._exchange(url, headers, deadline, method, cookies)
-            retryable_error = exchange.error is not None and exchange.status is None and exchange.error.code in (
-                "refused",
-                "connection",
-            )
+            exchange = self._exchange(url, headers, deadline, method, cookies, body)
+            retryable_error = exchange.error is not None and exchange.status is None and exchange.error.code in retry_codes
             retryable_status = exchange.status in RETRY_STATUSES
             if attempt >= self.options.retries or not (retryable_error or retryable_status):
                 return exchange
@@ -483,7 +488,7 @@ class Fetcher:
             when = when.replace(tzinfo=timezone.utc)
         return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
 
-    def _exchange(self, url: str, headers: dict, deadline: _Deadline, method: str, cookies) -> Exchange:
+    def _exchange(self, url: str, headers: dict, deadline: _Deadline, method: str, cookies, body: bytes | None = None) -> Exchange:
         exchange = Exchange(url=url, started_at=datetime.now(timezone.utc))
         proxy = self.proxy_for(url)
         exchange.via_proxy = proxy is not None
@@ -519,6 +524,7 @@ class Fetcher:
                         proxies={"http": proxy, "https": proxy} if proxy else {},
                         verify=self._verify,
                         cookies=cookies,
+                        data=body,
                     )
                     requests.cookies.extract_cookies_to_jar(cookies, response.request, response.raw)
                 except BlockedAddress as exc:

@@ -22,7 +22,7 @@ from archiver.db.queries import find_article, revisited
 from archiver.errors import ExportError
 from archiver.results import CdxjExport, WaczExport
 from archiver.outputs.verify import walk_warc
-from archiver.warc.writer import OPEN_SUFFIX
+from archiver.warc.reader import OPEN_SUFFIX
 
 
 def closed_warcs(archive: ArchiveDir) -> tuple[list[Path], list[Path]]:

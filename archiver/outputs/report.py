@@ -9,6 +9,8 @@ and a Content-Security-Policy forbids scripts and outside requests besides.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import html
 import json
 import re
@@ -23,8 +25,10 @@ from archiver.analyze.diff import diff_summary, render_html as diff_html, word_d
 from archiver.analyze.answers import readable_capture
 from archiver.db.queries import find_article, original_capture, text_of_capture
 from archiver.db.store import Store
+from archiver.warc.reader import read_payload
 
 REPORT_VERSION = 1
+INLINE_SCREENSHOT_LIMIT = 8 << 20  # a larger screenshot is named in the HTML report, not shown
 STATUSES = ("intact", "changed", "gone", "soft_404", "moved", "restored", "never_captured")
 CONTENT_KINDS = ("content_changed", "binary_changed")
 
@@ -156,7 +160,7 @@ def gather_report(store: Store, article: str, replay_base: str | None = None, ar
     for cite in cites:
         url = cite["url"] or cite["href"]
         if cite["url_id"] not in per_url:
-            per_url[cite["url_id"]] = _source(store, cite, quotes, replay_base)
+            per_url[cite["url_id"]] = _source(store, cite, quotes, replay_base, archive_dir)
         source = per_url[cite["url_id"]]
         entries.append(
             {
@@ -203,6 +207,7 @@ def gather_report(store: Store, article: str, replay_base: str | None = None, ar
             "source": art.get("source"),
             "first_captured": (first_art or {}).get("first") or (art_capture or {}).get("fetched_at"),
             "capture": _capture(art_capture),
+            "screenshots": _screenshots(store, art["url_id"], archive_dir),
         },
         "summary": {
             "citations": len(entries),
@@ -237,13 +242,57 @@ def _quote(q: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _source(store: Store, cite: dict[str, Any], quotes: list[dict[str, Any]], replay_base: str | None) -> dict[str, Any]:
+def _screenshots(store: Store, url_id: int, archive_dir: str | None) -> dict[str, Any] | None:
+    """The first and the latest screenshot of a URL (a browser capture), with the PNG for the HTML report."""
+    try:
+        shots = store.rows(
+            """SELECT a.*, c.fetched_at FROM attachments a JOIN captures c ON c.id = a.capture_id
+               WHERE c.url_id = ? AND a.kind = 'screenshot' ORDER BY a.id""",
+            (url_id,),
+        )
+    except Exception:  # noqa: BLE001 -- an archive from before browser capture
+        return None
+    if not shots:
+        return None
+    out = {}
+    for which, shot in (("first", shots[0]), ("latest", shots[-1])):
+        if which == "latest" and shot["id"] == shots[0]["id"]:
+            out["latest"] = None
+            continue
+        detail = json.loads(shot["detail"]) if shot["detail"] else {}
+        entry = {
+            "capture_id": shot["capture_id"],
+            "fetched_at": shot["fetched_at"],
+            "sha256": shot["sha256"],
+            "width": detail.get("width"),
+            "height": detail.get("height"),
+            "cut": detail.get("cut", False),
+            "warc_file": shot["warc_file"],
+            "warc_offset": shot["warc_offset"],
+            "warc_record_id": shot["warc_record_id"],
+        }
+        if archive_dir and (shot["content_length"] or 0) <= INLINE_SCREENSHOT_LIMIT:
+            try:
+                png = read_payload(archive_dir, shot["warc_file"], shot["warc_offset"], INLINE_SCREENSHOT_LIMIT)
+            except (OSError, StopIteration, ValueError):
+                png = None
+            # Only what the database vouches for goes into the report.
+            if png is not None and hashlib.sha256(png).hexdigest() == shot["sha256"] and png.startswith(b"\x89PNG\r\n\x1a\n"):
+                entry["_png"] = png
+        out[which] = entry
+    return out
+
+
+def _source(
+    store: Store, cite: dict[str, Any], quotes: list[dict[str, Any]], replay_base: str | None, archive_dir: str | None = None
+) -> dict[str, Any]:
     """What the archive knows about one cited URL (shared by citations of the same URL)."""
     url_id = cite["url_id"]
     if url_id is None:
         return {
             "status": "never_captured", "status_reason": cite.get("skip_reason") or "not fetched",
             "first_capture": None, "latest_check": None, "captures": 0, "changes": [], "quotations": [], "diff": None,
+            "screenshots": None,
         }
     url_row = store.row("SELECT * FROM urls WHERE id = ?", (url_id,))
     captures = store.rows("SELECT * FROM captures WHERE url_id = ? ORDER BY id", (url_id,))
@@ -282,6 +331,7 @@ def _source(store: Store, cite: dict[str, Any], quotes: list[dict[str, Any]], re
         ],
         "quotations": [_quote(q) for q in quotes if q["url_id"] == url_id],
         "diff": diff,
+        "screenshots": _screenshots(store, url_id, archive_dir),
     }
 
 
@@ -381,6 +431,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"- First captured: {art['first_captured'] or 'never'}",
         f"- Payload sha256: {md_code(cap.get('payload_sha256') or '-')}",
         f"- WARC: {md_code(_where(cap))} (record {md_code(cap.get('warc_record_id') or '-')})",
+        *_md_screenshots(art.get("screenshots")),
         f"- Report generated {report['generated_at']} by {report['software']}; archive chain head {md_code(report['archive']['chain_head'])}",
         "",
         "## Summary",
@@ -415,6 +466,7 @@ def render_markdown(report: dict[str, Any]) -> str:
             out.append(f"- Latest check: {latest['fetched_at']}: {md(latest['outcome'])}")
         if entry["robust_link"]:
             out.append(f"- Robust link: {md_code(robust_anchor(entry['robust_link'], entry['anchor_text'] or entry['url']))}")
+        out += _md_screenshots(entry.get("screenshots"))
         if entry["changes"]:
             out.append("- Timeline:")
             for change in entry["changes"]:
@@ -450,6 +502,44 @@ def render_markdown(report: dict[str, Any]) -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
+def _md_screenshots(shots: dict[str, Any] | None) -> list[str]:
+    lines = []
+    for which, label in (("first", "Screenshot"), ("latest", "Latest screenshot")):
+        shot = (shots or {}).get(which)
+        if shot:
+            cut = ", cut at that height" if shot["cut"] else ""
+            lines.append(
+                f"- {label}: {shot['fetched_at']}, {shot['width']}×{shot['height']} px{cut}, sha256 {md_code(shot['sha256'])}, "
+                f"{md_code(shot['warc_file'] + ' @ ' + str(shot['warc_offset']))}"
+            )
+    return lines
+
+
+def _html_screenshots(shots: dict[str, Any] | None, subject: str) -> str:
+    """The screenshots as data: images (the report's CSP allows images from data: and nothing else)."""
+    if not shots:
+        return ""
+    e = html.escape
+    figures = []
+    for which, label in (("first", "first capture"), ("latest", "latest capture")):
+        shot = shots.get(which)
+        if not shot:
+            continue
+        caption = f"Screenshot, {label}: {shot['fetched_at']}, {shot['width']}×{shot['height']} px" + (", cut at that height" if shot["cut"] else "")
+        if shot.get("_png"):
+            image = (
+                f'<div class="shot"><img src="data:image/png;base64,{base64.b64encode(shot["_png"]).decode("ascii")}" '
+                f'width="{int(shot["width"] or 0)}" height="{int(shot["height"] or 0)}" alt="{e(caption + " of " + subject, quote=True)}"></div>'
+            )
+        else:
+            image = "<p>(not shown: too large or not readable here; read it from the WARC record below)</p>"
+        figures.append(
+            f"<figure>{image}<figcaption>{e(caption)}<br>sha256 <code>{e(shot['sha256'] or '-')}</code> "
+            f"<code>{e(shot['warc_file'])} @ {shot['warc_offset']}</code></figcaption></figure>"
+        )
+    return '<div class="shots">' + "".join(figures) + "</div>"
+
+
 def robust_anchor(link: dict[str, str], text: str) -> str:
     """An <a> carrying the Robust Links attributes, every value escaped."""
     attrs = "".join(f' {name}="{html.escape(value, quote=True)}"' for name, value in link.items() if name != "href")
@@ -479,6 +569,9 @@ blockquote{margin:.4rem 0;padding-left:.8rem;border-left:3px solid var(--line);c
 del{background:#fde2e1;color:#8c1d18}ins{background:#dcf5e3;color:#0d5323;text-decoration:none}
 pre{white-space:pre-wrap;word-break:break-all;background:#f6f8fa;padding:.5rem;border-radius:.3rem}
 ol.timeline{padding-left:1.2rem;margin:.3rem 0}a{color:#0b57d0}
+.shots{display:flex;flex-wrap:wrap;gap:.8rem;margin:.5rem 0}figure{margin:0;flex:1 1 20rem;min-width:0}
+.shot{max-height:28rem;overflow:auto;border:1px solid var(--line);border-radius:.4rem}.shot img{display:block;width:100%;height:auto}
+figcaption{font-size:.8rem;color:var(--muted);overflow-wrap:anywhere}
 @media (prefers-color-scheme:dark){:root{--fg:#e8eaed;--muted:#9aa0a6;--line:#3c4043;--bg:#202124}pre{background:#2d2f31}a{color:#8ab4f8}}
 """
 
@@ -509,6 +602,7 @@ def render_html(report: dict[str, Any]) -> str:
         f"<dt>WARC</dt><dd><code>{e(_where(cap))}</code></dd>",
         f"<dt>Chain head</dt><dd><code>{e(report['archive']['chain_head'])}</code></dd>",
         "</dl>",
+        _html_screenshots(art.get("screenshots"), art["url"]),
         "<h2>Summary</h2>",
         '<ul class="summary">',
         f"<li>{src['cited']} sources cited</li><li>{src['captured']} captured</li><li>{src['intact']} intact</li>",
@@ -544,6 +638,7 @@ def render_html(report: dict[str, Any]) -> str:
         if entry["robust_link"]:
             parts.append(f"<dt>Robust link</dt><dd>{robust_anchor(entry['robust_link'], entry['anchor_text'] or entry['url'])}</dd>")
         parts.append("</dl>")
+        parts.append(_html_screenshots(entry.get("screenshots"), entry["url"]))
         if entry["changes"]:
             parts.append('<ol class="timeline">')
             parts += [f"<li>{e(c['detected_at'])}: {e(c['description'])}</li>" for c in entry["changes"]]

@@ -29,7 +29,7 @@ from archiver.db.queries import find_article
 from archiver.net.encoding import ContentDecoder
 from archiver.results import Problem, VerifiedFile, VerifyResult
 from archiver.warc.reader import CHUNK, MemberCut, MemberData, MemberEnd, MemberError, MemberStart, members
-from archiver.warc.writer import OPEN_SUFFIX
+from archiver.warc.reader import OPEN_SUFFIX
 
 _MAX_HEAD = 1 << 20  # a WARC or HTTP head longer than this is not a head
 
@@ -142,13 +142,13 @@ class _RecordParser:
         is_http = h.get("content-type", "").startswith("application/http") and info.type in ("response", "revisit")
         if is_http:
             self._http_head = b""
-        elif info.type == "resource":
+        elif info.type in ("resource", "conversion"):
             self._start_payload(None)
 
     def _start_payload(self, encoding: str | None) -> None:
         self._in_payload = True
         self._payload_hash = _hasher(self.info.payload_digest_header) if self.info.type != "revisit" else None
-        if self.info.type in ("response", "resource"):
+        if self.info.type in ("response", "resource", "conversion"):
             self._decoder = ContentDecoder(encoding if self.info.type == "response" else None, self.decode_limit)
 
     def _block(self, part: bytes) -> None:
@@ -320,11 +320,13 @@ def verify_archive(archive: ArchiveDir, article: str | None = None, head: str | 
         selected = [r for r in captures if r["url_id"] in url_ids]
     selected_ids = {r["id"] for r in selected}
     hops = [h for h in store.rows("SELECT * FROM hops ORDER BY id") if h["capture_id"] in selected_ids]
+    attachments = [a for a in _attachments(store) if a["capture_id"] in selected_ids]
     registered = {r["path"]: r for r in store.rows("SELECT * FROM warc_files")}
     runs = {r["id"]: r for r in store.rows("SELECT id, args FROM runs")}
 
     # Which files to read.
     wanted: set[str] = {r["warc_file"] for r in selected if r["warc_file"]} | {h["warc_file"] for h in hops if h["warc_file"]}
+    wanted |= {a["warc_file"] for a in attachments}
     on_disk: set[str] = set()
     if archive.warcs_dir.is_dir():
         for path in archive.warcs_dir.iterdir():
@@ -369,8 +371,9 @@ def verify_archive(archive: ArchiveDir, article: str | None = None, head: str | 
         problems += result.problems
 
     problems += _compare_rows(selected, hops, files, {r["id"]: r for r in captures})
+    problems += _compare_attachments(attachments, files)
     if article is None:
-        problems += _unaccounted(files, captures, hops, registered)
+        problems += _unaccounted(files, captures, hops, registered, attachments)
 
     total_bytes = sum(f.size for f in files.values())
     seconds = time.monotonic() - started
@@ -409,6 +412,9 @@ def _dangling(store, capture_ids: set[int]) -> list[Problem]:
         ("articles", "capture_id"),
         ("urls", "baseline_capture_id"),
         ("captures", "revisit_of"),
+        ("attachments", "capture_id"),
+        ("browser_loads", "capture_id"),
+        ("browser_requests", "capture_id"),
     ]
     problems = []
     for table, column in checks:
@@ -506,10 +512,46 @@ def _compare_rows(selected, hops, files: dict[str, FileResult], by_id: dict[int,
     return problems
 
 
-def _unaccounted(files: dict[str, FileResult], captures, hops, registered) -> list[Problem]:
+def _attachments(store) -> list[dict[str, Any]]:
+    try:
+        return store.rows("SELECT * FROM attachments ORDER BY id")
+    except Exception:  # noqa: BLE001 -- a database from before browser capture has none
+        return []
+
+
+def _compare_attachments(attachments, files: dict[str, FileResult]) -> list[Problem]:
+    """Screenshots, rendered DOMs, browser logs and media files against their records."""
+    problems = []
+    for row in attachments:
+        what = f"attachments row {row['id']} ({row['kind']} of captures row {row['capture_id']})"
+        result = files.get(row["warc_file"])
+        if result is None or result.state == "missing":
+            continue
+        info = result.records.get(row["warc_offset"])
+        if info is None:
+            kind = "truncated" if row["warc_offset"] >= result.good_end else "unreadable"
+            problems.append(Problem(kind, f"{what}: no readable record at {row['warc_file']} offset {row['warc_offset']}", row["warc_file"], row["warc_offset"], row["capture_id"]))
+            continue
+        expect = [
+            ("length", info.length, row["warc_length"]),
+            ("WARC-Record-ID", info.record_id, row["warc_record_id"]),
+            ("WARC-Type", info.type, row["record_type"]),
+            ("WARC-Target-URI", info.target_uri, row["uri"]),
+            ("WARC-Truncated", info.truncated_header, row["truncated"]),
+        ]
+        if row["sha256"] is not None:
+            expect += [("payload sha256", info.decoded_sha256, row["sha256"]), ("payload length", info.decoded_length, row["content_length"])]
+        for name, found, stored in expect:
+            if found != stored:
+                problems.append(Problem("mismatch", f"{what}: {name} is {found!r} in the WARC, {stored!r} in the database", row["warc_file"], row["warc_offset"], row["capture_id"]))
+    return problems
+
+
+def _unaccounted(files: dict[str, FileResult], captures, hops, registered, attachments=()) -> list[Problem]:
     """WARC records that no row accounts for (e.g. the record of a deleted captures row)."""
     accounted: set[str] = {r["warc_record_id"] for r in captures if r["warc_record_id"]}
     accounted |= {h["warc_record_id"] for h in hops if h["warc_record_id"]}
+    accounted |= {a["warc_record_id"] for a in attachments}
     # A failed fetch leaves a request record and a captures row without a WARC location.
     failed = {}
     for row in captures:

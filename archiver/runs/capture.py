@@ -17,12 +17,14 @@ from archiver.clock import iso_utc
 from archiver.net.fetch import Fetcher
 from archiver.options import CaptureOptions
 from archiver.runs.targets import Target
-from archiver.results import ArticleCapture, CaptureResult, Fetched, LinkCounts, QuoteStatus, SkippedLink, SourceCapture
+from archiver.results import ArticleCapture, BrowserLoad, CaptureResult, Fetched, MediaFile, MediaFound, LinkCounts, QuoteStatus, SkippedLink, SourceCapture
 from archiver.analyze.quotes import Quote, find_quotes, locate
 from archiver.runs.schedule import first_check
 from archiver.analyze.answers import failed_answer, usable_answer
 from archiver.analyze.text import EXTRACT_LIMIT
-from archiver.runs.recorder import Recorder, close_run
+from archiver.runs.browse import EMPTY_WORDS, BrowserPages, body_of, looks_empty
+from archiver.runs.media import MediaCapture
+from archiver.runs.recorder import Captured, Recorder, close_run
 from archiver.analyze.requisites import css_requisites, find_requisites
 from archiver.analyze.text import slim_html, sniff_kind
 
@@ -44,6 +46,11 @@ class CaptureRun:
         self.args = args or {}
         self.texts: dict[str, str] = {}  # url -> extracted main text of this run's captures
         self.sources: dict[str, dict[str, Any]] = {}  # url -> {"kind", "capture"} for this run's sources
+        self.browsed: dict[str, dict[str, Any]] = {}  # url -> browser_loads row, for pages loaded in the browser
+        self.looked_empty: dict[str, str] = {}  # url -> why the plain fetch probably missed its text
+        self.pages: BrowserPages | None = None
+        self.media: MediaCapture | None = None
+        self.media_found: dict[str, dict[str, Any]] = {}  # url -> {"files", "error"} under --media
         self._done = self._total = 0  # progress
 
     def run(self, targets: list[Target]) -> CaptureResult:
@@ -60,6 +67,10 @@ class CaptureRun:
         self.run_id = run_id
         recorder = Recorder(self.archive, run_id, settings, self.options.warc_size)
         fetcher = Fetcher(self.options.fetch)
+        if self.options.uses_browser:
+            self.pages = BrowserPages(self.archive, recorder, run_id, fetcher, self.options.browser_options)
+        if self.options.media:
+            self.media = MediaCapture(recorder, self.store, run_id, self.options.fetch, self.options.media_max_bytes)
         articles: list[dict[str, Any]] = []
         status = "failed"
         failure: BaseException | None = None
@@ -74,7 +85,8 @@ class CaptureRun:
             failure = exc
             raise
         finally:
-            close_run(self.store, run_id, status, lambda: self._counts(articles), failure, recorder.close, fetcher.close)
+            closers = [c.close for c in (self.pages, self.media) if c is not None] + [recorder.close, fetcher.close]
+            close_run(self.store, run_id, status, lambda: self._counts(articles), failure, *closers)
         return CaptureResult(run_id, str(self.archive.path), [self._public(a) for a in articles])
 
     # -- articles --------------------------------------------------------------------------
@@ -88,6 +100,10 @@ class CaptureRun:
             row = captured.row
             content_type = row["content_type"]
             base = None
+        elif self.options.browser_for(target.url, "article"):
+            captured, data, content_type = self._browse(url_id, target.url)
+            row = captured.row
+            base = row.get("final_url") or target.url
         else:
             result = fetcher.fetch(target.url)
             try:
@@ -101,10 +117,14 @@ class CaptureRun:
             finally:
                 result.close()
             content_type = row.get("content_type")
+            if self._looked_empty(target.url, data, content_type, captured):
+                captured, data, content_type = self._browse(url_id, target.url)
+                row = captured.row
             base = row.get("final_url") or target.url
         article["capture"] = row
         if target.path is None:
             start_tracking(self.store, row)
+            self._find_media(target.url, row, data, content_type)
         if row.get("error") and not data:
             article["error"] = row["error"]
         elif row.get("http_status") and not usable_answer(row["http_status"], None):
@@ -221,11 +241,18 @@ class CaptureRun:
             self._tick(url)
         while pending:
             stylesheets: list[tuple[str, bytes]] = []
-            for url, result in fetcher.fetch_many((url, None) for url in pending):
+            in_browser = [u for u in pending if jobs[u] != "requisite" and self.options.browser_for(u, "source")]
+            for url, result in fetcher.fetch_many((url, None) for url in pending if url not in in_browser):
                 try:
                     captured = recorder.record_fetch(self.store.url_id(url), result)
                     row = captured.row
                     final = result.final
+                    body = body_of(result) if jobs[url] != "requisite" else b""
+                    if body and self._looked_empty(url, body, row.get("content_type"), captured):
+                        in_browser.append(url)
+                        continue
+                    if jobs[url] == "citation":
+                        self._find_media(url, row, body, row.get("content_type"))
                     if (
                         self.options.requisites
                         and final is not None
@@ -237,13 +264,13 @@ class CaptureRun:
                         stylesheets.append((final.url, final.decoded.read(4 * 1024 * 1024)))
                 finally:
                     result.close()
-                if captured.extracted is not None and captured.extracted.text:
-                    self.texts[url] = captured.extracted.text
-                self.sources[url] = {"kind": jobs[url], "capture": row}
+                self._source_captured(url, jobs[url], captured)
+            for url in in_browser:
+                captured, data, content_type = self._browse(self.store.url_id(url), url)
+                row = captured.row
                 if jobs[url] == "citation":
-                    start_tracking(self.store, row)
-                self._done += 1
-                self._tick(url)
+                    self._find_media(url, row, data, content_type)
+                self._source_captured(url, jobs[url], captured)
             pending = {}
             # Images and fonts a stylesheet pulls in are requisites too (one level deep).
             for css_url, css in stylesheets:
@@ -251,6 +278,48 @@ class CaptureRun:
                     if url not in jobs:
                         jobs[url] = pending[url] = "requisite"
                         self._total += 1
+
+    def _source_captured(self, url: str, kind: str, captured: Captured) -> None:
+        if captured.extracted is not None and captured.extracted.text:
+            self.texts[url] = captured.extracted.text
+        self.sources[url] = {"kind": kind, "capture": captured.row}
+        if kind == "citation":
+            start_tracking(self.store, captured.row)
+        self._done += 1
+        self._tick(url)
+
+    # -- the browser ---------------------------------------------------------------------------
+
+    def _browse(self, url_id: int, url: str) -> tuple[Captured, bytes, str | None]:
+        """Load ``url`` in the browser: its document's capture, the rendered DOM, its type."""
+        page = self.pages.capture(url_id, url)
+        self.browsed[url] = page.load
+        self.looked_empty.pop(url, None)
+        return page.captured, page.data, page.content_type
+
+    def _find_media(self, url: str, row: dict[str, Any], data: bytes, content_type: str | None) -> None:
+        """Under --media: the audio and video a captured HTML page embeds, into the WARC."""
+        if self.media is None or not data or not row.get("warc_record_id") or sniff_kind(data, content_type) != "html":
+            return
+        outcome = self.media.capture(row, row.get("final_url") or url, data, [("Content-Type", content_type or "text/html")])
+        self.media_found[url] = {
+            "files": [
+                {"url": a["uri"], "content_type": a["content_type"], "bytes": a["content_length"], "sha256": a["sha256"], "truncated": a["truncated"]}
+                for a in outcome.attachments if a["kind"] == "media"
+            ],
+            "error": outcome.error,
+        }
+
+    def _looked_empty(self, url: str, data: bytes, content_type: str | None, captured: Captured) -> bool:
+        """Notes a page the plain fetch probably got without its text; True when auto mode loads it again."""
+        extracted = captured.extracted
+        if extracted is not None and len((extracted.text or "").split()) >= EMPTY_WORDS:
+            return False
+        reason = looks_empty(data, content_type, extracted)
+        if reason is None:
+            return False
+        self.looked_empty[url] = reason
+        return self.options.browser == "auto"
 
     # -- quotations ----------------------------------------------------------------------------
 
@@ -305,6 +374,7 @@ class CaptureRun:
             published=links.published,
         )
         out.error = article["error"]
+        self._annotate(out, article["url"])
         seen: set[str] = set()
         for link in links.links:
             if link.skip_reason:
@@ -325,9 +395,23 @@ class CaptureRun:
         out.quotes = article.get("quotes", [])
         return out
 
-    @staticmethod
-    def _source(url: str, source: dict[str, Any], cited: bool, anchor_text: str | None) -> SourceCapture:
-        return SourceCapture(**vars(Fetched.of_row(source["capture"])), url=url, cited=cited, kind=source["kind"], anchor_text=anchor_text)
+    def _source(self, url: str, source: dict[str, Any], cited: bool, anchor_text: str | None) -> SourceCapture:
+        out = SourceCapture(**vars(Fetched.of_row(source["capture"])), url=url, cited=cited, kind=source["kind"], anchor_text=anchor_text)
+        self._annotate(out, url)
+        return out
+
+    def _annotate(self, out: Fetched, url: str) -> None:
+        """What the browser and --media did for this page, and whether it looked empty."""
+        load = self.browsed.get(url)
+        if load is not None:
+            out.browser = BrowserLoad(
+                load_id=load["id"], network_idle=bool(load["network_idle"]), requests=load["requests"], fetched=load["fetched"],
+                reused=load["reused"], refused=load["refused"], failed=load["failed"], error=load["error"],
+            )
+        out.looked_empty = self.looked_empty.get(url)
+        found = self.media_found.get(url)
+        if found is not None:
+            out.media = MediaFound([MediaFile(**f) for f in found["files"]], found["error"])
 
     def _counts(self, articles: list[dict[str, Any]]) -> dict[str, int]:
         rows = [a["capture"] for a in articles if a.get("capture")] + [s["capture"] for s in self.sources.values()]

@@ -18,7 +18,8 @@ from typing import Iterator
 from archiver.clock import iso_utc
 from archiver.db.store import DB_NAME, Store
 from archiver.errors import ArchiveError, ArchiveLocked
-from archiver.warc.writer import OPEN_SUFFIX, file_sha256, recover_open_files, resolve_warc_path
+from archiver.warc.reader import OPEN_SUFFIX, resolve_warc_path
+from archiver.warc.writer import file_sha256, recover_open_files
 
 # Files a directory may hold and still be taken for a new, empty archive.
 _HARMLESS = {"README.md", ".gitignore", ".gitkeep", ".lock", "warcs"}

@@ -20,6 +20,7 @@ from archiver.options import RecheckOptions
 from archiver.results import Change, QuoteChange, RecheckResult
 from archiver.analyze.quotes import locate
 from archiver.analyze.answers import failed_answer
+from archiver.runs.browse import BrowserPages
 from archiver.runs.recorder import Captured, Recorder, RevisitPlan, close_run
 from archiver.runs.schedule import MIN_INTERVAL, after_check
 from archiver.analyze.text import Extracted, extract
@@ -101,12 +102,15 @@ class RecheckRun:
         total = len(pending) + len(unjudged)
         recorder = Recorder(self.archive, run_id, settings, self.options.warc_size)
         self.fetcher = Fetcher(self.options.fetch)
+        in_browser = self._browser_baselines() if self.options.browser else set()
+        pages = BrowserPages(self.archive, recorder, run_id, self.fetcher, self.options.browser_options) if in_browser else None
         try:
             by_url = {row["url"]: row for row in pending}
-            jobs = [(row["url"], self._conditional_headers(row["id"])) for row in pending]
+            jobs = [(row["url"], self._conditional_headers(row["id"])) for row in pending if row["id"] not in in_browser]
             outcomes = ((url_row, self._judge(url_row, row, self._last_good(url_row["id"]))) for url_row, row in unjudged)
             fetched = ((by_url[url], self._check_result(by_url[url], result, recorder)) for url, result in self.fetcher.fetch_many(jobs))
-            for done, (url_row, (change, quotes, ok)) in enumerate(_chain(outcomes, fetched), 1):
+            browsed = ((url_row, self._check_in_browser(url_row, pages)) for url_row in pending if url_row["id"] in in_browser)
+            for done, (url_row, (change, quotes, ok)) in enumerate(_chain(outcomes, fetched, browsed), 1):
                 checked += 1
                 failed += 0 if ok else 1
                 if change:
@@ -125,10 +129,20 @@ class RecheckRun:
                 status,
                 lambda: {"urls_total": total, "captured": checked - failed, "failed": failed, "changes": len(changes)},
                 failure,
+                *([pages.close] if pages else []),
                 recorder.close,
                 self.fetcher.close,
             )
         return RecheckResult(run_id, checked, failed, changes, quote_changes)
+
+    def _browser_baselines(self) -> set[int]:
+        """URLs captured in the browser before (not in its plain fallback): rechecked in it again."""
+        return {r["id"] for r in self.store.rows("SELECT DISTINCT url_id AS id FROM browser_loads WHERE error IS NULL")}
+
+    def _check_in_browser(self, url_row: dict[str, Any], pages: BrowserPages):
+        last_good = self._last_good(url_row["id"])
+        page = pages.capture(url_row["id"], url_row["url"])
+        return self._judge(url_row, page.row, last_good, fresh=page.captured)
 
     def _check_result(self, url_row: dict[str, Any], result: FetchResult, recorder: Recorder):
         try:

@@ -4,15 +4,22 @@
 is never held in memory, and reports where each member starts and ends, where the file is
 damaged, and where a member is cut short. Crash recovery (the last whole record of an
 ``.open`` file) and ``archiver verify`` (every record, damage located) both read through it.
+:func:`open_record` reads one record back, at the (file, offset) a database row gives.
 """
 
 from __future__ import annotations
 
 import zlib
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import BinaryIO, Callable, Iterator, Union
 
+from warcio.archiveiterator import ArchiveIterator
+from warcio.recordloader import ArcWarcRecord
+
 CHUNK = 1 << 20
+OPEN_SUFFIX = ".open"  # a WARC file a run is still writing
 GZIP_MAGIC = b"\x1f\x8b\x08"
 
 
@@ -136,3 +143,25 @@ def whole_members_end(fh: BinaryIO) -> int:
         if isinstance(event, MemberEnd):
             good_end = event.end
     return good_end
+
+
+def resolve_warc_path(archive_dir: Path, relpath: str) -> Path:
+    """The file a database row names; while its run is still writing it carries ``.open``."""
+    path = Path(archive_dir) / relpath
+    if not path.exists() and Path(str(path) + OPEN_SUFFIX).exists():
+        return Path(str(path) + OPEN_SUFFIX)
+    return path
+
+
+@contextmanager
+def open_record(archive_dir: Path | str, warc_file: str, offset: int) -> Iterator[ArcWarcRecord]:
+    """The warcio record at ``offset``; its ``content_stream()`` gives the decoded payload."""
+    with open(resolve_warc_path(Path(archive_dir), warc_file), "rb") as fh:
+        fh.seek(offset)
+        yield next(iter(ArchiveIterator(fh)))
+
+
+def read_payload(archive_dir: Path | str, warc_file: str, offset: int, limit: int) -> bytes:
+    """Up to ``limit`` bytes of a record's decoded payload."""
+    with open_record(archive_dir, warc_file, offset) as record:
+        return record.content_stream().read(limit)

@@ -119,14 +119,50 @@ def write_resource(
     writer: WarcFileWriter, uri: str, content: BinaryIO, content_type: str, when: datetime, sha256_hex: str
 ) -> WrittenRecord:
     """A local file (an article saved from a browser or pasted into a file) as a resource record."""
+    return write_derived(writer, "resource", uri, content, content_type, when, sha256_hex, [])
+
+
+def write_derived(
+    writer: WarcFileWriter,
+    record_type: str,
+    uri: str,
+    content: BinaryIO,
+    content_type: str,
+    when: datetime,
+    sha256_hex: str,
+    links: list[tuple[str, str]],
+    truncated: str | None = None,
+) -> WrittenRecord:
+    """A record not fetched over HTTP: a local file, a screenshot, a rendered DOM, a media file.
+
+    ``record_type`` is ``resource`` or ``conversion``; ``links`` are its WARC-Concurrent-To /
+    WARC-Refers-To headers tying it to the page's response record.
+    """
     digest = sha256_digest_label(sha256_hex)
     headers = [
-        ("WARC-Type", "resource"),
+        ("WARC-Type", record_type),
         ("WARC-Record-ID", new_record_id()),
         ("WARC-Date", warc_date(when)),
         ("WARC-Target-URI", uri),
+        *links,
         ("Content-Type", content_type),
         ("WARC-Payload-Digest", digest),
         ("WARC-Block-Digest", digest),
     ]
-    return writer.write(Record("resource", headers, [content], block_sha256=sha256_hex))
+    if truncated:
+        headers.append(("WARC-Truncated", truncated))
+    return writer.write(Record(record_type, headers, [content], block_sha256=sha256_hex))
+
+
+def write_metadata(writer: WarcFileWriter, uri: str, fields: list[tuple[str, str]], when: datetime, links: list[tuple[str, str]]) -> WrittenRecord:
+    """A metadata record of ``application/warc-fields`` (never JSON: pywb would replay that as the page)."""
+    body = "".join(f"{name}: {' '.join(str(value).split())}\r\n" for name, value in fields).encode("utf-8")
+    headers = [
+        ("WARC-Type", "metadata"),
+        ("WARC-Record-ID", new_record_id()),
+        ("WARC-Date", warc_date(when)),
+        ("WARC-Target-URI", uri),
+        *links,
+        ("Content-Type", "application/warc-fields"),
+    ]
+    return writer.write(Record("metadata", headers, [body]))

@@ -22,10 +22,9 @@ from typing import BinaryIO, Iterable
 
 from archiver import __version__
 from archiver.clock import iso_utc
-from archiver.warc.reader import whole_members_end
+from archiver.warc.reader import OPEN_SUFFIX, whole_members_end
 
 WARC_VERSION = "WARC/1.1"
-OPEN_SUFFIX = ".open"
 PROFILE_IDENTICAL = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
 PROFILE_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
 _COPY_CHUNK = 1 << 16
@@ -316,14 +315,6 @@ def file_sha256(path: Path) -> str:
         while chunk := fh.read(_COPY_CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def resolve_warc_path(archive_dir: Path, relpath: str) -> Path:
-    """The file a database row names; while its run is still writing it carries ``.open``."""
-    path = Path(archive_dir) / relpath
-    if not path.exists() and Path(str(path) + OPEN_SUFFIX).exists():
-        return Path(str(path) + OPEN_SUFFIX)
-    return path
 
 
 def recover_open_files(archive_dir: Path) -> list[tuple[str, int, int]]:
