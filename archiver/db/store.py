@@ -265,6 +265,28 @@ class Store:
                     {k: check[k] for k in ("status", "similarity", "checked_at", "capture_id")},
                 )
 
+    # -- browser loads and attachments -----------------------------------------------------------
+
+    def add_browser_load(self, load: dict[str, Any], requests: list[dict[str, Any]] = (), attachments: list[dict[str, Any]] = ()) -> int:
+        """A page load with its requests and attachments (screenshot, DOM, ...), in one transaction.
+
+        Sets ``load_id`` and ``id`` on each attachment dict; returns the load's id.
+        """
+        with self.transaction():
+            load_id = self.insert("browser_loads", load)
+            for request in requests:
+                self.insert("browser_requests", {"load_id": load_id, **request})
+            for attachment in attachments:
+                attachment["load_id"] = load_id
+                attachment["id"] = self.insert("attachments", attachment)
+        return load_id
+
+    def add_attachments(self, attachments: list[dict[str, Any]]) -> None:
+        """Records derived from a capture (media files and their metadata); sets each dict's ``id``."""
+        with self.transaction():
+            for attachment in attachments:
+                attachment["id"] = self.insert("attachments", attachment)
+
     # -- warc files ------------------------------------------------------------------------------
 
     def warc_file_opened(self, relpath: str, run_id: int) -> None:

@@ -146,8 +146,7 @@ class BrowserPages:
         load = {"capture_id": row["id"], "url_id": url_id, "run_id": self.run_id, "started_at": now, "finished_at": now,
                 "browser": "Chromium", "network_idle": 0, "requests": 0, "fetched": 0, "reused": 0, "refused": 0, "failed": 0,
                 "error": f"{why}: captured without the browser"}
-        with self.store.transaction():
-            load["id"] = self.store.insert("browser_loads", load)
+        load["id"] = self.store.add_browser_load(load)
         return BrowsedPage(captured, data, row.get("content_type"), load, [])
 
     def _record_page(self, url_id: int, url: str, page: PageLoad) -> BrowsedPage:
@@ -193,27 +192,21 @@ class BrowserPages:
             "notes": json.dumps(page.notes) if page.notes else None,
         }
         navigation_ref = row["id"]
-        with self.store.transaction():
-            load["id"] = self.store.insert("browser_loads", load)
-            for position, request in enumerate(page.requests):
-                self.store.insert(
-                    "browser_requests",
-                    {
-                        "load_id": load["id"],
-                        "position": position,
-                        "url": request.url[:8192],
-                        "method": request.method,
-                        "resource_type": request.resource_type,
-                        "outcome": request.outcome,
-                        "http_status": request.status,
-                        # The document's request is recorded with the page, after the load.
-                        "capture_id": request.ref if request.ref is not None else (navigation_ref if position == 0 else None),
-                        "reason": request.reason,
-                    },
-                )
-            for attachment in attachments:
-                attachment["load_id"] = load["id"]
-                attachment["id"] = self.store.insert("attachments", attachment)
+        requests = [
+            {
+                "position": position,
+                "url": request.url[:8192],
+                "method": request.method,
+                "resource_type": request.resource_type,
+                "outcome": request.outcome,
+                "http_status": request.status,
+                # The document's request is recorded with the page, after the load.
+                "capture_id": request.ref if request.ref is not None else (navigation_ref if position == 0 else None),
+                "reason": request.reason,
+            }
+            for position, request in enumerate(page.requests)
+        ]
+        load["id"] = self.store.add_browser_load(load, requests, attachments)
         return BrowsedPage(captured, data, "text/html" if rendered else content_type, load, attachments)
 
     def _write_attachments(self, page: PageLoad, row: dict[str, Any]) -> list[dict[str, Any]]:

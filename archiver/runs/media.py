@@ -172,9 +172,7 @@ class MediaCapture:
             if not outcome.attachments and outcome.error is None and entries:
                 outcome.error = f"media: nothing downloaded (larger than --media-max-bytes, {self.max_bytes} bytes?)"
         if outcome.attachments:
-            with self.store.transaction():
-                for attachment in outcome.attachments:
-                    attachment["id"] = self.store.insert("attachments", attachment)
+            self.store.add_attachments(outcome.attachments)
         return outcome
 
     def _record(self, row: dict[str, Any], entry: dict, download: dict, path: Path, log: list[dict]) -> list[dict[str, Any]]:
