@@ -18,6 +18,7 @@ import click
 
 from archiver import __version__
 from archiver.analyze.answers import failed_answer
+from archiver.analyze.kinds import KINDS, describe_change, seriousness
 from archiver.archive import Archive
 from archiver.errors import ArchiveError, ArchiveLocked, ExportError, NotFound, QueryError, ReadOnlyQuery, UsageError
 from archiver.options import BROWSER_MODES, MAX_SOURCES, MEDIA_MAX_BYTES, WARC_SIZE, BrowserOptions, CaptureOptions, FetchOptions, RecheckOptions, CONFIRM_FAILURES
@@ -400,10 +401,6 @@ def recheck(ctx, check_all, check_due, article, confirm, wait, as_json, verbose,
         click.echo(text)
 
 
-# Most serious first: what cron mail readers must not miss.
-CHANGE_ORDER = {"gone": 0, "soft_404": 1, "content_changed": 2, "moved": 3, "binary_changed": 4, "restored": 5}
-
-
 def describe_media(page: Fetched) -> list[str]:
     if page.media is None:
         return []
@@ -439,8 +436,8 @@ def render_recheck(outcome: RecheckResult, verbose: bool = False) -> str:
         else:
             similarity = f", similarity {quote.similarity:.2f}" if quote.to_status == "altered" and quote.similarity is not None else ""
             lines.append(f"QUOTATION {quote.to_status.upper()} in {quote.source}: \"{_clip(quote.text)}\"{similarity} (cited by {quote.article})")
-    for change in sorted(outcome.changes, key=lambda c: (CHANGE_ORDER.get(c.kind, 9), c.url)):
-        lines.append(f"{change.kind:<16} {change.url}  {describe_change(change)}".rstrip())
+    for change in sorted(outcome.changes, key=lambda c: (seriousness(c.kind), c.url)):
+        lines.append(f"{change.kind:<16} {change.url}  {describe(change)}".rstrip())
         snippets = (change.detail.get("diff_summary") or {}).get("snippets") or []
         if snippets:
             # What changed, in a few words: enough for cron mail to say whether to look.
@@ -451,22 +448,8 @@ def render_recheck(outcome: RecheckResult, verbose: bool = False) -> str:
     return "\n".join(lines)
 
 
-def describe_change(change: Change) -> str:
-    detail = change.detail or {}
-    kind = change.kind
-    if kind == "content_changed":
-        summary = detail.get("diff_summary") or {}
-        words = f" (+{summary.get('added', 0)} -{summary.get('removed', 0)} words)" if summary else ""
-        return (f"similarity {change.similarity:.2f}" if change.similarity is not None else "") + words
-    if kind == "gone":
-        return str(change.error or detail.get("reason") or f"HTTP {change.http_status}")
-    if kind in ("soft_404", "moved"):
-        target = detail.get("redirect_to") or change.final_url
-        reason = detail.get("reason", "")
-        return f"{reason} -> {target}" if target and target != change.url else reason
-    if kind == "binary_changed":
-        return f"sha256 {str(detail.get('from_sha256', ''))[:12]} -> {str(detail.get('to_sha256', ''))[:12]}"
-    return str(detail.get("reason", ""))
+def describe(change: Change) -> str:
+    return describe_change(change.kind, change.detail, change.similarity, change.url, change.error, change.http_status, change.final_url)
 
 
 def _clip(text: str, width: int = 90) -> str:
@@ -476,7 +459,7 @@ def _clip(text: str, width: int = 90) -> str:
 @main.command()
 @click.option("--since", metavar="DATE", help="Only changes detected on or after DATE (ISO 8601, e.g. 2026-11-01).")
 @click.option("--article", metavar="URL", help="Only changes to this article's sources.")
-@click.option("--kind", type=click.Choice(["content_changed", "gone", "soft_404", "moved", "binary_changed", "restored"]), multiple=True, help="Only changes of this kind (repeat for several).")
+@click.option("--kind", type=click.Choice(KINDS), multiple=True, help="Only changes of this kind (repeat for several).")
 @click.option("--json", "as_json", is_flag=True, help="Print the events as a JSON list.")
 @click.pass_context
 @archive_errors
@@ -498,7 +481,7 @@ def changes(ctx, since, article, kind, as_json):
         click.echo(json.dumps([e.to_dict() for e in events], indent=2, ensure_ascii=False))
         return
     for event in events:
-        click.echo(f"{event.detected_at}  {event.kind:<16} {event.url}  {describe_change(event)}".rstrip())
+        click.echo(f"{event.detected_at}  {event.kind:<16} {event.url}  {describe(event)}".rstrip())
 
 
 @main.command()

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from archiver.analyze.compare import KINDS, Observation, Verdict, classify, error_page_reason, mask_volatile
+from archiver.analyze.compare import Observation, Verdict, classify, error_page_reason, mask_volatile
+from archiver.analyze.kinds import KINDS
 from archiver.analyze.text import extract
 from archiver.sample.pdf import make_pdf
 

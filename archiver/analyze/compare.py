@@ -17,7 +17,6 @@ from archiver.analyze.diff import diff_summary, word_diff
 from archiver.analyze.text import Extracted, similarity
 from archiver.urls import try_normalise
 
-KINDS = ("content_changed", "gone", "soft_404", "moved", "binary_changed", "restored")
 
 TRANSIENT_ERRORS = {"dns", "refused", "timeout", "tls", "connection", "too_many_redirects", "reset", "protocol"}
 
@@ -35,7 +34,7 @@ class Observation:
 
 @dataclass
 class Verdict:
-    kind: str | None  # one of KINDS, or None when nothing a reader cares about happened
+    kind: str | None  # one of archiver.analyze.kinds.KINDS, or None when nothing a reader cares about happened
     similarity: float | None
     detail: dict = field(default_factory=dict)
     state: str = "ok"  # 'ok' | 'gone' | 'soft_404' | 'failing'

@@ -23,6 +23,7 @@ from archiver.db.chain import check_chain
 from archiver.clock import iso_utc
 from archiver.analyze.diff import diff_summary, render_html as diff_html, word_diff
 from archiver.analyze.answers import readable_capture
+from archiver.analyze.kinds import CONTENT_KINDS, describe_change
 from archiver.db.queries import find_article, original_capture, text_of_capture
 from archiver.db.store import Store
 from archiver.warc.reader import read_payload
@@ -30,7 +31,6 @@ from archiver.warc.reader import read_payload
 REPORT_VERSION = 1
 INLINE_SCREENSHOT_LIMIT = 8 << 20  # a larger screenshot is named in the HTML report, not shown
 STATUSES = ("intact", "changed", "gone", "soft_404", "moved", "restored", "never_captured")
-CONTENT_KINDS = ("content_changed", "binary_changed")
 
 _CAPTURE_FIELDS = (
     "id", "fetched_at", "requested_url", "final_url", "http_status", "content_type", "content_length",
@@ -52,30 +52,7 @@ def _has_record(row: dict[str, Any]) -> bool:
 
 def describe_event(event: dict[str, Any]) -> str:
     """One line saying what a change event means (for people, not programs)."""
-    detail = event.get("detail") or {}
-    kind = event["kind"]
-    if kind == "content_changed":
-        summary = detail.get("diff_summary") or {}
-        similarity = event.get("similarity")
-        text = "the text changed"
-        if similarity is not None:
-            text += f" (similarity {similarity:.2f}"
-            text += f", +{summary.get('added', 0)} -{summary.get('removed', 0)} words)" if summary else ")"
-        return text
-    if kind == "binary_changed":
-        return "the file changed (different bytes)"
-    if kind == "gone":
-        status = detail.get("http_status")
-        return f"gone: {detail.get('reason') or ''}{f' (HTTP {status})' if status else ''}".strip()
-    if kind == "soft_404":
-        target = detail.get("redirect_to")
-        return f"soft 404: {detail.get('reason', '')}" + (f", now leads to {target}" if target else "")
-    if kind == "moved":
-        target = detail.get("redirect_to")
-        return "moved" + (f" to {target}" if target else "") + (f" ({detail['reason']})" if detail.get("reason") else "")
-    if kind == "restored":
-        return "back again" + (f" ({detail['reason']})" if detail.get("reason") else "")
-    return kind
+    return describe_change(event["kind"], event.get("detail"), event.get("similarity"))
 
 
 def _check_outcome(latest: dict[str, Any], first: dict[str, Any] | None, events: list[dict[str, Any]], status: str) -> str:
