@@ -42,6 +42,14 @@ def parse_size(text: str) -> int:
     return int(number * {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}[unit])
 
 
+def format_size(size: int) -> str:
+    """A byte count the way --max-bytes takes it: 256M, 1G, or plain bytes."""
+    for unit, factor in (("T", 1024**4), ("G", 1024**3), ("M", 1024**2), ("K", 1024)):
+        if size and size % factor == 0:
+            return f"{size // factor}{unit}"
+    return str(size)
+
+
 class SizeType(click.ParamType):
     name = "size"
 
@@ -66,7 +74,7 @@ def fetch_options(func: Callable) -> Callable:
         click.option("--connect-timeout", type=click.FloatRange(0.1), default=_FETCH.connect_timeout, show_default=True, help="Seconds to resolve a host name and connect."),
         click.option("--timeout", type=click.FloatRange(0.1), default=_FETCH.read_timeout, show_default=True, help="Seconds of silence tolerated while reading an answer."),
         click.option("--deadline", type=click.FloatRange(0.1), default=_FETCH.total_timeout, show_default=True, help="Total seconds one fetch may take, redirects and retries included."),
-        click.option("--max-bytes", type=SizeType(), default=_FETCH.max_bytes, show_default="256M", help="Largest body kept; past it the record is cut (WARC-Truncated: length)."),
+        click.option("--max-bytes", type=SizeType(), default=format_size(_FETCH.max_bytes), show_default=True, help="Largest body kept; past it the record is cut (WARC-Truncated: length)."),
         click.option("--max-redirects", type=click.IntRange(0, 50), default=_FETCH.max_redirects, show_default=True, help="Redirect hops followed before giving up (too_many_redirects)."),
         click.option("--retries", type=click.IntRange(0, 10), default=_FETCH.retries, show_default=True, help="Retries on refused/reset connections, 429 and 503 (Retry-After honoured)."),
         click.option("--proxy", metavar="URL", help="HTTP(S) proxy for every fetch (default: $HTTP_PROXY/$HTTPS_PROXY, honouring $NO_PROXY)."),
@@ -81,7 +89,7 @@ def fetch_options(func: Callable) -> Callable:
 def warc_options(func: Callable) -> Callable:
     """How a writing run lays out its WARC files."""
     return click.option(
-        "--warc-size", type=SizeType(), default=WARC_SIZE, show_default="1G", help="Start a new WARC file past this size."
+        "--warc-size", type=SizeType(), default=format_size(WARC_SIZE), show_default=True, help="Start a new WARC file past this size."
     )(func)
 
 
@@ -118,7 +126,7 @@ def browser_options(func: Callable) -> Callable:
         click.option("--browser-path", metavar="PATH", help="The Chromium executable (default: chromium on PATH)."),
         click.option("--page-deadline", type=click.FloatRange(5), default=defaults.page_deadline, show_default=True, help="Seconds one page may take in the browser: load, network idle, scrolling, screenshot."),
         click.option("--media", is_flag=True, help="Also fetch embedded audio and video (yt-dlp: the sites it knows, and <audio>/<video>) into the WARC."),
-        click.option("--media-max-bytes", type=SizeType(), default=MEDIA_MAX_BYTES, show_default="512M", help="A media file announcing more is skipped; one that turns out larger is cut there."),
+        click.option("--media-max-bytes", type=SizeType(), default=format_size(MEDIA_MAX_BYTES), show_default=True, help="A media file announcing more is skipped; one that turns out larger is cut there."),
     ]
     for option in reversed(options):
         func = option(func)

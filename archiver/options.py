@@ -39,7 +39,7 @@ class FetchOptions:
         return asdict(self)
 
 
-WARC_SIZE = 1_000_000_000  # a new WARC file is started past this many bytes (WARC 1.1 Annex C: about 1 GB)
+WARC_SIZE = GIB  # a new WARC file is started past this many bytes (WARC 1.1 Annex C: about 1 GB)
 MAX_SOURCES = 1000  # links fetched per article; the rest are recorded as skipped
 CONFIRM_FAILURES = 2  # consecutive failed checks before a source counts as gone
 

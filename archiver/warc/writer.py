@@ -22,6 +22,7 @@ from typing import BinaryIO, Iterable
 
 from archiver import __version__
 from archiver.clock import iso_utc
+from archiver.options import WARC_SIZE
 from archiver.warc.reader import OPEN_SUFFIX, whole_members_end
 
 WARC_VERSION = "WARC/1.1"
@@ -112,7 +113,7 @@ class WarcFileWriter:
         self,
         archive_dir: Path,
         prefix: str = "archiver",
-        max_size: int = 1_000_000_000,
+        max_size: int = WARC_SIZE,
         warcinfo_fields: dict[str, str] | None = None,
         on_open=None,
         on_close=None,
