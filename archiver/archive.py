@@ -20,6 +20,7 @@ from typing import Any, Callable, Iterable
 from archiver.errors import ReadOnlyArchive, UsageError
 from archiver.options import CaptureOptions, FetchOptions, RecheckOptions
 from archiver.results import CaptureResult, CdxjExport, Change, QueryResult, RecheckResult, TextDiff, VerifyResult, WaczExport
+from archiver.results import TimestampToken
 from archiver.runs.targets import Target, parse_target
 from archiver.runs.directory import ArchiveDir, default_archive_dir
 
@@ -160,14 +161,28 @@ class Archive:
 
         return gather_report(self.store, article, replay_base=replay_base, archive_dir=str(self.path))
 
-    def verify(self, article: str | None = None, head: str | None = None, progress: Callable[[str, int, int], None] | None = None) -> VerifyResult:
+    def verify(
+        self, article: str | None = None, head: str | None = None, progress: Callable[[str, int, int], None] | None = None, tsa_roots: str | None = None
+    ) -> VerifyResult:
         """Recompute every hash from the WARC files, compare with the database, check the hash chain.
 
         ``head``: a chain head published earlier, which must still be in the chain.
+        ``tsa_roots``: PEM roots to check every timestamp token against (default: those stored with it).
         """
         from archiver.outputs.verify import verify_archive
 
-        return verify_archive(self.directory, article=article, head=head, progress=progress)
+        return verify_archive(self.directory, article=article, head=head, progress=progress, tsa_roots=tsa_roots)
+
+    def timestamp(self, tsa: str | None = None, tsa_roots: str | None = None, timeout: float = 30.0, proxy: str | None = None) -> TimestampToken:
+        """An RFC 3161 token over the current chain head from the TSA at ``tsa`` (stored in the database and a WARC).
+
+        ``tsa_roots``: PEM bundle the TSA's certificate must chain to (default: certifi's Mozilla roots).
+        Raises :class:`~archiver.proof.rfc3161.TimestampError` when the TSA gives no token that verifies.
+        """
+        from archiver.runs.timestamp import timestamp_archive
+
+        self._writable("timestamp")
+        return timestamp_archive(self.directory, tsa, tsa_roots, timeout=timeout, proxy=proxy)
 
     def export_wacz(self, output: str | Path, article: str | None = None) -> WaczExport:
         """A WACZ package (for ReplayWeb.page) of the whole archive, or of one article and its sources."""

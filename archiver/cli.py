@@ -24,6 +24,9 @@ from archiver.errors import ArchiveError, ArchiveLocked, ExportError, NotFound, 
 from archiver.options import BROWSER_MODES, MAX_SOURCES, MEDIA_MAX_BYTES, WARC_SIZE, BrowserOptions, CaptureOptions, FetchOptions, RecheckOptions, CONFIRM_FAILURES
 from archiver.net.browser import prepare_browser
 from archiver.results import BrowserLoad, CaptureResult, Change, Fetched, RecheckResult
+from archiver.results import TimestampToken
+from archiver.net.tsa import DEFAULT_TSA
+from archiver.proof.rfc3161 import TimestampError
 from archiver.runs.targets import parse_target
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -91,6 +94,38 @@ def warc_options(func: Callable) -> Callable:
     return click.option(
         "--warc-size", type=SizeType(), default=format_size(WARC_SIZE), show_default=True, help="Start a new WARC file past this size."
     )(func)
+
+
+def timestamp_options(func: Callable) -> Callable:
+    """--timestamp (and where to get it) for the commands that change the chain head."""
+    func = click.option("--tsa-roots", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="PEM root certificates the TSA's certificate must chain to (default: the Mozilla roots in certifi).")(func)
+    func = click.option("--tsa", "tsa_url", metavar="URL", help=f"Time-stamping authority for --timestamp (default: {DEFAULT_TSA}).")(func)
+    return click.option("--timestamp", "stamp", is_flag=True, help="At the end of the run, get an RFC 3161 token over the new chain head (see: archiver timestamp).")(func)
+
+
+def stamp_run(archive: Archive, kw: dict[str, Any], quiet: bool = False) -> dict[str, Any] | None:
+    """The token --timestamp asked for; a TSA that fails is reported and the exit status set, the run's work stays."""
+    if not kw.get("stamp"):
+        return None
+    try:
+        token = archive.timestamp(kw.get("tsa_url"), _read_roots(kw.get("tsa_roots")), proxy=kw.get("proxy"))
+    except TimestampError as exc:
+        click.echo(f"archiver: error: timestamp: {exc}", err=True)
+        return {"error": str(exc)}
+    if not quiet:
+        click.echo(render_token(token))
+    return token.to_dict()
+
+
+def _read_roots(path: Path | None) -> str | None:
+    return path.read_text(encoding="ascii", errors="replace") if path else None
+
+
+def render_token(token: TimestampToken) -> str:
+    return (
+        f"timestamp {token.timestamp_id}: {token.tsa_name or token.tsa_url} signed chain head {token.chain_head} "
+        f"(captures rows up to {token.capture_id}) at {token.gen_time}; token in {token.warc.file} offset {token.warc.offset}"
+    )
 
 
 def build_fetch_options(kw: dict[str, Any]) -> FetchOptions:
@@ -276,6 +311,7 @@ def writable(ctx: click.Context, create: bool = False, wait: bool = True) -> Arc
 @browser_options
 @fetch_options
 @warc_options
+@timestamp_options
 @click.pass_context
 @archive_errors
 def capture(ctx: click.Context, targets: tuple[str, ...], all_links: bool, requisites: bool, max_sources: int, as_json: bool, **kw: Any) -> None:
@@ -296,11 +332,12 @@ def capture(ctx: click.Context, targets: tuple[str, ...], all_links: bool, requi
     with writable(ctx, create=True) as archive:
         with progress_bar(enabled=not as_json) as progress:
             outcome = archive.capture(parsed, options, progress=progress)
+        if not as_json:
+            click.echo(render_capture_summary(outcome))
+        stamped = stamp_run(archive, kw, quiet=as_json)
     if as_json:
-        click.echo(json.dumps(outcome.to_dict(), indent=2, ensure_ascii=False))
-    else:
-        click.echo(render_capture_summary(outcome))
-    sys.exit(EXIT_OK if outcome.ok else EXIT_FAILED)
+        click.echo(json.dumps({**outcome.to_dict(), **({"timestamp": stamped} if stamped else {})}, indent=2, ensure_ascii=False))
+    sys.exit(EXIT_OK if outcome.ok and not (stamped or {}).get("error") else EXIT_FAILED)
 
 
 @contextmanager
@@ -375,6 +412,7 @@ def render_capture_summary(outcome: CaptureResult) -> str:
 @click.option("--browser-path", metavar="PATH", help="The Chromium executable (default: chromium on PATH).")
 @fetch_options
 @warc_options
+@timestamp_options
 @click.pass_context
 @archive_errors
 def recheck(ctx, check_all, check_due, article, confirm, wait, as_json, verbose, browser, browser_path, **kw):
@@ -401,12 +439,15 @@ def recheck(ctx, check_all, check_due, article, confirm, wait, as_json, verbose,
     with archive:
         with progress_bar(enabled=verbose and not as_json) as progress:
             outcome = archive.recheck(options, progress=progress)
+        stamped = stamp_run(archive, kw, quiet=as_json or not verbose)
     if as_json:
-        click.echo(json.dumps(outcome.to_dict(), indent=2, ensure_ascii=False))
-        return
-    text = render_recheck(outcome, verbose)
-    if text:
-        click.echo(text)
+        click.echo(json.dumps({**outcome.to_dict(), **({"timestamp": stamped} if stamped else {})}, indent=2, ensure_ascii=False))
+    else:
+        text = render_recheck(outcome, verbose)
+        if text:
+            click.echo(text)
+    if (stamped or {}).get("error"):
+        sys.exit(EXIT_FAILED)
 
 
 def describe_media(page: Fetched) -> list[str]:
@@ -564,23 +605,54 @@ def demo(ctx, last_version):
 @main.command()
 @click.option("--article", metavar="URL", help="Only the WARC records of this article (URL or id) and its sources; the chain is always checked whole.")
 @click.option("--head", "published_head", metavar="HASH", help="A chain head published earlier: fail unless the chain still contains it.")
+@click.option("--tsa-roots", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="PEM root certificates to check every timestamp token against (default: the roots stored with each token).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @click.pass_context
 @archive_errors
-def verify(ctx, article, published_head, as_json):
+def verify(ctx, article, published_head, tsa_roots, as_json):
     """Recompute every hash from the WARC files and check the database's hash chain; exit 1 on any problem.
 
     \b
     Examples:
       archiver verify
       archiver verify --article URL --head 3f5e…   # a head published earlier is still in the chain
+      archiver verify --tsa-roots tsa-ca.pem       # timestamp tokens against roots you trust
     """
     from archiver.outputs.verify import render_text
 
     with reading(ctx) as archive:
-        outcome = archive.verify(article=article, head=published_head)
+        outcome = archive.verify(article=article, head=published_head, tsa_roots=_read_roots(tsa_roots))
     click.echo(json.dumps(outcome.to_dict(), indent=2, ensure_ascii=False) if as_json else render_text(outcome))
     sys.exit(EXIT_OK if outcome.ok else EXIT_FAILED)
+
+
+@main.command()
+@click.option("--tsa", "tsa_url", metavar="URL", default=DEFAULT_TSA, show_default=True, help="The time-stamping authority's RFC 3161 HTTP endpoint.")
+@click.option("--tsa-roots", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="PEM root certificates the TSA's certificate must chain to (default: the Mozilla roots in certifi).")
+@click.option("--timeout", type=click.FloatRange(1), default=30.0, show_default=True, help="Seconds to wait for the TSA.")
+@click.option("--proxy", metavar="URL", help="Reach the TSA through this HTTP proxy (default: $HTTP_PROXY / $HTTPS_PROXY).")
+@click.option("--json", "as_json", is_flag=True, help="Print the stored token's facts as JSON.")
+@click.pass_context
+@archive_errors
+def timestamp(ctx, tsa_url, tsa_roots, timeout, proxy, as_json):
+    """Get an RFC 3161 time-stamp token over the current chain head and keep it (database and WARC).
+
+    The token is checked against the TSA roots before it is stored; `archiver verify`
+    checks every stored token again. A third party can check one with `openssl ts -verify`
+    (README: "What each proof shows").
+
+    \b
+    Examples:
+      archiver timestamp
+      archiver timestamp --tsa https://freetsa.org/tsr --tsa-roots freetsa-cacert.pem
+    """
+    with writable(ctx) as archive:
+        try:
+            token = archive.timestamp(tsa_url, _read_roots(tsa_roots), timeout=timeout, proxy=proxy)
+        except TimestampError as exc:
+            click.echo(f"archiver: error: {exc}", err=True)
+            sys.exit(EXIT_FAILED)
+    click.echo(json.dumps(token.to_dict(), indent=2, ensure_ascii=False) if as_json else render_token(token))
 
 
 @main.command()

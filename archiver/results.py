@@ -263,6 +263,7 @@ class VerifyResult(Result):
     seconds: float
     problems: list[Problem]
     notes: list[str]
+    timestamps: int = 0  # RFC 3161 tokens checked
 
 
 @dataclass
@@ -294,3 +295,19 @@ class QueryResult(Result):
 
     def dicts(self) -> list[dict[str, Any]]:
         return [dict(zip(self.columns, row)) for row in self.rows]
+
+
+@dataclass
+class TimestampToken(Result):
+    """An RFC 3161 token ``timestamp`` stored (its ``timestamps`` row)."""
+
+    timestamp_id: int
+    run_id: int
+    message: str  # the exact text time-stamped (sha256 of it is the token's message imprint)
+    chain_head: str  # the captures chain head it covers
+    capture_id: int  # the newest captures row it covers
+    tsa_url: str
+    gen_time: str  # the time the TSA asserts
+    serial_number: str
+    tsa_name: str | None
+    warc: WarcLocation

@@ -243,4 +243,29 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX attachments_capture ON attachments(capture_id, kind);
     """,
+    # trusted timestamps -- RFC 3161 tokens from a time-stamping authority over the chain head
+    # (archiver/runs/timestamp.py); each token is also kept in the WARC as a resource record.
+    """
+    CREATE TABLE timestamps (
+        id INTEGER PRIMARY KEY,
+        run_id INTEGER NOT NULL REFERENCES runs(id),
+        message TEXT NOT NULL,
+        chain_head TEXT NOT NULL,
+        capture_id INTEGER REFERENCES captures(id),
+        tsa_url TEXT NOT NULL,
+        requested_at TEXT NOT NULL,
+        gen_time TEXT NOT NULL,
+        serial_number TEXT NOT NULL,
+        policy TEXT,
+        tsa_name TEXT,
+        hash_algorithm TEXT NOT NULL,
+        token BLOB NOT NULL,
+        tsa_roots TEXT,
+        warc_file TEXT NOT NULL,
+        warc_offset INTEGER NOT NULL,
+        warc_length INTEGER NOT NULL,
+        warc_record_id TEXT NOT NULL
+    );
+    CREATE INDEX timestamps_capture ON timestamps(capture_id);
+    """,
 ]

@@ -287,6 +287,11 @@ class Store:
             for attachment in attachments:
                 attachment["id"] = self.insert("attachments", attachment)
 
+    def add_timestamp(self, row: dict[str, Any]) -> int:
+        """A time-stamp token's row (its WARC record already on disk); returns its id."""
+        with self.transaction():
+            return self.insert("timestamps", row)
+
     # -- warc files ------------------------------------------------------------------------------
 
     def warc_file_opened(self, relpath: str, run_id: int) -> None:

@@ -26,6 +26,7 @@ from typing import Any, Callable
 from archiver.runs.directory import ArchiveDir
 from archiver.db.chain import check_chain
 from archiver.db.queries import find_article
+from archiver.outputs.tokens import check_tokens, stored_tokens
 from archiver.net.encoding import ContentDecoder
 from archiver.results import Problem, VerifiedFile, VerifyResult
 from archiver.warc.reader import CHUNK, MemberCut, MemberData, MemberEnd, MemberError, MemberStart, members
@@ -288,11 +289,14 @@ def walk_warc(path: Path, relpath: str, is_open: bool, decode_limit: int) -> Fil
 Progress = Callable[[str, int, int], None]
 
 
-def verify_archive(archive: ArchiveDir, article: str | None = None, head: str | None = None, progress: Progress | None = None) -> VerifyResult:
+def verify_archive(
+    archive: ArchiveDir, article: str | None = None, head: str | None = None, progress: Progress | None = None, tsa_roots: str | None = None
+) -> VerifyResult:
     """Check the WARC files against the database and the database against itself.
 
     ``article`` limits the WARC checks to that article and its sources (the chain is always
     checked whole); ``head`` is a chain head published earlier, which must still be in the chain.
+    Every stored timestamp token is checked, against ``tsa_roots`` (PEM) when given.
     ``ok`` is false when any problem was found.
     """
     started = time.monotonic()
@@ -327,6 +331,8 @@ def verify_archive(archive: ArchiveDir, article: str | None = None, head: str | 
     # Which files to read.
     wanted: set[str] = {r["warc_file"] for r in selected if r["warc_file"]} | {h["warc_file"] for h in hops if h["warc_file"]}
     wanted |= {a["warc_file"] for a in attachments}
+    tokens = stored_tokens(store)
+    wanted |= {t["warc_file"] for t in tokens}
     on_disk: set[str] = set()
     if archive.warcs_dir.is_dir():
         for path in archive.warcs_dir.iterdir():
@@ -372,8 +378,12 @@ def verify_archive(archive: ArchiveDir, article: str | None = None, head: str | 
 
     problems += _compare_rows(selected, hops, files, {r["id"]: r for r in captures})
     problems += _compare_attachments(attachments, files)
+    token_problems, token_notes = check_tokens(tokens, captures, files, tsa_roots)
+    problems += token_problems
+    notes += token_notes
     if article is None:
-        problems += _unaccounted(files, captures, hops, registered, attachments)
+        # A token's resource record is accounted for by its timestamps row, as an attachment's is.
+        problems += _unaccounted(files, captures, hops, registered, [*attachments, *tokens])
 
     total_bytes = sum(f.size for f in files.values())
     seconds = time.monotonic() - started
@@ -390,6 +400,7 @@ def verify_archive(archive: ArchiveDir, article: str | None = None, head: str | 
         seconds=round(seconds, 3),
         problems=problems,
         notes=notes,
+        timestamps=len(tokens),
     )
 
 
