@@ -100,7 +100,7 @@ def timestamp_options(func: Callable) -> Callable:
     """--timestamp (and where to get it) for the commands that change the chain head."""
     func = click.option("--tsa-roots", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="PEM root certificates the TSA's certificate must chain to (default: the Mozilla roots in certifi).")(func)
     func = click.option("--tsa", "tsa_url", metavar="URL", help=f"Time-stamping authority for --timestamp (default: {DEFAULT_TSA}).")(func)
-    return click.option("--timestamp", "stamp", is_flag=True, help="At the end of the run, get an RFC 3161 token over the new chain head (see: archiver timestamp).")(func)
+    return click.option("--timestamp", "stamp", is_flag=True, help="At the end of the run, get an RFC 3161 token over the archive's new seal head (see: archiver timestamp).")(func)
 
 
 def stamp_run(archive: Archive, kw: dict[str, Any], quiet: bool = False) -> dict[str, Any] | None:
@@ -123,8 +123,8 @@ def _read_roots(path: Path | None) -> str | None:
 
 def render_token(token: TimestampToken) -> str:
     return (
-        f"timestamp {token.timestamp_id}: {token.tsa_name or token.tsa_url} signed chain head {token.chain_head} "
-        f"(captures rows up to {token.capture_id}) at {token.gen_time}; token in {token.warc.file} offset {token.warc.offset}"
+        f"timestamp {token.timestamp_id}: {token.tsa_name or token.tsa_url} signed seal {token.seal_id} {token.message} "
+        f"(chain head {token.chain_head}, captures rows up to {token.capture_id}) at {token.gen_time}; token in {token.warc.file} offset {token.warc.offset}"
     )
 
 
@@ -604,7 +604,7 @@ def demo(ctx, last_version):
 
 @main.command()
 @click.option("--article", metavar="URL", help="Only the WARC records of this article (URL or id) and its sources; the chain is always checked whole.")
-@click.option("--head", "published_head", metavar="HASH", help="A chain head published earlier: fail unless the chain still contains it.")
+@click.option("--head", "published_head", metavar="HASH", help="A chain head or seal head published earlier: fail unless the archive still contains it.")
 @click.option("--tsa-roots", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="PEM root certificates to check every timestamp token against (default: the roots stored with each token).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @click.pass_context
@@ -635,11 +635,11 @@ def verify(ctx, article, published_head, tsa_roots, as_json):
 @click.pass_context
 @archive_errors
 def timestamp(ctx, tsa_url, tsa_roots, timeout, proxy, as_json):
-    """Get an RFC 3161 time-stamp token over the current chain head and keep it (database and WARC).
+    """Seal the archive and get an RFC 3161 time-stamp token over the seal head; keep it (database and WARC).
 
-    The token is checked against the TSA roots before it is stored; `archiver verify`
-    checks every stored token again. A third party can check one with `openssl ts -verify`
-    (README: "What each proof shows").
+    The seal fixes the chain head and every row a report states. The token is checked against
+    the TSA roots before it is stored; `archiver verify` checks every stored token again. A
+    third party can check one with `openssl ts -verify` (README: "What each proof shows").
 
     \b
     Examples:

@@ -264,6 +264,7 @@ class VerifyResult(Result):
     problems: list[Problem]
     notes: list[str]
     timestamps: int = 0  # RFC 3161 tokens checked
+    seal_head: str | None = None  # the newest seal's hash: what `archiver timestamp` signs
 
 
 @dataclass
@@ -303,8 +304,9 @@ class TimestampToken(Result):
 
     timestamp_id: int
     run_id: int
-    message: str  # the exact text time-stamped (sha256 of it is the token's message imprint)
-    chain_head: str  # the captures chain head it covers
+    seal_id: int  # the seal it time-stamps
+    message: str  # the exact text time-stamped, the seal's hash (sha256 of it is the token's message imprint)
+    chain_head: str  # the captures chain head the seal fixes
     capture_id: int  # the newest captures row it covers
     tsa_url: str
     gen_time: str  # the time the TSA asserts

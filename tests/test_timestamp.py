@@ -68,7 +68,9 @@ def test_good_token_is_stored_in_db_and_warc_and_verifies(cli, tsa, tmp_path):
     result = stamp(cli, tsa)
     assert result.exit_code == 0, result.output
     token = json.loads(result.stdout)
-    assert token["chain_head"] == chain_head and token["message"] == chain_head and token["capture_id"] == capture_id
+    assert token["chain_head"] == chain_head and token["capture_id"] == capture_id
+    seal = db(cli).execute("SELECT * FROM seals WHERE id = ?", (token["seal_id"],)).fetchone()
+    assert token["message"] == seal["seal_hash"] and seal["chain_head"] == chain_head
     assert token["tsa_name"] and "trusted test TSA" in token["tsa_name"]
     row = db(cli).execute("SELECT * FROM timestamps").fetchone()
     assert row["gen_time"] == token["gen_time"] and row["hash_algorithm"] == "sha256" and row["tsa_roots"].startswith("-----BEGIN")
@@ -80,7 +82,8 @@ def test_good_token_is_stored_in_db_and_warc_and_verifies(cli, tsa, tmp_path):
         record = next(iter(ArchiveIterator(fh)))
         assert record.rec_type == "resource"
         assert record.rec_headers.get_header("Content-Type") == "application/timestamp-reply"
-        assert record.rec_headers.get_header("WARC-Target-URI") == f"urn:archiver:chain-head:{chain_head}"
+        assert record.rec_headers.get_header("WARC-Target-URI") == f"urn:archiver:seal:{seal['seal_hash']}"
+        assert record.rec_headers.get_header("Archiver-Chain-Head") == chain_head
         assert record.content_stream().read() == bytes(row["token"])
 
     doc = verify(cli)
@@ -88,19 +91,21 @@ def test_good_token_is_stored_in_db_and_warc_and_verifies(cli, tsa, tmp_path):
     assert doc["timestamps"] == 1 and any("vouches" in n and row["gen_time"] in n for n in doc["notes"])
     assert verify(cli, "--tsa-roots", str(tsa.root))["ok"]
 
-    # A third party needs only OpenSSL: the token, the head as text, the TSA's root.
+    # A third party needs only OpenSSL: the token, the seal hash as text, the TSA's root.
     extracted = subprocess.run(
         [sys.executable, "-m", "warcio.cli", "extract", "--payload", str(cli.archive / row["warc_file"]), str(row["warc_offset"])],
         capture_output=True,
     )
     assert extracted.stdout == bytes(row["token"]), extracted.stderr
     (tmp_path / "token.tsr").write_bytes(extracted.stdout)
-    (tmp_path / "head.txt").write_text(chain_head, encoding="ascii")
+    (tmp_path / "head.txt").write_text(seal["seal_hash"], encoding="ascii")
     checked = subprocess.run(
         [OPENSSL, "ts", "-verify", "-in", str(tmp_path / "token.tsr"), "-data", str(tmp_path / "head.txt"), "-CAfile", str(tsa.root)],
         capture_output=True, text=True,
     )
     assert checked.returncode == 0 and "OK" in checked.stdout, checked.stdout + checked.stderr
+    # and the archive still holds what was time-stamped.
+    assert cli("verify", "--head", seal["seal_hash"]).exit_code == 0
 
 
 def test_token_claimed_for_another_head_fails(cli, tsa, tmp_path):
@@ -108,9 +113,11 @@ def test_token_claimed_for_another_head_fails(cli, tsa, tmp_path):
     assert cli("capture", str(note(tmp_path, "second.md", "Another note."))).exit_code == 0
     new_id, new_head = head(cli)
     assert verify(cli)["ok"]  # the archive grew after the token: the token still covers its rows
-    # Claim that the old token covers the new head.
+    # Claim that the old token covers the newest seal.
+    newest = db(cli).execute("SELECT * FROM seals ORDER BY id DESC LIMIT 1").fetchone()
+    assert newest["chain_head"] == new_head
     with db(cli) as conn:
-        conn.execute("UPDATE timestamps SET message = ?, chain_head = ?, capture_id = ?", (new_head, new_head, new_id))
+        conn.execute("UPDATE timestamps SET seal_id = ?, message = ?, chain_head = ?, capture_id = ?", (newest["id"], newest["seal_hash"], new_head, new_id))
     doc = verify(cli)
     assert not doc["ok"]
     messages = [p["message"] for p in doc["problems"] if p["kind"] == "timestamp"]

@@ -243,12 +243,34 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX attachments_capture ON attachments(capture_id, kind);
     """,
-    # trusted timestamps -- RFC 3161 tokens from a time-stamping authority over the chain head
-    # (archiver/runs/timestamp.py); each token is also kept in the WARC as a resource record.
+    # proofs for third parties -- seals over the rows the captures chain does not cover
+    # (archiver/db/seal.py), and RFC 3161 tokens from a time-stamping authority over the newest
+    # seal (archiver/runs/timestamp.py), each token also kept in a WARC as a resource record.
     """
+    CREATE TABLE seals (
+        id INTEGER PRIMARY KEY,
+        run_id INTEGER REFERENCES runs(id),
+        sealed_at TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        capture_id INTEGER REFERENCES captures(id),
+        chain_head TEXT,
+        state_digest TEXT NOT NULL,
+        rows INTEGER NOT NULL,
+        seal_hash TEXT NOT NULL
+    );
+    CREATE TABLE sealed_rows (
+        id INTEGER PRIMARY KEY,
+        seal_id INTEGER NOT NULL REFERENCES seals(id),
+        table_name TEXT NOT NULL,
+        row_key TEXT NOT NULL,
+        sha256 TEXT
+    );
+    CREATE INDEX sealed_rows_seal ON sealed_rows(seal_id);
+    CREATE INDEX sealed_rows_row ON sealed_rows(table_name, row_key, id);
     CREATE TABLE timestamps (
         id INTEGER PRIMARY KEY,
         run_id INTEGER NOT NULL REFERENCES runs(id),
+        seal_id INTEGER NOT NULL REFERENCES seals(id),
         message TEXT NOT NULL,
         chain_head TEXT NOT NULL,
         capture_id INTEGER REFERENCES captures(id),

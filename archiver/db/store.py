@@ -19,6 +19,7 @@ from typing import Any, Callable, Iterator
 import sqlite_utils
 
 from archiver.db.chain import chain_hash
+from archiver.db.seal import seal
 from archiver.clock import iso_utc, utc_now
 from archiver.db.schema import MIGRATIONS
 from archiver.errors import SchemaTooNew
@@ -315,16 +316,27 @@ class Store:
             )
 
     def finish_run(self, run_id: int, status: str, counts: dict[str, int]) -> None:
+        """The run's outcome, and a seal over the rows it left (db/seal.py), in one transaction."""
         with self.transaction():
             self.update("runs", run_id, {"finished_at": iso_utc(), "status": status, **counts})
+            seal(self.conn, run_id, "run")
+
+    def seal(self, run_id: int | None, reason: str) -> dict[str, Any]:
+        """Seal the rows the captures chain does not cover, as they are now; returns the seals row."""
+        with self.transaction():
+            return seal(self.conn, run_id, reason)
 
     def close_stale_runs(self) -> int:
         """Runs a crash left 'running' are marked 'interrupted' (call while holding the archive lock)."""
         with self.transaction():
-            return self.conn.execute(
+            stale = self.conn.execute(
                 "UPDATE runs SET status = 'interrupted', finished_at = COALESCE(finished_at, ?) WHERE status = 'running'",
                 (iso_utc(),),
             ).rowcount
+            if stale:
+                # What the killed run wrote is sealed now, not when it wrote it: the seal says so.
+                seal(self.conn, None, "recovery")
+            return stale
 
     def interrupted_runs(self, command: str, same: Callable[[dict], bool], window: float) -> list[int]:
         """Ids of recent runs of ``command`` doing the same work (per ``same``) that a crash cut short.

@@ -1,6 +1,7 @@
 """Verify's check of stored RFC 3161 tokens: each against its chain head, its TSA's roots and its WARC record.
 
-    the head a token covers must still be the chain hash of the captures row it names
+    a token time-stamps a seal's hash: that seal must be in the seal chain, and the chain head
+        it fixes must still be the chain hash of the captures row it names
     the token must be granted, over sha256(message), signed by a timeStamping certificate
         chaining to the trusted roots (--tsa-roots, else the roots stored with it, else certifi's)
     what the database says about it (time, serial) must be what the token says
@@ -23,8 +24,10 @@ def stored_tokens(store) -> list[dict[str, Any]]:
         return []
 
 
-def check_tokens(tokens: list[dict[str, Any]], captures: list[dict[str, Any]], files: dict, tsa_roots: str | None = None) -> tuple[list[Problem], list[str]]:
-    """(problems, notes) for every stored token; ``files`` are verify's walked WARC files."""
+def check_tokens(
+    tokens: list[dict[str, Any]], captures: list[dict[str, Any]], seals: dict[int, dict[str, Any]], files: dict, tsa_roots: str | None = None
+) -> tuple[list[Problem], list[str]]:
+    """(problems, notes) for every stored token; ``seals`` by id, ``files`` are verify's walked WARC files."""
     problems: list[Problem] = []
     notes: list[str] = []
     by_id = {r["id"]: r for r in captures}
@@ -40,8 +43,11 @@ def check_tokens(tokens: list[dict[str, Any]], captures: list[dict[str, Any]], f
         what = f"timestamps row {token['id']} (TSA {token['tsa_url']}, {token['gen_time']})"
         found: list[str] = []
         covered = by_id.get(token["capture_id"])
-        if token["message"] != token["chain_head"]:
-            found.append(f"it time-stamps {token['message']!r}, not its chain head {token['chain_head']}")
+        sealed = seals.get(token["seal_id"])
+        if sealed is None:
+            found.append(f"seal {token['seal_id']} it time-stamps is missing")
+        elif (sealed["seal_hash"], sealed["chain_head"], sealed["capture_id"]) != (token["message"], token["chain_head"], token["capture_id"]):
+            found.append(f"it names seal {token['seal_id']}, whose hash, chain head or captures row differ from the token's")
         if covered is None:
             found.append(f"captures row {token['capture_id']} it covers is missing")
         elif covered.get("chain_hash") != token["chain_head"]:
@@ -65,8 +71,8 @@ def check_tokens(tokens: list[dict[str, Any]], captures: list[dict[str, Any]], f
             problems.append(Problem("timestamp", f"{what}: {message}", token["warc_file"], token["warc_offset"], token["capture_id"]))
         if not found:
             notes.append(
-                f"timestamp token {token['id']}: {token['tsa_name'] or token['tsa_url']} vouches that the archive up to captures row "
-                f"{token['capture_id']} (chain head {token['chain_head'][:16]}...) existed by {token['gen_time']}"
+                f"timestamp token {token['id']}: {token['tsa_name'] or token['tsa_url']} vouches that seal {token['seal_id']} "
+                f"({token['message'][:16]}...: the archive up to captures row {token['capture_id']}) existed by {token['gen_time']}"
             )
     if tokens and tsa_roots is None and any(t["tsa_roots"] for t in tokens):
         notes.append("timestamp tokens were checked against the TSA roots stored with them: pass --tsa-roots to check against roots you obtained yourself")

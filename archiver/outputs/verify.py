@@ -26,6 +26,7 @@ from typing import Any, Callable
 from archiver.runs.directory import ArchiveDir
 from archiver.db.chain import check_chain
 from archiver.db.queries import find_article
+from archiver.outputs.sealcheck import seal_problems
 from archiver.outputs.tokens import check_tokens, stored_tokens
 from archiver.net.encoding import ContentDecoder
 from archiver.results import Problem, VerifiedFile, VerifyResult
@@ -310,8 +311,12 @@ def verify_archive(
     for message in chain_problems:
         capture_id = int(message.split()[2].rstrip(":")) if message.startswith("captures row ") else None
         problems.append(Problem("chain", message, capture_id=capture_id))
+    sealed_problems, sealed_notes, seal_head, seals = seal_problems(store, captures)
+    problems += sealed_problems
+    notes += sealed_notes
     if head:
-        if head.strip().lower() not in {r.get("chain_hash") for r in captures} | {chain_head}:
+        known = {r.get("chain_hash") for r in captures} | {chain_head} | {s["seal_hash"] for s in seals.values()}
+        if head.strip().lower() not in known:
             problems.append(Problem("chain", f"published head {head} is not in the chain: rows it covered were changed or removed"))
     problems += _dangling(store, {r["id"] for r in captures})
 
@@ -378,7 +383,7 @@ def verify_archive(
 
     problems += _compare_rows(selected, hops, files, {r["id"]: r for r in captures})
     problems += _compare_attachments(attachments, files)
-    token_problems, token_notes = check_tokens(tokens, captures, files, tsa_roots)
+    token_problems, token_notes = check_tokens(tokens, captures, seals, files, tsa_roots)
     problems += token_problems
     notes += token_notes
     if article is None:
@@ -401,6 +406,7 @@ def verify_archive(
         problems=problems,
         notes=notes,
         timestamps=len(tokens),
+        seal_head=seal_head,
     )
 
 
@@ -606,4 +612,6 @@ def render_text(outcome: VerifyResult) -> str:
         f"{outcome.captures_checked} of {outcome.captures} captures rows in {outcome.seconds:.1f} s: {verdict}"
     )
     lines.append(f"chain head: {outcome.chain_head} ({outcome.captures} captures rows)")
+    if outcome.seal_head:
+        lines.append(f"seal head: {outcome.seal_head} (fixes the chain head and every row the report states; `archiver timestamp` signs it)")
     return "\n".join(lines)

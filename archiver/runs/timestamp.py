@@ -1,7 +1,7 @@
 """``archiver timestamp``: an RFC 3161 token over the chain head, kept in the database and in a WARC.
 
-    head = the newest captures row's chain_hash (it fixes every row before it)
-    ask the TSA for a token over sha256(head) and check it against the trusted roots
+    seal the rows as they are now (db/seal.py); the seal's hash fixes them and the captures chain head
+    ask the TSA for a token over sha256(seal hash) and check it against the trusted roots
     write it as a resource record (application/timestamp-reply) to a WARC of its own, flushed
     store its timestamps row
 
@@ -26,13 +26,13 @@ from archiver.runs.directory import ArchiveDir
 from archiver.warc.records import write_derived
 from archiver.warc.writer import WarcFileWriter, file_sha256
 
-TIMESTAMP_URI = "urn:archiver:chain-head:"
+TIMESTAMP_URI = "urn:archiver:seal:"
 
 
 def timestamp_archive(
     archive: ArchiveDir, tsa_url: str | None = None, tsa_roots: str | None = None, timeout: float = 30.0, proxy: str | None = None
 ) -> TimestampToken:
-    """Time-stamp the archive's current chain head at ``tsa_url`` (default: DigiCert's public TSA).
+    """Seal the archive and time-stamp the seal's hash at ``tsa_url`` (default: DigiCert's public TSA).
 
     ``tsa_roots`` is a PEM bundle of the roots the TSA's certificate must chain to (default:
     the Mozilla bundle in certifi); it is stored with the token so ``verify`` can check it later.
@@ -43,22 +43,24 @@ def timestamp_archive(
     if head_row is None or not head_row["chain_hash"]:
         raise UsageError("nothing to time-stamp: the archive has no captures yet")
     url = tsa_url or DEFAULT_TSA
-    head = head_row["chain_hash"]
-    message = head.encode("ascii")
     roots = load_certificates(tsa_roots if tsa_roots is not None else default_roots_pem())
-    args = {"tsa": url, "chain_head": head, "capture_id": head_row["id"], "tsa_roots": "given" if tsa_roots else "default"}
+    args = {"tsa": url, "tsa_roots": "given" if tsa_roots else "default"}
     run_id = store.start_run("timestamp", args, f"archiver/{__version__}")
     status = "failed"
     try:
+        sealed = store.seal(run_id, "timestamp")
+        head = sealed["seal_hash"]
+        message = head.encode("ascii")
         requested_at = utc_now()
         reply, info = request_token(url, message, timeout=timeout, proxy=proxy)
         check_token(reply, message, roots)
-        written = _write_token(archive, run_id, reply, head, url, requested_at)
+        written = _write_token(archive, run_id, reply, head, sealed["chain_head"], url, requested_at)
         row = {
             "run_id": run_id,
+            "seal_id": sealed["id"],
             "message": head,
-            "chain_head": head,
-            "capture_id": head_row["id"],
+            "chain_head": sealed["chain_head"],
+            "capture_id": sealed["capture_id"],
             "tsa_url": url,
             "requested_at": written.date,
             "gen_time": info.gen_time,
@@ -78,19 +80,19 @@ def timestamp_archive(
     finally:
         store.finish_run(run_id, status, {})
     return TimestampToken(
-        timestamp_id, run_id, head, head, head_row["id"], url, info.gen_time, info.serial_number, info.tsa_name,
+        timestamp_id, run_id, sealed["id"], head, sealed["chain_head"], sealed["capture_id"], url, info.gen_time, info.serial_number, info.tsa_name,
         WarcLocation(written.warc_file, written.offset, written.length),
     )
 
 
-def _write_token(archive: ArchiveDir, run_id: int, reply: bytes, head: str, tsa_url: str, when):
+def _write_token(archive: ArchiveDir, run_id: int, reply: bytes, head: str, chain_head: str, tsa_url: str, when):
     """The DER reply as a resource record in a WARC file of the timestamp run, flushed and closed."""
     store = archive.store
     fields = {
         "hostname": socket.gethostname(),
         "operating-system": platform.platform(),
         "archiver-run-id": str(run_id),
-        "description": "An RFC 3161 time-stamp token over archiver's chain head",
+        "description": "An RFC 3161 time-stamp token over archiver's newest seal (which fixes the chain head)",
     }
     writer = WarcFileWriter(
         archive.path,
@@ -108,7 +110,7 @@ def _write_token(archive: ArchiveDir, run_id: int, reply: bytes, head: str, tsa_
             REPLY_TYPE,
             when,
             hashlib.sha256(reply).hexdigest(),
-            [("Archiver-Chain-Head", head), ("Archiver-TSA", tsa_url)],
+            [("Archiver-Seal", head), ("Archiver-Chain-Head", chain_head), ("Archiver-TSA", tsa_url)],
         )
         writer.flush()
     return written
