@@ -162,16 +162,18 @@ class Archive:
         return gather_report(self.store, article, replay_base=replay_base, archive_dir=str(self.path))
 
     def verify(
-        self, article: str | None = None, head: str | None = None, progress: Callable[[str, int, int], None] | None = None, tsa_roots: str | None = None
+        self, article: str | None = None, head: str | None = None, progress: Callable[[str, int, int], None] | None = None, tsa_roots: str | None = None,
+        deep: bool = False,
     ) -> VerifyResult:
         """Recompute every hash from the WARC files, compare with the database, check the hash chain.
 
         ``head``: a chain head published earlier, which must still be in the chain.
         ``tsa_roots``: PEM roots to check every timestamp token against (default: those stored with it).
+        ``deep``: also re-extract texts, re-find citations and quotations and re-judge changes from the records.
         """
         from archiver.outputs.verify import verify_archive
 
-        return verify_archive(self.directory, article=article, head=head, progress=progress, tsa_roots=tsa_roots)
+        return verify_archive(self.directory, article=article, head=head, progress=progress, tsa_roots=tsa_roots, deep=deep)
 
     def timestamp(self, tsa: str | None = None, tsa_roots: str | None = None, timeout: float = 30.0, proxy: str | None = None) -> TimestampToken:
         """An RFC 3161 token over the current chain head from the TSA at ``tsa`` (stored in the database and a WARC).

@@ -606,10 +606,11 @@ def demo(ctx, last_version):
 @click.option("--article", metavar="URL", help="Only the WARC records of this article (URL or id) and its sources; the chain is always checked whole.")
 @click.option("--head", "published_head", metavar="HASH", help="A chain head or seal head published earlier: fail unless the archive still contains it.")
 @click.option("--tsa-roots", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="PEM root certificates to check every timestamp token against (default: the roots stored with each token).")
+@click.option("--deep", is_flag=True, help="Also recompute texts, citations, quotations and change events from the WARC records and list every difference.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @click.pass_context
 @archive_errors
-def verify(ctx, article, published_head, tsa_roots, as_json):
+def verify(ctx, article, published_head, tsa_roots, deep, as_json):
     """Recompute every hash from the WARC files and check the database's hash chain; exit 1 on any problem.
 
     \b
@@ -617,11 +618,12 @@ def verify(ctx, article, published_head, tsa_roots, as_json):
       archiver verify
       archiver verify --article URL --head 3f5e…   # a head published earlier is still in the chain
       archiver verify --tsa-roots tsa-ca.pem       # timestamp tokens against roots you trust
+      archiver verify --deep                       # what the report states, re-derived from the WARCs
     """
     from archiver.outputs.verify import render_text
 
     with reading(ctx) as archive:
-        outcome = archive.verify(article=article, head=published_head, tsa_roots=_read_roots(tsa_roots))
+        outcome = archive.verify(article=article, head=published_head, tsa_roots=_read_roots(tsa_roots), deep=deep)
     click.echo(json.dumps(outcome.to_dict(), indent=2, ensure_ascii=False) if as_json else render_text(outcome))
     sys.exit(EXIT_OK if outcome.ok else EXIT_FAILED)
 

@@ -175,3 +175,59 @@ def test_crash_recovery_seals_and_says_so(archive):
     doc = verify(archive)
     assert doc["ok"], doc["problems"]
     assert any("made by crash recovery" in n for n in doc["notes"])
+
+
+# -- verify --deep: rows re-derived from the WARC records ---------------------------------------
+
+
+@pytest.fixture(scope="module")
+def rechecked(tmp_path_factory) -> Path:
+    return build_sample(tmp_path_factory.mktemp("deep") / "archive", (1, 2, 3))
+
+
+def test_deep_verify_of_a_clean_archive_finds_nothing(rechecked):
+    doc = verify(rechecked, "--deep")
+    assert doc["ok"], doc["problems"]
+    note = next(n for n in doc["notes"] if n.startswith("deep:"))
+    kinds = dict(db(rechecked).execute("SELECT kind, COUNT(*) FROM changes GROUP BY kind").fetchall())
+    assert {"gone", "soft_404", "content_changed", "moved", "restored"} <= set(kinds)  # every verdict path was re-judged
+    assert f"{sum(kinds.values())} changes rows" in note and "49 citations rows" in note
+
+
+# A forger who writes the rows and seals them again gets past the seals; --deep re-derives the rows.
+DEEP_TAMPERING = [
+    ("text", "SELECT capture_id FROM texts WHERE kind = 'html' LIMIT 1", "UPDATE texts SET text = text || ' And a forged sentence.' WHERE capture_id = ?", "captures row {key}", "texts.text"),
+    ("title", "SELECT id FROM captures WHERE title IS NOT NULL AND record_type = 'response' LIMIT 1", "UPDATE captures SET title = 'Forged' WHERE id = ?", "captures row {key}", "captures.title"),
+    ("text_sha256", "SELECT id FROM captures WHERE text_sha256 IS NOT NULL AND record_type = 'response' LIMIT 1", "UPDATE captures SET text_sha256 = 'ab' WHERE id = ?", "captures row {key}", "captures.text_sha256"),
+    ("citation anchor", "SELECT id FROM citations WHERE cited = 1 LIMIT 1", "UPDATE citations SET anchor_text = 'forged' WHERE id = ?", "citations row {key}", "anchor_text"),
+    ("citation deleted", "SELECT id FROM citations WHERE cited = 1 LIMIT 1", "DELETE FROM citations WHERE id = ?", "", "no citations row holds"),
+    ("citation target", "SELECT id FROM citations WHERE cited = 1 AND url_id IS NOT NULL LIMIT 1", "UPDATE citations SET url_id = (SELECT MAX(id) FROM urls) WHERE id = ?", "citations row {key}", "points at"),
+    ("quote text", "SELECT id FROM quotes LIMIT 1", "UPDATE quotes SET text = 'words never written' WHERE id = ?", "quotes row {key}", "no quotation"),
+    ("quote check status", "SELECT id FROM quote_checks LIMIT 1", "UPDATE quote_checks SET status = CASE status WHEN 'present' THEN 'missing' ELSE 'present' END WHERE id = ?", "quote_checks row {key}", "status is"),
+    ("quote status", "SELECT id FROM quotes WHERE status IS NOT NULL LIMIT 1", "UPDATE quotes SET status = CASE status WHEN 'present' THEN 'missing' ELSE 'present' END WHERE id = ?", "quotes row {key}", "its latest check says"),
+    ("change kind", "SELECT id FROM changes WHERE kind = 'content_changed' LIMIT 1", "UPDATE changes SET kind = 'moved' WHERE id = ?", "changes row {key}", "re-judged"),
+    ("change similarity", "SELECT id FROM changes WHERE kind = 'content_changed' LIMIT 1", "UPDATE changes SET similarity = 0.99 WHERE id = ?", "changes row {key}", "similarity is"),
+    ("change invented", "SELECT id FROM changes WHERE kind = 'restored' LIMIT 1", "UPDATE changes SET kind = 'gone' WHERE id = ?", "changes row {key}", "re-judged"),
+]
+
+
+@pytest.fixture
+def deep_copy(rechecked, tmp_path) -> Path:
+    copy = tmp_path / "archive"
+    shutil.copytree(rechecked, copy)
+    return copy
+
+
+@pytest.mark.parametrize("what,find,tamper,where,says", DEEP_TAMPERING, ids=[t[0] for t in DEEP_TAMPERING])
+def test_deep_verify_finds_rows_the_records_do_not_support(deep_copy, what, find, tamper, where, says):
+    from archiver.db.seal import seal
+
+    key = first(deep_copy, find)
+    with db(deep_copy) as conn:
+        assert conn.execute(tamper, (key,)).rowcount == 1
+        seal(conn, None, "run")  # re-sealed: the seals alone now pass
+    assert verify(deep_copy)["ok"]
+    doc = verify(deep_copy, "--deep")
+    assert not doc["ok"]
+    messages = [p["message"] for p in doc["problems"] if p["kind"] == "deep"]
+    assert any(where.format(key=key) in m and says in m for m in messages), messages

@@ -291,13 +291,15 @@ Progress = Callable[[str, int, int], None]
 
 
 def verify_archive(
-    archive: ArchiveDir, article: str | None = None, head: str | None = None, progress: Progress | None = None, tsa_roots: str | None = None
+    archive: ArchiveDir, article: str | None = None, head: str | None = None, progress: Progress | None = None, tsa_roots: str | None = None,
+    deep: bool = False,
 ) -> VerifyResult:
     """Check the WARC files against the database and the database against itself.
 
     ``article`` limits the WARC checks to that article and its sources (the chain is always
     checked whole); ``head`` is a chain head published earlier, which must still be in the chain.
-    Every stored timestamp token is checked, against ``tsa_roots`` (PEM) when given.
+    Every stored timestamp token is checked, against ``tsa_roots`` (PEM) when given. ``deep``
+    also recomputes texts, citations, quotations and change events from the records (outputs/deep.py).
     ``ok`` is false when any problem was found.
     """
     started = time.monotonic()
@@ -386,6 +388,12 @@ def verify_archive(
     token_problems, token_notes = check_tokens(tokens, captures, seals, files, tsa_roots)
     problems += token_problems
     notes += token_notes
+    if deep:
+        from archiver.outputs.deep import deep_check
+
+        deep_problems, checked = deep_check(archive)
+        problems += deep_problems
+        notes.append("deep: recomputed from the WARC records " + ", ".join(f"{n} {k} rows" for k, n in checked.items()))
     if article is None:
         # A token's resource record is accounted for by its timestamps row, as an attachment's is.
         problems += _unaccounted(files, captures, hops, registered, [*attachments, *tokens])
