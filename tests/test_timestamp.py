@@ -216,3 +216,31 @@ def test_empty_archive_has_nothing_to_timestamp(tmp_path, tsa):
     cli = Cli(tmp_path / "archive")
     result = cli("timestamp", "--tsa", tsa.url)
     assert result.exit_code == 2 and "nothing to time-stamp" in result.output
+
+
+def test_report_names_the_tokens_covering_each_capture(tmp_path, tsa):
+    from archiver.sample import ARTICLE_URL, SampleWeb
+    from tests.test_report import FAST, build_sample, report_json
+
+    archive = build_sample(tmp_path / "archive", (1,))
+    cli = Cli(archive)
+    before = report_json(archive)
+    assert before["article"]["timestamp"] is None
+    assert all(c["first_capture_timestamp"] is None for c in before["citations"])
+    assert "not yet time-stamped" in cli("report", ARTICLE_URL).stdout
+
+    token = json.loads(stamp(cli, tsa).stdout)
+    with SampleWeb(hang_seconds=0.5) as web:
+        web.version = 2
+        assert cli("recheck", "--all", "--proxy", web.proxy_url, *FAST).exit_code == 0
+    after = report_json(archive)
+    assert after["archive"]["seal_head"] == verify(cli)["seal_head"]
+    assert after["article"]["timestamp"]["timestamp_id"] == token["timestamp_id"]
+    captured = [c for c in after["citations"] if c["first_capture"]]
+    assert captured and all(c["first_capture_timestamp"]["gen_time"] == token["gen_time"] for c in captured)
+    # The recheck came after the token: its captures are not covered until the next one.
+    rechecked = [c for c in captured if c["latest_check"]["id"] > token["capture_id"]]
+    assert rechecked and all(c["latest_check_timestamp"] is None for c in rechecked)
+    md = cli("report", ARTICLE_URL).stdout
+    assert f"vouched for by {token['tsa_name']}" in md and "Latest check time-stamped: not yet time-stamped" in md
+    assert "trusted test TSA" in cli("report", ARTICLE_URL, "--format", "html").stdout

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 from archiver import __version__
 from archiver.db.chain import check_chain
+from archiver.outputs.proofs import TokenIndex, describe_token, seal_head
 from archiver.clock import iso_utc
 from archiver.analyze.diff import diff_summary, render_html as diff_html, word_diff
 from archiver.analyze.answers import readable_capture
@@ -134,10 +135,12 @@ def gather_report(store: Store, article: str, replay_base: str | None = None, ar
         )
 
     entries, per_url = [], {}
+    tokens = TokenIndex(store)
     for cite in cites:
         url = cite["url"] or cite["href"]
         if cite["url_id"] not in per_url:
             per_url[cite["url_id"]] = _source(store, cite, quotes, replay_base, archive_dir)
+            per_url[cite["url_id"]].update(_timestamps(tokens, per_url[cite["url_id"]]))
         source = per_url[cite["url_id"]]
         entries.append(
             {
@@ -174,7 +177,7 @@ def gather_report(store: Store, article: str, replay_base: str | None = None, ar
         "report_version": REPORT_VERSION,
         "generated_at": iso_utc(),
         "software": f"archiver/{__version__}",
-        "archive": {"path": archive_dir, "chain_head": head, "captures": store.value("SELECT COUNT(*) FROM captures")},
+        "archive": {"path": archive_dir, "chain_head": head, "captures": store.value("SELECT COUNT(*) FROM captures"), "seal_head": seal_head(store)},
         "article": {
             "id": art["id"],
             "url": art["url"],
@@ -185,6 +188,7 @@ def gather_report(store: Store, article: str, replay_base: str | None = None, ar
             "first_captured": (first_art or {}).get("first") or (art_capture or {}).get("fetched_at"),
             "capture": _capture(art_capture),
             "screenshots": _screenshots(store, art["url_id"], archive_dir),
+            "timestamp": tokens.covering(art_capture["id"] if art_capture else None),
         },
         "summary": {
             "citations": len(entries),
@@ -204,6 +208,15 @@ def gather_report(store: Store, article: str, replay_base: str | None = None, ar
         },
     }
     return report
+
+
+def _timestamps(tokens: TokenIndex, source: dict[str, Any]) -> dict[str, Any]:
+    """The earliest time-stamp tokens covering a source's first capture and its latest check."""
+    first, latest = source.get("first_capture"), source.get("latest_check")
+    return {
+        "first_capture_timestamp": tokens.covering(first["id"] if first else None),
+        "latest_check_timestamp": tokens.covering(latest["id"] if latest else None),
+    }
 
 
 def _quote(q: dict[str, Any]) -> dict[str, Any]:
@@ -408,6 +421,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"- First captured: {art['first_captured'] or 'never'}",
         f"- Payload sha256: {md_code(cap.get('payload_sha256') or '-')}",
         f"- WARC: {md_code(_where(cap))} (record {md_code(cap.get('warc_record_id') or '-')})",
+        f"- Time-stamped: {md(describe_token(art.get('timestamp')))}",
         *_md_screenshots(art.get("screenshots")),
         f"- Report generated {report['generated_at']} by {report['software']}; archive chain head {md_code(report['archive']['chain_head'])}",
         "",
@@ -438,9 +452,11 @@ def render_markdown(report: dict[str, Any]) -> str:
                 f"- First capture: {first['fetched_at']}, HTTP {first['http_status'] if first['http_status'] is not None else '-'}, "
                 f"sha256 {md_code(first['payload_sha256'] or '-')}, {md_code(_where(first))}"
             )
+            out.append(f"- First capture time-stamped: {md(describe_token(entry.get('first_capture_timestamp')))}")
         latest = entry["latest_check"]
         if latest and (not first or latest["id"] != first["id"]):
             out.append(f"- Latest check: {latest['fetched_at']}: {md(latest['outcome'])}")
+            out.append(f"- Latest check time-stamped: {md(describe_token(entry.get('latest_check_timestamp')))}")
         if entry["robust_link"]:
             out.append(f"- Robust link: {md_code(robust_anchor(entry['robust_link'], entry['anchor_text'] or entry['url']))}")
         out += _md_screenshots(entry.get("screenshots"))
@@ -577,6 +593,7 @@ def render_html(report: dict[str, Any]) -> str:
         f"<dt>First captured</dt><dd>{e(art['first_captured'] or 'never')}</dd>",
         f"<dt>Payload sha256</dt><dd><code>{e(cap.get('payload_sha256') or '-')}</code></dd>",
         f"<dt>WARC</dt><dd><code>{e(_where(cap))}</code></dd>",
+        f"<dt>Time-stamped</dt><dd>{e(describe_token(art.get('timestamp')))}</dd>",
         f"<dt>Chain head</dt><dd><code>{e(report['archive']['chain_head'])}</code></dd>",
         "</dl>",
         _html_screenshots(art.get("screenshots"), art["url"]),
@@ -607,11 +624,15 @@ def render_html(report: dict[str, Any]) -> str:
             status_code = first["http_status"] if first["http_status"] is not None else "-"
             parts.append(
                 f"<dt>First capture</dt><dd>{e(first['fetched_at'])}, HTTP {e(str(status_code))}<br>"
-                f"sha256 <code>{e(first['payload_sha256'] or '-')}</code><br><code>{e(_where(first))}</code></dd>"
+                f"sha256 <code>{e(first['payload_sha256'] or '-')}</code><br><code>{e(_where(first))}</code><br>"
+                f"time-stamped: {e(describe_token(entry.get('first_capture_timestamp')))}</dd>"
             )
         latest = entry["latest_check"]
         if latest and (not first or latest["id"] != first["id"]):
-            parts.append(f"<dt>Latest check</dt><dd>{e(latest['fetched_at'])}: {e(latest['outcome'])}</dd>")
+            parts.append(
+                f"<dt>Latest check</dt><dd>{e(latest['fetched_at'])}: {e(latest['outcome'])}<br>"
+                f"time-stamped: {e(describe_token(entry.get('latest_check_timestamp')))}</dd>"
+            )
         if entry["robust_link"]:
             parts.append(f"<dt>Robust link</dt><dd>{robust_anchor(entry['robust_link'], entry['anchor_text'] or entry['url'])}</dd>")
         parts.append("</dl>")
