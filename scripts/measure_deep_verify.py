@@ -43,7 +43,7 @@ def pages(limit: int | None) -> dict[str, bytes]:
     found: dict[str, bytes] = {}
     for path in sorted((CORPUS / "articles" / "aeb" / "html").glob("*.html.gz")):
         found[f"aeb-{path.name[:-8]}"] = gzip.decompress(path.read_bytes())
-    for path in sorted((CORPUS / "articles" / "trafilatura-eval").glob("*.html")):
+    for path in sorted((CORPUS / "articles" / "trafilatura-eval" / "html").glob("*.html")):
         found[f"traf-{path.stem}"] = path.read_bytes()
     names = sorted(found)[:limit] if limit else sorted(found)
     return {name: found[name] for name in names}
