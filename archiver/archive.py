@@ -15,12 +15,15 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from archiver.errors import ReadOnlyArchive, UsageError
 from archiver.options import CaptureOptions, FetchOptions, RecheckOptions
 from archiver.results import CaptureResult, CdxjExport, Change, QueryResult, RecheckResult, TextDiff, VerifyResult, WaczExport
 from archiver.results import TimestampToken
+
+if TYPE_CHECKING:
+    from archiver.outputs.wacz_sign import SigningIdentity
 from archiver.runs.targets import Target, parse_target
 from archiver.runs.directory import ArchiveDir, default_archive_dir
 
@@ -186,11 +189,23 @@ class Archive:
         self._writable("timestamp")
         return timestamp_archive(self.directory, tsa, tsa_roots, timeout=timeout, proxy=proxy)
 
-    def export_wacz(self, output: str | Path, article: str | None = None) -> WaczExport:
-        """A WACZ package (for ReplayWeb.page) of the whole archive, or of one article and its sources."""
+    def export_wacz(self, output: str | Path, article: str | None = None, sign: "SigningIdentity | None" = None) -> WaczExport:
+        """A WACZ package (for ReplayWeb.page) of the whole archive, or of one article and its sources.
+
+        ``sign``: sign its datapackage-digest.json per the WACZ signing spec (archiver.outputs.wacz_sign).
+        """
         from archiver.outputs.export import export_wacz
 
-        return export_wacz(self.directory, Path(output), article=article)
+        exported = export_wacz(self.directory, Path(output), article=article)
+        if sign is not None:
+            from archiver.outputs.wacz_sign import sign_wacz
+
+            try:
+                exported.signed = sign_wacz(Path(output), sign)
+            except BaseException:
+                Path(output).unlink(missing_ok=True)  # asked for a signed package: no unsigned one left in its place
+                raise
+        return exported
 
     def export_cdxj(self, output: str | Path) -> CdxjExport:
         """A sorted CDXJ index (for pywb) of every closed WARC file."""

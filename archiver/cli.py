@@ -709,10 +709,15 @@ def report(ctx, article, fmt, output, replay_base):
 @click.option("--wacz", "wacz_path", type=click.Path(dir_okay=False, path_type=Path), help="Write a WACZ package (for ReplayWeb.page) here.")
 @click.option("--cdxj", "cdxj_path", type=click.Path(dir_okay=False, path_type=Path), help="Write a sorted CDXJ index (for pywb) here.")
 @click.option("--article", metavar="URL", help="Only this article (URL or id) and its sources (WACZ only).")
+@click.option("--sign", is_flag=True, help="Sign the WACZ (WACZ signing spec: a domain's TLS key, dated by a TSA); needs --sign-key and --sign-cert.")
+@click.option("--sign-key", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="ECDSA P-256 private key (PEM) of the certificate, e.g. certbot's privkey.pem.")
+@click.option("--sign-cert", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="The domain's certificate chain (PEM, leaf first), e.g. certbot's fullchain.pem; at most 7 days old.")
+@click.option("--tsa", "tsa_url", metavar="URL", default=DEFAULT_TSA, show_default=True, help="Time-stamping authority that dates the signature (with --sign).")
+@click.option("--tsa-roots", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="PEM root certificates of the TSA (default: the Mozilla roots in certifi).")
 @click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON.")
 @click.pass_context
 @archive_errors
-def export(ctx, wacz_path, cdxj_path, article, as_json):
+def export(ctx, wacz_path, cdxj_path, article, sign, sign_key, sign_cert, tsa_url, tsa_roots, as_json):
     """Export the archive for replay: a WACZ package and/or a CDXJ index.
 
     \b
@@ -720,15 +725,23 @@ def export(ctx, wacz_path, cdxj_path, article, as_json):
       archiver export --wacz archive.wacz
       archiver export --wacz one-article.wacz --article URL
       archiver export --cdxj index.cdxj
+      archiver export --wacz signed.wacz --sign --sign-key privkey.pem --sign-cert fullchain.pem
     """
     if not wacz_path and not cdxj_path:
         fail_usage("say what to export: --wacz FILE and/or --cdxj FILE")
     if article and not wacz_path:
         fail_usage("--article applies to --wacz only (a CDXJ index covers the whole archive)")
+    identity = None
+    if sign or sign_key or sign_cert:
+        if not (sign and sign_key and sign_cert and wacz_path):
+            fail_usage("signing needs --wacz FILE --sign --sign-key KEY.pem --sign-cert CHAIN.pem")
+        from archiver.outputs.wacz_sign import SigningIdentity
+
+        identity = SigningIdentity(sign_key.read_bytes(), sign_cert.read_bytes(), tsa_url, _read_roots(tsa_roots))
     outcome = {}
     with reading(ctx) as archive:
         if wacz_path:
-            outcome["wacz"] = archive.export_wacz(wacz_path, article=article)
+            outcome["wacz"] = archive.export_wacz(wacz_path, article=article, sign=identity)
         if cdxj_path:
             outcome["cdxj"] = archive.export_cdxj(cdxj_path)
     if as_json:
@@ -737,6 +750,8 @@ def export(ctx, wacz_path, cdxj_path, article, as_json):
     if "wacz" in outcome:
         w = outcome["wacz"]
         click.echo(f"WACZ {w.output}: {w.pages} pages from {len(w.warcs)} WARC files")
+        if w.signed:
+            click.echo(f"signed for {w.signed['domain']} at {w.signed['created']}, dated by {w.signed['tsa']} at {w.signed['timestamp']}")
     if "cdxj" in outcome:
         c = outcome["cdxj"]
         click.echo(f"CDXJ {c.output}: {c.lines} lines from {len(c.warcs)} WARC files")

@@ -277,6 +277,7 @@ class WaczExport(Result):
     warcs: list[str]
     records: int | None  # records copied (one article's package), None when whole files were packaged
     skipped_open: list[str]  # WARC files a run is still writing, left out
+    signed: dict[str, Any] | None = None  # with --sign: domain, created, hash, timestamp, tsa
 
 
 @dataclass
