@@ -24,6 +24,7 @@ from archiver.results import TimestampToken
 
 if TYPE_CHECKING:
     from archiver.outputs.wacz_sign import SigningIdentity
+    from archiver.runs.mementos import MementoOptions, MementoResult
 from archiver.runs.targets import Target, parse_target
 from archiver.runs.directory import ArchiveDir, default_archive_dir
 
@@ -177,6 +178,21 @@ class Archive:
         from archiver.outputs.verify import verify_archive
 
         return verify_archive(self.directory, article=article, head=head, progress=progress, tsa_roots=tsa_roots, deep=deep)
+
+    def mementos(
+        self, options: "MementoOptions | None" = None, article: str | None = None, article_ids: list[int] | None = None,
+        fetch: FetchOptions | None = None, progress: Progress | None = None,
+    ) -> "MementoResult":
+        """Look up each cited source in public web archives (Memento, RFC 7089) around the day it was cited,
+        fetch the mementos into the WARC and compare them with archiver's first capture; with
+        ``options.submit``, also ask the save endpoint to archive each source. Every article, or one
+        (``article``: URL or id), or some (``article_ids``).
+        """
+        from archiver.runs.mementos import MementoOptions, MementoRun
+
+        self._writable("look up mementos")
+        options = _with_fetch(options or MementoOptions(), fetch)
+        return MementoRun(self.directory, options, progress).run(article, article_ids)
 
     def timestamp(self, tsa: str | None = None, tsa_roots: str | None = None, timeout: float = 30.0, proxy: str | None = None) -> TimestampToken:
         """An RFC 3161 token over the current chain head from the TSA at ``tsa`` (stored in the database and a WARC).

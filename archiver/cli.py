@@ -103,6 +103,69 @@ def timestamp_options(func: Callable) -> Callable:
     return click.option("--timestamp", "stamp", is_flag=True, help="At the end of the run, get an RFC 3161 token over the archive's new seal head (see: archiver timestamp).")(func)
 
 
+def memento_options(func: Callable) -> Callable:
+    """--mementos and --submit: what public web archives hold of the sources, and copies asked of them."""
+    from archiver.net.memento import DEFAULT_TIMEGATE, DEFAULT_TIMEMAP
+    from archiver.runs.mementos import DEFAULT_SAVE_ENDPOINT, SUBMIT_DELAY
+
+    options = [
+        click.option("--submit", is_flag=True, help="Ask a public archive to save each cited source (Save Page Now style); recorded with the memento URL it gives."),
+        click.option("--timemap", metavar="URL", default=DEFAULT_TIMEMAP, show_default=True, help="Memento TimeMap prefix; the source URL is appended ('' for none)."),
+        click.option("--timegate", metavar="URL", default=DEFAULT_TIMEGATE, show_default=True, help="Memento TimeGate prefix, asked when the TimeMap fails ('' for none)."),
+        click.option("--save-endpoint", metavar="URL", default=DEFAULT_SAVE_ENDPOINT, show_default=True, help="Save endpoint prefix for --submit; the source URL is appended. $ARCHIVER_SAVE_AUTH is sent as its Authorization header."),
+        click.option("--submit-delay", type=click.FloatRange(0), default=SUBMIT_DELAY, show_default=True, help="Seconds between two --submit requests."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def mementos_flag(func: Callable) -> Callable:
+    return click.option(
+        "--mementos", "find_mementos", is_flag=True,
+        help="Then look up each cited source in public web archives (Memento) around the day it was cited, fetch and compare the mementos (see: archiver mementos). Off by default: the archive learns what you look at.",
+    )(func)
+
+
+def build_memento_options(kw: dict[str, Any], fetch: FetchOptions, **extra: Any):
+    import os
+
+    from archiver.runs.mementos import MementoOptions
+
+    return MementoOptions(
+        fetch=fetch, lookup=bool(kw.get("find_mementos", True)), timemap=kw["timemap"] or None, timegate=kw["timegate"] or None,
+        submit=kw["submit"], save_endpoint=kw["save_endpoint"], submit_delay=kw["submit_delay"],
+        save_auth=os.environ.get("ARCHIVER_SAVE_AUTH") or None, warc_size=kw.get("warc_size", WARC_SIZE), **extra,
+    )
+
+
+def look_up_mementos(archive: Archive, kw: dict[str, Any], article_ids: list[int] | None, quiet: bool = False) -> dict[str, Any] | None:
+    """After a capture or recheck: the mementos and submissions --mementos / --submit asked for."""
+    if not (kw.get("find_mementos") or kw.get("submit")):
+        return None
+    outcome = archive.mementos(build_memento_options(kw, build_fetch_options(kw)), article_ids=article_ids)
+    if not quiet:
+        text = render_mementos(outcome)
+        if text:
+            click.echo(text)
+    return outcome.to_dict()
+
+
+def render_mementos(outcome) -> str:
+    lines = []
+    for m in outcome.mementos:
+        if m.error:
+            lines.append(f"MEMENTO? {m.url}: lookup failed: {m.error}")
+        elif m.role == "none":
+            lines.append(f"MEMENTO- {m.url}: no memento in the archive")
+        else:
+            agree = {"same": "agrees with", "differs": "DIFFERS from", "unknown": "cannot be compared with"}.get(m.verdict, m.verdict)
+            lines.append(f"MEMENTO  {m.url}: {m.role} memento of {m.memento_datetime} {agree} archiver's first capture ({m.memento_url})")
+    for s in outcome.submissions:
+        lines.append(f"SAVED    {s.url}: {s.memento_url}" if s.memento_url else f"SAVE?    {s.url}: {s.error}")
+    return "\n".join(lines)
+
+
 def stamp_run(archive: Archive, kw: dict[str, Any], quiet: bool = False) -> dict[str, Any] | None:
     """The token --timestamp asked for; a TSA that fails is reported and the exit status set, the run's work stays."""
     if not kw.get("stamp"):
@@ -311,6 +374,8 @@ def writable(ctx: click.Context, create: bool = False, wait: bool = True) -> Arc
 @browser_options
 @fetch_options
 @warc_options
+@mementos_flag
+@memento_options
 @timestamp_options
 @click.pass_context
 @archive_errors
@@ -334,9 +399,11 @@ def capture(ctx: click.Context, targets: tuple[str, ...], all_links: bool, requi
             outcome = archive.capture(parsed, options, progress=progress)
         if not as_json:
             click.echo(render_capture_summary(outcome))
+        found = look_up_mementos(archive, kw, [a.article_id for a in outcome.articles if a.article_id is not None], quiet=as_json)
         stamped = stamp_run(archive, kw, quiet=as_json)
     if as_json:
-        click.echo(json.dumps({**outcome.to_dict(), **({"timestamp": stamped} if stamped else {})}, indent=2, ensure_ascii=False))
+        extra = {**({"mementos": found} if found else {}), **({"timestamp": stamped} if stamped else {})}
+        click.echo(json.dumps({**outcome.to_dict(), **extra}, indent=2, ensure_ascii=False))
     sys.exit(EXIT_OK if outcome.ok and not (stamped or {}).get("error") else EXIT_FAILED)
 
 
@@ -412,6 +479,8 @@ def render_capture_summary(outcome: CaptureResult) -> str:
 @click.option("--browser-path", metavar="PATH", help="The Chromium executable (default: chromium on PATH).")
 @fetch_options
 @warc_options
+@mementos_flag
+@memento_options
 @timestamp_options
 @click.pass_context
 @archive_errors
@@ -439,9 +508,12 @@ def recheck(ctx, check_all, check_due, article, confirm, wait, as_json, verbose,
     with archive:
         with progress_bar(enabled=verbose and not as_json) as progress:
             outcome = archive.recheck(options, progress=progress)
+        # Sources already looked up are skipped: in cron this finds mementos for what was added since.
+        found = look_up_mementos(archive, kw, None, quiet=as_json)
         stamped = stamp_run(archive, kw, quiet=as_json or not verbose)
     if as_json:
-        click.echo(json.dumps({**outcome.to_dict(), **({"timestamp": stamped} if stamped else {})}, indent=2, ensure_ascii=False))
+        extra = {**({"mementos": found} if found else {}), **({"timestamp": stamped} if stamped else {})}
+        click.echo(json.dumps({**outcome.to_dict(), **extra}, indent=2, ensure_ascii=False))
     else:
         text = render_recheck(outcome, verbose)
         if text:
@@ -626,6 +698,42 @@ def verify(ctx, article, published_head, tsa_roots, deep, as_json):
         outcome = archive.verify(article=article, head=published_head, tsa_roots=_read_roots(tsa_roots), deep=deep)
     click.echo(json.dumps(outcome.to_dict(), indent=2, ensure_ascii=False) if as_json else render_text(outcome))
     sys.exit(EXIT_OK if outcome.ok else EXIT_FAILED)
+
+
+@main.command()
+@click.option("--article", metavar="URL", help="Only this article (URL or id) and its sources.")
+@click.option("--refresh", is_flag=True, help="Look up again sources that already have mementos.")
+@click.option("--no-lookup", "no_lookup", is_flag=True, help="Only --submit: do not look up mementos.")
+@memento_options
+@fetch_options
+@warc_options
+@click.option("--json", "as_json", is_flag=True, help="Print what was found as JSON.")
+@click.pass_context
+@archive_errors
+def mementos(ctx, article, refresh, no_lookup, as_json, **kw):
+    """What public web archives hold of each cited source around the day it was cited (Memento, RFC 7089).
+
+    For each cited source: the memento closest to the article's publication date (else its
+    first capture) and the nearest one before it, fetched into the WARC like any capture and
+    compared with archiver's first capture. Sources already looked up are skipped unless
+    --refresh. With --submit, also asks the save endpoint to archive each source.
+
+    \b
+    Examples:
+      archiver mementos
+      archiver mementos --article URL --submit
+      archiver mementos --timemap https://arquivo.pt/wayback/timemap/link/ --timegate ''
+    """
+    if no_lookup and not kw["submit"]:
+        fail_usage("--no-lookup leaves nothing to do without --submit")
+    kw["find_mementos"] = not no_lookup
+    options = build_memento_options(kw, build_fetch_options(kw), refresh=refresh)
+    with writable(ctx) as archive:
+        outcome = archive.mementos(options, article=article)
+    if as_json:
+        click.echo(json.dumps(outcome.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(render_mementos(outcome) or "no cited sources to look up")
 
 
 @main.command()

@@ -66,7 +66,7 @@ TOP_KEYS = {"report_version", "generated_at", "software", "archive", "article", 
             "unattributed_quotations", "unlinked_references", "verification"}
 CITATION_KEYS = {"position", "anchor_text", "context", "href", "url", "status", "status_reason", "first_capture",
                  "latest_check", "captures", "changes", "quotations", "diff", "robust_link", "screenshots",
-                 "first_capture_timestamp", "latest_check_timestamp"}
+                 "first_capture_timestamp", "latest_check_timestamp", "mementos", "submissions"}
 
 
 def test_report_after_capture_all_formats(captured):

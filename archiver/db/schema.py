@@ -289,5 +289,39 @@ MIGRATIONS: list[str] = [
         warc_record_id TEXT NOT NULL
     );
     CREATE INDEX timestamps_capture ON timestamps(capture_id);
+    CREATE TABLE mementos (
+        id INTEGER PRIMARY KEY,
+        run_id INTEGER NOT NULL REFERENCES runs(id),
+        article_id INTEGER NOT NULL REFERENCES articles(id),
+        url_id INTEGER NOT NULL REFERENCES urls(id),
+        target_datetime TEXT NOT NULL,
+        target_source TEXT NOT NULL,
+        looked_up_at TEXT NOT NULL,
+        lookup_url TEXT NOT NULL,
+        mementos INTEGER,
+        role TEXT NOT NULL,
+        memento_url TEXT,
+        memento_datetime TEXT,
+        capture_id INTEGER REFERENCES captures(id),
+        compared_capture_id INTEGER REFERENCES captures(id),
+        verdict TEXT NOT NULL,
+        similarity REAL,
+        detail TEXT,
+        error TEXT
+    );
+    CREATE INDEX mementos_source ON mementos(url_id, id);
+    CREATE INDEX mementos_article ON mementos(article_id);
+    CREATE TABLE submissions (
+        id INTEGER PRIMARY KEY,
+        run_id INTEGER NOT NULL REFERENCES runs(id),
+        url_id INTEGER NOT NULL REFERENCES urls(id),
+        endpoint TEXT NOT NULL,
+        requested_at TEXT NOT NULL,
+        http_status INTEGER,
+        memento_url TEXT,
+        memento_datetime TEXT,
+        error TEXT
+    );
+    CREATE INDEX submissions_url ON submissions(url_id, id);
     """,
 ]

@@ -46,6 +46,8 @@ SEALED: dict[str, tuple[str, tuple[str, ...]]] = {
     "attachments": ("id", ("capture_id", "load_id", "run_id", "kind", "uri", "created_at", "content_type", "content_length", "sha256", "record_type", "warc_file", "warc_offset", "warc_length", "warc_record_id", "truncated", "detail")),
     "browser_loads": ("id", ("capture_id", "url_id", "run_id", "started_at", "finished_at", "browser", "user_agent", "final_url", "title", "network_idle", "scrolled", "page_height", "requests", "fetched", "reused", "refused", "failed", "error", "notes")),
     "browser_requests": ("id", ("load_id", "position", "url", "method", "resource_type", "outcome", "http_status", "capture_id", "reason")),
+    "mementos": ("id", ("run_id", "article_id", "url_id", "target_datetime", "target_source", "looked_up_at", "lookup_url", "mementos", "role", "memento_url", "memento_datetime", "capture_id", "compared_capture_id", "verdict", "similarity", "detail", "error")),
+    "submissions": ("id", ("run_id", "url_id", "endpoint", "requested_at", "http_status", "memento_url", "memento_datetime", "error")),
 }
 
 SEAL_FIELDS = ("id", "run_id", "sealed_at", "reason", "capture_id", "chain_head", "state_digest", "rows")

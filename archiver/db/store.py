@@ -288,6 +288,16 @@ class Store:
             for attachment in attachments:
                 attachment["id"] = self.insert("attachments", attachment)
 
+    def add_memento(self, row: dict[str, Any]) -> int:
+        """A memento lookup's row (its capture, if any, already stored); returns its id."""
+        with self.transaction():
+            return self.insert("mementos", row)
+
+    def add_submission(self, row: dict[str, Any]) -> int:
+        """A request to a public archive to save a source, and what it answered."""
+        with self.transaction():
+            return self.insert("submissions", row)
+
     def add_timestamp(self, row: dict[str, Any]) -> int:
         """A time-stamp token's row (its WARC record already on disk); returns its id."""
         with self.transaction():

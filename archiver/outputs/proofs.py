@@ -58,3 +58,86 @@ def describe_token(token: dict[str, Any] | None) -> str:
         return "not yet time-stamped (run `archiver timestamp`)"
     more = f"; {token['tokens'] - 1} later tokens also cover it" if token["tokens"] > 1 else ""
     return f"existed by {token['gen_time']}, vouched for by {token['tsa']} (timestamp {token['timestamp_id']}, serial {token['serial_number']}){more}"
+
+
+# -- mementos and submissions ----------------------------------------------------------------
+
+_AGREES = {"same": True, "differs": False}
+
+
+def _memento(row: dict[str, Any], original_url: str) -> dict[str, Any]:
+    import json
+
+    from archiver.clock import parse_iso
+
+    days = None
+    if row["memento_datetime"] and row["target_datetime"]:
+        days = round((parse_iso(row["memento_datetime"]) - parse_iso(row["target_datetime"])).total_seconds() / 86400, 1)
+    detail = json.loads(row["detail"]) if row["detail"] else {}
+    return {
+        "memento_url": row["memento_url"],
+        "memento_datetime": row["memento_datetime"],
+        "days_from_citation": days,
+        "verdict": row["verdict"],
+        "agrees": _AGREES.get(row["verdict"]),
+        "similarity": row["similarity"],
+        "diff_summary": detail.get("diff_summary"),
+        "capture_id": row["capture_id"],
+        "compared_capture_id": row["compared_capture_id"],
+        "error": row["error"],
+        "robust_link": {
+            "href": original_url,
+            "data-originalurl": original_url,
+            "data-versionurl": row["memento_url"],
+            "data-versiondate": (row["memento_datetime"] or "")[:10],
+        },
+    }
+
+
+def memento_facts(store, article_id: int, url_id: int | None, original_url: str) -> dict[str, Any]:
+    """A source's mementos for one article (the latest lookup), and the copies asked of public archives."""
+    empty = {"mementos": {"looked_up": False, "citation_day": None, "closest": None, "earlier": None, "error": None}, "submissions": []}
+    if url_id is None:
+        return empty
+    try:
+        rows = store.rows("SELECT * FROM mementos WHERE article_id = ? AND url_id = ? ORDER BY id", (article_id, url_id))
+        submissions = store.rows(
+            "SELECT requested_at, endpoint, http_status, memento_url, memento_datetime, error FROM submissions WHERE url_id = ? ORDER BY id", (url_id,)
+        )
+    except Exception:  # noqa: BLE001 -- a database from before mementos
+        return empty
+    if not rows:
+        return {**empty, "submissions": submissions}
+    latest_run = rows[-1]["run_id"]
+    rows = [r for r in rows if r["run_id"] == latest_run]
+    closest = next((r for r in rows if r["role"] in ("closest", "closest+earlier")), None)
+    earlier = next((r for r in rows if r["role"] in ("earlier", "closest+earlier")), None)
+    failed = next((r["error"] for r in rows if r["role"] == "error"), None)
+    return {
+        "mementos": {
+            "looked_up": True,
+            "citation_day": rows[0]["target_datetime"],
+            "citation_day_from": rows[0]["target_source"],
+            "lookup_url": rows[0]["lookup_url"],
+            "closest": _memento(closest, original_url) if closest else None,
+            "earlier": _memento(earlier, original_url) if earlier else None,
+            "error": failed,
+        },
+        "submissions": submissions,
+    }
+
+
+def describe_memento(memento: dict[str, Any] | None, role: str) -> str | None:
+    """One line for a report about one memento."""
+    if memento is None:
+        return None
+    days = memento["days_from_citation"]
+    when = "on the day it was cited" if days is not None and abs(days) < 1 else (
+        f"{abs(days):g} days {'after' if days > 0 else 'before'} it was cited" if days is not None else "")
+    agreement = {
+        True: "agrees with archiver's first capture",
+        False: "differs from archiver's first capture",
+    }.get(memento["agrees"], "could not be compared with archiver's first capture" if memento["verdict"] != "error" else f"could not be fetched ({memento['error']})")
+    summary = memento.get("diff_summary") or {}
+    change = f" (+{summary.get('added', 0)} -{summary.get('removed', 0)} words)" if memento["agrees"] is False and summary else ""
+    return f"{role} memento {memento['memento_datetime']}, {when}: {agreement}{change}"

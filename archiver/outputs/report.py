@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from archiver import __version__
 from archiver.db.chain import check_chain
-from archiver.outputs.proofs import TokenIndex, describe_token, seal_head
+from archiver.outputs.proofs import TokenIndex, describe_memento, describe_token, memento_facts, seal_head
 from archiver.clock import iso_utc
 from archiver.analyze.diff import diff_summary, render_html as diff_html, word_diff
 from archiver.analyze.answers import readable_capture
@@ -141,6 +141,7 @@ def gather_report(store: Store, article: str, replay_base: str | None = None, ar
         if cite["url_id"] not in per_url:
             per_url[cite["url_id"]] = _source(store, cite, quotes, replay_base, archive_dir)
             per_url[cite["url_id"]].update(_timestamps(tokens, per_url[cite["url_id"]]))
+            per_url[cite["url_id"]].update(memento_facts(store, art["id"], cite["url_id"], url))
         source = per_url[cite["url_id"]]
         entries.append(
             {
@@ -459,6 +460,7 @@ def render_markdown(report: dict[str, Any]) -> str:
             out.append(f"- Latest check time-stamped: {md(describe_token(entry.get('latest_check_timestamp')))}")
         if entry["robust_link"]:
             out.append(f"- Robust link: {md_code(robust_anchor(entry['robust_link'], entry['anchor_text'] or entry['url']))}")
+        out += _md_mementos(entry)
         out += _md_screenshots(entry.get("screenshots"))
         if entry["changes"]:
             out.append("- Timeline:")
@@ -493,6 +495,42 @@ def render_markdown(report: dict[str, Any]) -> str:
             out.append(f"  expect: {md_code(command['expect'])}")
         out.append("")
     return "\n".join(out).rstrip() + "\n"
+
+
+def _md_mementos(entry: dict[str, Any]) -> list[str]:
+    """What public web archives held of the source around the day it was cited."""
+    found = entry.get("mementos") or {}
+    out = []
+    if found.get("looked_up"):
+        if found.get("error"):
+            out.append(f"- Web archives: lookup failed ({md(found['error'])})")
+        elif not found.get("closest"):
+            out.append("- Web archives: no memento of this source")
+        for role in ("earlier", "closest"):
+            memento = found.get(role)
+            if memento and not (role == "closest" and found.get("earlier") and found["earlier"]["memento_url"] == memento["memento_url"]):
+                out.append(f"- {md(describe_memento(memento, role.capitalize()))}: {md_code(robust_anchor(memento['robust_link'], entry['anchor_text'] or entry['url']))}")
+    for saved in entry.get("submissions") or []:
+        out.append(f"- Saved by a public archive on request {saved['requested_at']}: {md_code(saved['memento_url'] or '-')}{' (' + md(saved['error']) + ')' if saved['error'] else ''}")
+    return out
+
+
+def _html_mementos(entry: dict[str, Any]) -> str:
+    e = html.escape
+    found = entry.get("mementos") or {}
+    parts = []
+    if found.get("looked_up"):
+        if found.get("error"):
+            parts.append(f"<dt>Web archives</dt><dd>lookup failed ({e(found['error'])})</dd>")
+        elif not found.get("closest"):
+            parts.append("<dt>Web archives</dt><dd>no memento of this source</dd>")
+        for role in ("earlier", "closest"):
+            memento = found.get(role)
+            if memento and not (role == "closest" and found.get("earlier") and found["earlier"]["memento_url"] == memento["memento_url"]):
+                parts.append(f"<dt>{e(role.capitalize())} memento</dt><dd>{e(describe_memento(memento, role.capitalize()))}<br>{robust_anchor(memento['robust_link'], entry['anchor_text'] or entry['url'])}</dd>")
+    for saved in entry.get("submissions") or []:
+        parts.append(f"<dt>Saved on request</dt><dd>{e(saved['requested_at'])}: <code>{e(saved['memento_url'] or saved['error'] or '-')}</code></dd>")
+    return "".join(parts)
 
 
 def _md_screenshots(shots: dict[str, Any] | None) -> list[str]:
@@ -635,6 +673,7 @@ def render_html(report: dict[str, Any]) -> str:
             )
         if entry["robust_link"]:
             parts.append(f"<dt>Robust link</dt><dd>{robust_anchor(entry['robust_link'], entry['anchor_text'] or entry['url'])}</dd>")
+        parts.append(_html_mementos(entry))
         parts.append("</dl>")
         parts.append(_html_screenshots(entry.get("screenshots"), entry["url"]))
         if entry["changes"]:
