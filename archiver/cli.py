@@ -679,10 +679,12 @@ def demo(ctx, last_version):
 @click.option("--head", "published_head", metavar="HASH", help="A chain head or seal head published earlier: fail unless the archive still contains it.")
 @click.option("--tsa-roots", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="PEM root certificates to check every timestamp token against (default: the roots stored with each token).")
 @click.option("--deep", is_flag=True, help="Also recompute texts, citations, quotations and change events from the WARC records and list every difference.")
+@click.option("--wacz", "wacz_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Check this signed WACZ package instead of the archive: its files, its signature and its time signature.")
+@click.option("--domain-roots", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="With --wacz: PEM roots the signer's certificate must chain to (default: the Mozilla roots in certifi).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @click.pass_context
 @archive_errors
-def verify(ctx, article, published_head, tsa_roots, deep, as_json):
+def verify(ctx, article, published_head, tsa_roots, deep, wacz_path, domain_roots, as_json):
     """Recompute every hash from the WARC files and check the database's hash chain; exit 1 on any problem.
 
     \b
@@ -691,8 +693,24 @@ def verify(ctx, article, published_head, tsa_roots, deep, as_json):
       archiver verify --article URL --head 3f5e…   # a head published earlier is still in the chain
       archiver verify --tsa-roots tsa-ca.pem       # timestamp tokens against roots you trust
       archiver verify --deep                       # what the report states, re-derived from the WARCs
+      archiver verify --wacz signed.wacz           # a signed package, without the archive
     """
     from archiver.outputs.verify import render_text
+
+    if wacz_path is not None:
+        from dataclasses import asdict
+
+        from archiver.outputs.wacz_sign import check_signed_wacz
+
+        checked = check_signed_wacz(wacz_path, _read_roots(domain_roots), _read_roots(tsa_roots))
+        if as_json:
+            click.echo(json.dumps(asdict(checked), indent=2, ensure_ascii=False))
+        else:
+            for problem in checked.problems:
+                click.echo(f"PROBLEM: {problem}")
+            if checked.ok:
+                click.echo(f"{wacz_path}: {checked.files} files as listed; signed for {checked.domain} at {checked.created}, dated by its TSA at {checked.timestamp}")
+        sys.exit(EXIT_OK if checked.ok else EXIT_FAILED)
 
     with reading(ctx) as archive:
         outcome = archive.verify(article=article, head=published_head, tsa_roots=_read_roots(tsa_roots), deep=deep)

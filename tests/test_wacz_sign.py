@@ -234,3 +234,39 @@ def test_signing_refuses_what_verifiers_would_reject(setup, tsa, tmp_path):
 
     result = cli("export", "--wacz", str(out), "--sign", "--sign-key", str(key))
     assert result.exit_code == 2 and "--sign-cert" in result.output
+
+
+def test_archiver_verify_checks_a_signed_package(setup, tsa, tmp_path):
+    cli, key, chain, root, _roots = setup
+    out = tmp_path / "signed.wacz"
+    assert cli("export", "--wacz", str(out), *sign_args(tsa, key, chain, root)).exit_code == 0
+    trust = ["--domain-roots", str(root), "--tsa-roots", str(tsa.root)]
+    result = cli("verify", "--wacz", str(out), *trust)
+    assert result.exit_code == 0 and f"signed for {DOMAIN}" in result.output, result.output
+    # Untrusted roots (the default: Mozilla's) do not vouch for the throwaway CAs.
+    result = cli("verify", "--wacz", str(out))
+    assert result.exit_code == 1 and "not a trusted root" in result.output
+
+    edited = tmp_path / "edited.wacz"
+    with zipfile.ZipFile(out) as source, zipfile.ZipFile(edited, "w") as target:
+        for info in source.infolist():
+            body = source.read(info)
+            if info.filename.endswith(".warc.gz"):
+                body = body[:-1] + bytes([body[-1] ^ 1])
+            target.writestr(info, body)
+    result = cli("verify", "--wacz", str(edited), *trust)
+    assert result.exit_code == 1 and "sha256 is not the one datapackage.json lists" in result.output
+
+    forged = tmp_path / "forged.wacz"
+    with zipfile.ZipFile(out) as source, zipfile.ZipFile(forged, "w") as target:
+        for info in source.infolist():
+            body = source.read(info)
+            if info.filename == "datapackage-digest.json":
+                doc = json.loads(body)
+                doc["signedData"]["signature"] = doc["signedData"]["signature"][::-1]
+                body = json.dumps(doc).encode()
+            target.writestr(info, body)
+    result = cli("verify", "--wacz", str(forged), *trust, "--json")
+    problems = json.loads(result.stdout)["problems"]
+    assert result.exit_code == 1 and any("does not verify with the certificate's key" in p for p in problems)
+    assert any("time signature" in p for p in problems)  # the token was over the real signature

@@ -190,3 +190,99 @@ def _replace_entry(path: Path, name: str, data: bytes) -> None:
         entry.compress_type = zipfile.ZIP_DEFLATED
         target.writestr(entry, data)
     partial.replace(path)
+
+
+# -- checking a signed package ----------------------------------------------------------------
+
+
+@dataclass
+class WaczCheck:
+    """What ``check_signed_wacz`` found."""
+
+    ok: bool
+    signed: bool
+    domain: str | None
+    created: str | None
+    timestamp: str | None
+    files: int
+    problems: list[str]
+
+
+def check_signed_wacz(path: Path, domain_roots: str | None = None, tsa_roots: str | None = None) -> WaczCheck:
+    """Every check ``wacz validate --verify-auth`` makes, without authsign: each file against datapackage.json,
+    datapackage.json against the digest, the signature against the domain's certificate chain (to
+    ``domain_roots``, default certifi's), the token over the signature against the TSA's chain (to ``tsa_roots``)."""
+    problems: list[str] = []
+    with zipfile.ZipFile(path) as package:
+        try:
+            datapackage = package.read("datapackage.json")
+            digest = json.loads(package.read("datapackage-digest.json"))
+        except KeyError as exc:
+            return WaczCheck(False, False, None, None, None, 0, [f"{exc.args[0]}: not a (signed) WACZ package"])
+        meta = json.loads(datapackage)
+        names = set(package.namelist())
+        for resource in meta.get("resources", []):
+            name, expected = resource.get("path"), resource.get("hash", "")
+            if name not in names:
+                problems.append(f"{name}: listed in datapackage.json but not in the package")
+                continue
+            hasher = hashlib.sha256()
+            with package.open(name) as fh:
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    hasher.update(chunk)
+            if expected != "sha256:" + hasher.hexdigest():
+                problems.append(f"{name}: its sha256 is not the one datapackage.json lists")
+    if digest.get("hash") != "sha256:" + hashlib.sha256(datapackage).hexdigest():
+        problems.append("datapackage.json does not match the hash in datapackage-digest.json (edited after packaging)")
+    signed = digest.get("signedData")
+    files = len(meta.get("resources", []))
+    if not signed:
+        return WaczCheck(not problems, False, None, meta.get("created"), None, files, problems + ["the package is not signed"])
+    domain, created, stamped = signed.get("domain"), signed.get("created"), None
+    try:
+        if signed.get("hash") != digest.get("hash"):
+            problems.append("the signed hash is not the package's digest")
+        if created != meta.get("created"):
+            problems.append("the signed creation time is not the package's")
+        chain = load_certificates(signed.get("domainCert", ""))
+        trusted = load_certificates(domain_roots if domain_roots is not None else default_roots_pem())
+        problems += _chain_problems(chain, trusted, "domain certificate")
+        if chain:
+            leaf = chain[0]
+            if _subject_name(leaf) != domain:
+                problems.append(f"the certificate is for {_subject_name(leaf)}, not {domain}")
+            created_at = parse_iso(created)
+            if not leaf.not_valid_before_utc <= created_at <= leaf.not_valid_before_utc + CERT_MAX_AGE:
+                problems.append(f"signed {created}, not within {CERT_MAX_AGE.days} days of the certificate's issue ({leaf.not_valid_before_utc:%Y-%m-%d})")
+            try:
+                leaf.public_key().verify(base64.b64decode(signed.get("signature", "")), signed["hash"].encode("ascii"), ec.ECDSA(hashes.SHA256()))
+            except (InvalidSignature, ValueError, TypeError, AttributeError):
+                problems.append("the signature does not verify with the certificate's key")
+        tsa_chain = load_certificates(signed.get("timestampCert", ""))
+        tsa_trusted = load_certificates(tsa_roots if tsa_roots is not None else default_roots_pem())
+        problems += _chain_problems(tsa_chain, tsa_trusted, "TSA certificate")
+        reply = base64.b64decode(signed.get("timeSignature", ""))
+        try:
+            check_token(reply, signed.get("signature", "").encode("ascii"), tsa_chain + tsa_trusted)
+            from archiver.proof.rfc3161 import parse_reply
+
+            stamped = parse_reply(reply).gen_time
+            if not parse_iso(created) - timedelta(seconds=1) <= parse_iso(stamped) <= parse_iso(created) + STAMP_WINDOW:
+                problems.append(f"the TSA dated the signature {stamped}, not within {STAMP_WINDOW} after {created}")
+        except TimestampError as exc:
+            problems.append(f"time signature: {exc}")
+    except (ExportError, TimestampError, KeyError, ValueError) as exc:
+        problems.append(f"signedData is malformed: {exc}")
+    return WaczCheck(not problems, True, domain, created, stamped, files, problems)
+
+
+def _chain_problems(chain: list[x509.Certificate], trusted: list[x509.Certificate], what: str) -> list[str]:
+    if not chain:
+        return [f"no {what}"]
+    for cert, issuer in zip(chain, chain[1:]):
+        if not _signed_by(cert, issuer):
+            return [f"the {what} chain is broken at {cert.subject.rfc4514_string()}"]
+    root = chain[-1]
+    if not any(root == t for t in trusted):
+        return [f"the {what} chain ends at {root.subject.rfc4514_string()}, which is not a trusted root"]
+    return []
