@@ -139,21 +139,26 @@ def build_memento_options(kw: dict[str, Any], fetch: FetchOptions, **extra: Any)
     )
 
 
-def look_up_mementos(archive: Archive, kw: dict[str, Any], article_ids: list[int] | None, quiet: bool = False) -> dict[str, Any] | None:
-    """After a capture or recheck: the mementos and submissions --mementos / --submit asked for."""
+def look_up_mementos(archive: Archive, kw: dict[str, Any], article_ids: list[int] | None, quiet: bool = False, news_only: bool = False) -> dict[str, Any] | None:
+    """After a capture or recheck: the mementos and submissions --mementos / --submit asked for.
+
+    ``news_only`` (cron): print only mementos that differ from archiver's first capture, and failures.
+    """
     if not (kw.get("find_mementos") or kw.get("submit")):
         return None
     outcome = archive.mementos(build_memento_options(kw, build_fetch_options(kw)), article_ids=article_ids)
     if not quiet:
-        text = render_mementos(outcome)
+        text = render_mementos(outcome, news_only)
         if text:
             click.echo(text)
     return outcome.to_dict()
 
 
-def render_mementos(outcome) -> str:
+def render_mementos(outcome, news_only: bool = False) -> str:
     lines = []
     for m in outcome.mementos:
+        if news_only and not (m.error or m.verdict == "differs"):
+            continue
         if m.error:
             lines.append(f"MEMENTO? {m.url}: lookup failed: {m.error}")
         elif m.role == "none":
@@ -162,6 +167,8 @@ def render_mementos(outcome) -> str:
             agree = {"same": "agrees with", "differs": "DIFFERS from", "unknown": "cannot be compared with"}.get(m.verdict, m.verdict)
             lines.append(f"MEMENTO  {m.url}: {m.role} memento of {m.memento_datetime} {agree} archiver's first capture ({m.memento_url})")
     for s in outcome.submissions:
+        if news_only and not s.error:
+            continue
         lines.append(f"SAVED    {s.url}: {s.memento_url}" if s.memento_url else f"SAVE?    {s.url}: {s.error}")
     return "\n".join(lines)
 
@@ -509,7 +516,7 @@ def recheck(ctx, check_all, check_due, article, confirm, wait, as_json, verbose,
         with progress_bar(enabled=verbose and not as_json) as progress:
             outcome = archive.recheck(options, progress=progress)
         # Sources already looked up are skipped: in cron this finds mementos for what was added since.
-        found = look_up_mementos(archive, kw, None, quiet=as_json)
+        found = look_up_mementos(archive, kw, None, quiet=as_json, news_only=not verbose)
         stamped = stamp_run(archive, kw, quiet=as_json or not verbose)
     if as_json:
         extra = {**({"mementos": found} if found else {}), **({"timestamp": stamped} if stamped else {})}
