@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import sqlite3
 from datetime import datetime, timezone
-from pathlib import Path
 
 import pytest
 from warcio.archiveiterator import ArchiveIterator
