@@ -18,13 +18,15 @@ import click
 
 from archiver import __version__
 from archiver.analyze.answers import failed_answer
-from archiver.analyze.kinds import KINDS, describe_change, seriousness
+from archiver.analyze.kinds import KINDS, LABELS, describe_change, seriousness
 from archiver.archive import Archive
 from archiver.errors import ArchiveError, ArchiveLocked, ExportError, NotFound, QueryError, ReadOnlyQuery, UsageError
 from archiver.options import BROWSER_MODES, MAX_SOURCES, MEDIA_MAX_BYTES, WARC_SIZE, BrowserOptions, CaptureOptions, FetchOptions, RecheckOptions, CONFIRM_FAILURES
 from archiver.net.browser import prepare_browser
 from archiver.results import BrowserLoad, CaptureResult, Change, Fetched, RecheckResult
 from archiver.runs.targets import parse_target
+from archiver.db.queries import failing_since
+from archiver.words import error_words, http_status_words, human_date
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -318,7 +320,7 @@ def render_capture_summary(outcome: CaptureResult) -> str:
     for article in outcome.articles:
         title = f" \"{article.title}\"" if article.title else ""
         if article.error and article.status is None:
-            lines.append(f"FAILED {article.url}: {article.error}")
+            lines.append(f"FAILED {article.url}: {error_words(article.error)}")
             continue
         marker = "FAILED" if article.error else "Captured"
         how = f"HTTP {article.status}" if article.status else "local file"
@@ -326,7 +328,7 @@ def render_capture_summary(outcome: CaptureResult) -> str:
             how += f", in the browser: {describe_load(article.browser)}"
         lines.append(f"{marker} {article.url}{title} ({how})")
         if article.error:
-            lines.append(f"  {article.error}")
+            lines.append(f"  {error_words(article.error)}")
         if article.looked_empty:
             lines.append(f"  note: {article.looked_empty}: capture it with --browser")
         lines += describe_media(article)
@@ -337,10 +339,10 @@ def render_capture_summary(outcome: CaptureResult) -> str:
             f"{len(ok)} captured, {len(bad)} failed; {len(article.skipped)} skipped"
         )
         for source in bad:
-            lines.append(f"  failed  {source.url}  {source.error}")
+            lines.append(f"  failed  {source.url}: {error_words(source.error)}")
         for source in ok:
             if failed_answer(source.status, None):
-                lines.append(f"  HTTP {source.status}  {source.url}")
+                lines.append(f"  failed  {source.url}: the server answered {http_status_words(source.status)}")
         for source in article.sources:
             if source.looked_empty:
                 lines.append(f"  note: {source.url}: {source.looked_empty}: capture it with --browser")
@@ -401,10 +403,10 @@ def recheck(ctx, check_all, check_due, article, confirm, wait, as_json, verbose,
     with archive:
         with progress_bar(enabled=verbose and not as_json) as progress:
             outcome = archive.recheck(options, progress=progress)
-    if as_json:
-        click.echo(json.dumps(outcome.to_dict(), indent=2, ensure_ascii=False))
-        return
-    text = render_recheck(outcome, verbose)
+        if as_json:
+            click.echo(json.dumps(outcome.to_dict(), indent=2, ensure_ascii=False))
+            return
+        text = render_recheck(outcome, verbose, archive.store)
     if text:
         click.echo(text)
 
@@ -435,29 +437,48 @@ def describe_load(load: BrowserLoad) -> str:
     return text
 
 
-def render_recheck(outcome: RecheckResult, verbose: bool = False) -> str:
-    """Quotation changes first (what provenance users care about most), then change events."""
+def render_recheck(outcome: RecheckResult, verbose: bool = False, store: Any = None) -> str:
+    """Quotation changes first (what provenance users care about most), then change events, in plain words."""
     lines = []
     for quote in outcome.quotes:
+        lines.append(f"QUOTATION {quote.to_status.upper()}  \u201c{_clip(quote.text)}\u201d")
         if quote.to_status == "present":
-            lines.append(f"QUOTATION RESTORED in {quote.source}: \"{_clip(quote.text)}\" (cited by {quote.article})")
+            where = f"found again in {quote.source}"
+        elif quote.to_status == "altered":
+            same = f" ({quote.similarity:.0%} the same)" if quote.similarity is not None else ""
+            where = f"reworded in {quote.source}{same}"
         else:
-            similarity = f", similarity {quote.similarity:.2f}" if quote.to_status == "altered" and quote.similarity is not None else ""
-            lines.append(f"QUOTATION {quote.to_status.upper()} in {quote.source}: \"{_clip(quote.text)}\"{similarity} (cited by {quote.article})")
+            where = f"no longer found in {quote.source}"
+        lines.append(f"  {where}; cited by {quote.article}")
     for change in sorted(outcome.changes, key=lambda c: (seriousness(c.kind), c.url)):
-        lines.append(f"{change.kind:<16} {change.url}  {describe(change)}".rstrip())
-        snippets = (change.detail.get("diff_summary") or {}).get("snippets") or []
-        if snippets:
-            # What changed, in a few words: enough for cron mail to say whether to look.
-            shown = [f"{'+' if s['op'] == 'insert' else '-'}\"{_clip(s['text'], 50)}\"" for s in snippets[:3]]
-            lines.append(" " * 17 + " ".join(shown))
+        lines += render_change(change, store)
     if verbose or lines:
         lines.append(f"checked {outcome.checked} URLs, {outcome.failed} failed to answer, {len(outcome.changes)} changed (run {outcome.run_id})")
     return "\n".join(lines)
 
 
-def describe(change: Change) -> str:
-    return describe_change(change.kind, change.detail, change.similarity, change.url, change.error, change.http_status, change.final_url)
+def render_change(change: Change, store: Any = None, dated: bool = False) -> list[str]:
+    """A change event for people: its label and URL, then what happened in a sentence, then a few changed words."""
+    when = f"{human_date(change.detected_at)}  " if dated else ""
+    lines = [f"{when}{LABELS.get(change.kind, change.kind):<13}{change.url}", f"  {describe(change, store)}"]
+    snippets = (change.detail.get("diff_summary") or {}).get("snippets") or []
+    if snippets:
+        # What changed, in a few words: enough for cron mail to say whether to look.
+        shown = [f"{'+' if s['op'] == 'insert' else '-'}\"{_clip(s['text'], 50)}\"" for s in snippets[:3]]
+        lines.append("  " + " ".join(shown))
+    return lines
+
+
+def describe(change: Change, store: Any = None) -> str:
+    """What a change event means, in one sentence; with the database, a "gone" says over how long it failed."""
+    since = None
+    if change.kind == "gone" and store is not None and (change.detail or {}).get("failure_streak"):
+        url_id = store.value("SELECT url_id FROM captures WHERE id = ?", (change.to_capture_id,))
+        since = failing_since(store, url_id, change.from_capture_id, change.to_capture_id)
+    return describe_change(
+        change.kind, change.detail, change.similarity, change.url, change.error, change.http_status, change.final_url,
+        failing_since=since, detected_at=change.detected_at,
+    )
 
 
 def _clip(text: str, width: int = 90) -> str:
@@ -485,11 +506,11 @@ def changes(ctx, since, article, kind, as_json):
             events = archive.changes(since=since, article=article, kinds=kind)
         except ValueError as exc:
             fail_usage(str(exc))
-    if as_json:
-        click.echo(json.dumps([e.to_dict() for e in events], indent=2, ensure_ascii=False))
-        return
-    for event in events:
-        click.echo(f"{event.detected_at}  {event.kind:<16} {event.url}  {describe(event)}".rstrip())
+        if as_json:
+            click.echo(json.dumps([e.to_dict() for e in events], indent=2, ensure_ascii=False))
+            return
+        for event in events:
+            click.echo("\n".join(render_change(event, archive.store, dated=True)))
 
 
 @main.command()
@@ -553,7 +574,7 @@ def demo(ctx, last_version):
                 click.echo(f"\n== Sample web version {version} ({when})")
                 click.echo(f"$ archiver recheck --all --proxy {web.proxy_url}")
                 result = archive.recheck(RecheckOptions(due_only=False), fetch=fetch)
-                click.echo(render_recheck(result) or "(nothing changed)")
+                click.echo(render_recheck(result, store=archive.store) or "(nothing changed)")
             where = archive.path
     click.echo(f"\nThe archive is in {where}/. Next, try:")
     click.echo(f"  archiver --archive {where} changes")
