@@ -113,7 +113,9 @@ def test_report_after_recheck_statuses_and_timeline(rechecked):
     statuses = {e["status"] for e in report["citations"]}
     assert {"gone", "restored"} <= statuses
     gone = next(e for e in report["citations"] if e["status"] == "gone")
-    assert gone["latest_check"]["outcome"].startswith(("gone", "no answer"))
+    # In plain words, the codes (proxy: ..., RemoteDisconnected) left to latest_check.error.
+    assert gone["latest_check"]["outcome"].startswith("the server stopped answering on 2 checks")
+    assert "proxy:" in gone["latest_check"]["error"] and "RemoteDisconnected" not in gone["latest_check"]["outcome"]
     summary = report["summary"]
     assert summary["quotations"]["missing"] == 1
     assert summary["sources"]["changed"] >= 3 and summary["sources"]["gone"] == 1
