@@ -627,6 +627,21 @@ def query(ctx, sql, fmt):
         click.echo(text)
 
 
+@main.command("datasette-metadata")
+@click.option("--title", default="archiver", show_default=True, help="The title Datasette shows on its pages.")
+def datasette_metadata_command(title):
+    """Print Datasette metadata for archive.db: foreign keys shown as URLs and paths, not ids, and every table described.
+
+    \b
+    Examples:
+      archiver datasette-metadata > metadata.json
+      datasette serve ARCHIVE/archive.db --metadata metadata.json
+    """
+    from archiver.db.datasette import datasette_metadata
+
+    click.echo(json.dumps(datasette_metadata(title), indent=2, ensure_ascii=False))
+
+
 @main.command()
 @click.argument("article")
 @click.option("--format", "fmt", type=click.Choice(["md", "html", "json"]), default="md", show_default=True, help="Markdown, one self-contained HTML file, or JSON (docs/report-json.md).")
