@@ -169,17 +169,17 @@ class Archive:
 
         return verify_archive(self.directory, article=article, head=head, progress=progress)
 
-    def export_wacz(self, output: str | Path, article: str | None = None) -> WaczExport:
+    def export_wacz(self, output: str | Path, article: str | None = None, progress: Progress | None = None) -> WaczExport:
         """A WACZ package (for ReplayWeb.page) of the whole archive, or of one article and its sources."""
         from archiver.outputs.export import export_wacz
 
-        return export_wacz(self.directory, Path(output), article=article)
+        return export_wacz(self.directory, Path(output), article=article, progress=progress)
 
-    def export_cdxj(self, output: str | Path) -> CdxjExport:
+    def export_cdxj(self, output: str | Path, progress: Progress | None = None) -> CdxjExport:
         """A sorted CDXJ index (for pywb) of every closed WARC file."""
         from archiver.outputs.export import export_cdxj
 
-        return export_cdxj(self.directory, Path(output))
+        return export_cdxj(self.directory, Path(output), progress=progress)
 
     def query(self, sql: str, params: dict[str, Any] | tuple[Any, ...] | None = None) -> QueryResult:
         """Read-only SQL on the database; a statement that would write raises :class:`~archiver.errors.ReadOnlyQuery`."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import re
 import sys
 from contextlib import contextmanager
@@ -27,6 +28,7 @@ from archiver.results import BrowserLoad, CaptureResult, Change, Fetched, Rechec
 from archiver.runs.targets import parse_target
 from archiver.db.queries import failing_since
 from archiver.words import error_words, http_status_words, human_date
+from archiver.config import add_envvars
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -184,9 +186,23 @@ def archive_errors(func: Callable) -> Callable:
 
 
 class ArchiverGroup(click.Group):
-    """Reports usage errors on one line ("archiver: error: ..."), as every other error, with status 2."""
+    """Reports usage errors on one line ("archiver: error: ..."), as every other error, with status 2;
+    closes --log-file with the exit status."""
 
-    def main(self, *args, **kwargs):
+    def main(self, args=None, *rest, **kwargs):
+        state = kwargs.setdefault("obj", {})
+        state["argv"] = list(sys.argv[1:] if args is None else args)
+        code = 1
+        try:
+            self._main(args, *rest, **kwargs)
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+            raise
+        finally:
+            if state.get("run_log"):
+                state.pop("run_log").finish(code)
+
+    def _main(self, *args, **kwargs):
         kwargs["standalone_mode"] = False
         try:
             code = super().main(*args, **kwargs)
@@ -206,24 +222,104 @@ class ArchiverGroup(click.Group):
         sys.exit(code or 0)
 
 
+ARCHIVE_HELP = "Archive directory (default: $ARCHIVER_HOME, the config file's archive, or ./archive)."
+QUIET_HELP = "Print only problems and changes: no progress, no summary when all is well. [env var: ARCHIVER_QUIET]"
+LOG_HELP = "Append the command, everything it prints and its exit status, with UTC times, to FILE. [env var: ARCHIVER_LOG_FILE]"
+
+
 @click.group(cls=ArchiverGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="archiver")
-@click.option(
-    "--archive",
-    "archive_dir",
-    type=click.Path(file_okay=True, dir_okay=True, path_type=Path),
-    default=None,
-    help="Archive directory (default: $ARCHIVER_HOME or ./archive).",
-)
+@click.option("--archive", "archive_dir", type=click.Path(file_okay=True, dir_okay=True, path_type=Path), default=None, help=ARCHIVE_HELP)
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), envvar="ARCHIVER_CONFIG", show_envvar=True,
+              help="Read option defaults from this TOML file (default: ~/.config/archiver/config.toml when it exists).")
+@click.option("-q", "--quiet", is_flag=True, default=None, help=QUIET_HELP)
+@click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path), default=None, help=LOG_HELP)
 @click.pass_context
-def main(ctx: click.Context, archive_dir: Path | None) -> None:
+def main(ctx: click.Context, archive_dir: Path | None, config_path: Path | None, quiet: bool | None, log_file: Path | None) -> None:
     """archiver: capture an article and every source it cites into WARC files,
-    record provenance in SQLite, recheck the sources and report what changed."""
-    ctx.obj = {"archive_dir": archive_dir}
+    record provenance in SQLite, recheck the sources and report what changed.
+
+    Options come from the command line, then ARCHIVER_* environment variables (shown in each
+    command's help), then the config file, then the defaults. --archive, -q and --log-file may
+    also follow the command.
+    """
+    from archiver.config import default_map, global_setting, read_config
+
+    state = ctx.ensure_object(dict)
+    data, source = read_config(config_path)
+    if source is not None:
+        ctx.default_map = default_map(main, ctx, data, source)
+    command = ctx.invoked_subcommand
+
+    def setting(given: Any, key: str, env: str) -> Any:
+        if given is not None:
+            return given
+        if os.environ.get(env):
+            return os.environ[env]
+        return global_setting(data, command, key)
+
+    state["archive_dir"] = archive_dir if archive_dir is not None else (
+        Path(str(global_setting(data, command, "archive"))).expanduser() if global_setting(data, command, "archive") and not os.environ.get("ARCHIVER_HOME") else None
+    )
+    state["quiet"] = _truthy(setting(quiet, "quiet", "ARCHIVER_QUIET"))
+    log = setting(log_file, "log-file", "ARCHIVER_LOG_FILE")
+    if log:
+        start_log(state, Path(str(log)).expanduser())
+
+
+def _truthy(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
+
+
+def start_log(state: dict[str, Any], path: Path) -> None:
+    """Start --log-file (once: given before and after the command, the later one wins only if none runs yet)."""
+    from archiver.terminal import RunLog
+
+    if state.get("run_log"):
+        return
+    try:
+        log = RunLog(path)
+    except OSError as exc:
+        raise click.UsageError(f"--log-file {path}: cannot write there: {exc.strerror or exc}") from None
+    log.start(state.get("argv", []))
+    state["run_log"] = log
+
+
+def _after_command(name: str) -> Callable[[click.Context, click.Parameter, Any], None]:
+    """Callback of an archive-wide option given after the command: it counts as if given before."""
+
+    def store(ctx: click.Context, _param: click.Parameter, value: Any) -> None:
+        if value is None or value is False:
+            return
+        state = ctx.ensure_object(dict)
+        if name == "log_file":
+            start_log(state, value)
+        else:
+            state[name] = value
+
+    return store
+
+
+def everyday_options(func: Callable) -> Callable:
+    """--archive, -q and --log-file, accepted after the command as well as before it."""
+    options = [
+        click.option("--archive", type=click.Path(path_type=Path), expose_value=False, callback=_after_command("archive_dir"), help=ARCHIVE_HELP),
+        click.option("-q", "--quiet", is_flag=True, default=None, expose_value=False, callback=_after_command("quiet"), help=QUIET_HELP),
+        click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path), expose_value=False, callback=_after_command("log_file"), help=LOG_HELP),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
 
 
 def archive_dir(ctx: click.Context) -> Path:
     return ctx.obj["archive_dir"]
+
+
+def is_quiet(ctx: click.Context) -> bool:
+    return bool(ctx.obj.get("quiet"))
 
 
 @contextmanager
@@ -278,6 +374,7 @@ def writable(ctx: click.Context, create: bool = False, wait: bool = True) -> Arc
 @browser_options
 @fetch_options
 @warc_options
+@everyday_options
 @click.pass_context
 @archive_errors
 def capture(ctx: click.Context, targets: tuple[str, ...], all_links: bool, requisites: bool, max_sources: int, as_json: bool, **kw: Any) -> None:
@@ -296,12 +393,14 @@ def capture(ctx: click.Context, targets: tuple[str, ...], all_links: bool, requi
     )
     apply_browser_options(options, kw)  # a missing Chromium is found before the archive is touched
     with writable(ctx, create=True) as archive:
-        with progress_bar(enabled=not as_json) as progress:
+        with progress_bar(enabled=not as_json and not is_quiet(ctx)) as progress:
             outcome = archive.capture(parsed, options, progress=progress)
     if as_json:
         click.echo(json.dumps(outcome.to_dict(), indent=2, ensure_ascii=False))
     else:
-        click.echo(render_capture_summary(outcome))
+        text = render_capture_summary(outcome, quiet=is_quiet(ctx))
+        if text:
+            click.echo(text)
     sys.exit(EXIT_OK if outcome.ok else EXIT_FAILED)
 
 
@@ -315,7 +414,10 @@ def progress_bar(enabled: bool = True) -> Iterator[TerminalProgress | None]:
             progress.finish()
 
 
-def render_capture_summary(outcome: CaptureResult) -> str:
+def render_capture_summary(outcome: CaptureResult, quiet: bool = False) -> str:
+    """What a capture run did; ``quiet``: only what failed (nothing when all went well)."""
+    if quiet:
+        return "\n".join(_capture_problems(outcome))
     lines = []
     for article in outcome.articles:
         title = f" \"{article.title}\"" if article.title else ""
@@ -373,13 +475,16 @@ def render_capture_summary(outcome: CaptureResult) -> str:
 @click.option("--wait", is_flag=True, help="Wait for another run to finish instead of exiting.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run's changes as JSON.")
 @click.option("-v", "--verbose", is_flag=True, help="Also say what was checked when nothing changed.")
+@click.option("--notify", "notify_urls", metavar="URL", multiple=True, help="POST the run's outcome as JSON to this webhook when something changed (docs/notifications.md); repeatable.")
+@click.option("--notify-always", is_flag=True, help="Notify after every run, also when nothing changed.")
 @click.option("--browser/--no-browser", "browser", default=True, show_default=True, help="Recheck pages first captured in the browser in the browser again.")
 @click.option("--browser-path", metavar="PATH", help="The Chromium executable (default: chromium on PATH).")
 @fetch_options
 @warc_options
+@everyday_options
 @click.pass_context
 @archive_errors
-def recheck(ctx, check_all, check_due, article, confirm, wait, as_json, verbose, browser, browser_path, **kw):
+def recheck(ctx, check_all, check_due, article, confirm, wait, as_json, verbose, notify_urls, notify_always, browser, browser_path, **kw):
     """Re-fetch tracked articles and cited sources; print only what changed (for cron mail).
 
     \b
@@ -387,6 +492,7 @@ def recheck(ctx, check_all, check_due, article, confirm, wait, as_json, verbose,
       archiver recheck                      # the URLs whose next check is due (cron)
       archiver recheck --all --article URL  # one article's sources, now
       archiver recheck --json
+      archiver recheck --notify https://chat.example.org/hooks/KEY
     """
     if check_all and check_due:
         fail_usage("--all and --due exclude each other")
@@ -401,14 +507,30 @@ def recheck(ctx, check_all, check_due, article, confirm, wait, as_json, verbose,
         click.echo(f"archiver: {exc}; not starting a second run (use --wait to wait)", err=True)
         return
     with archive:
-        with progress_bar(enabled=verbose and not as_json) as progress:
+        with progress_bar(enabled=not as_json and not is_quiet(ctx)) as progress:
             outcome = archive.recheck(options, progress=progress)
-        if as_json:
-            click.echo(json.dumps(outcome.to_dict(), indent=2, ensure_ascii=False))
-            return
-        text = render_recheck(outcome, verbose, archive.store)
-    if text:
+        text = render_recheck(outcome, verbose and not is_quiet(ctx), archive.store, summary=not is_quiet(ctx))
+        full_text = render_recheck(outcome, True, archive.store)
+    if as_json:
+        click.echo(json.dumps(outcome.to_dict(), indent=2, ensure_ascii=False))
+    elif text:
         click.echo(text)
+    # After the run has committed and released the archive: a slow webhook holds nothing up.
+    if notify_urls and (notify_always or outcome.changes or outcome.quotes):
+        send_notifications(notify_urls, "recheck", outcome.to_dict(), full_text, archive.path, kw)
+
+
+def _capture_problems(outcome: CaptureResult) -> list[str]:
+    lines = []
+    for article in outcome.articles:
+        if article.error:
+            lines.append(f"FAILED {article.url}: {error_words(article.error)}")
+        for source in article.sources:
+            if source.error:
+                lines.append(f"failed  {source.url}: {error_words(source.error)} (cited by {article.url})")
+            elif failed_answer(source.status, None):
+                lines.append(f"failed  {source.url}: the server answered {http_status_words(source.status)} (cited by {article.url})")
+    return lines
 
 
 def describe_media(page: Fetched) -> list[str]:
@@ -437,7 +559,7 @@ def describe_load(load: BrowserLoad) -> str:
     return text
 
 
-def render_recheck(outcome: RecheckResult, verbose: bool = False, store: Any = None) -> str:
+def render_recheck(outcome: RecheckResult, verbose: bool = False, store: Any = None, summary: bool = True) -> str:
     """Quotation changes first (what provenance users care about most), then change events, in plain words."""
     lines = []
     for quote in outcome.quotes:
@@ -452,7 +574,7 @@ def render_recheck(outcome: RecheckResult, verbose: bool = False, store: Any = N
         lines.append(f"  {where}; cited by {quote.article}")
     for change in sorted(outcome.changes, key=lambda c: (seriousness(c.kind), c.url)):
         lines += render_change(change, store)
-    if verbose or lines:
+    if verbose or (lines and summary):
         lines.append(f"checked {outcome.checked} URLs, {outcome.failed} failed to answer, {len(outcome.changes)} changed (run {outcome.run_id})")
     return "\n".join(lines)
 
@@ -490,6 +612,7 @@ def _clip(text: str, width: int = 90) -> str:
 @click.option("--article", metavar="URL", help="Only changes to this article's sources.")
 @click.option("--kind", type=click.Choice(KINDS), multiple=True, help="Only changes of this kind (repeat for several).")
 @click.option("--json", "as_json", is_flag=True, help="Print the events as a JSON list.")
+@everyday_options
 @click.pass_context
 @archive_errors
 def changes(ctx, since, article, kind, as_json):
@@ -517,23 +640,33 @@ def changes(ctx, since, article, kind, as_json):
 @click.argument("url")
 @click.option("--from", "from_id", type=int, help="Capture id to diff from (default: the second latest with text).")
 @click.option("--to", "to_id", type=int, help="Capture id to diff to (default: the latest with text).")
-@click.option("--color/--no-color", default=None, help="Colour the diff (default: when stdout is a terminal).")
+@click.option("--color/--no-color", default=None, help="Colour the diff (default: when stdout is a terminal and NO_COLOR is not set).")
+@click.option("--json", "as_json", is_flag=True, help="Print both texts and the diff's operations as JSON.")
+@everyday_options
 @click.pass_context
 @archive_errors
-def diff(ctx, url, from_id, to_id, color):
+def diff(ctx, url, from_id, to_id, color, as_json):
     """Word-level diff of the main text of URL between two captures.
 
     \b
     Examples:
       archiver diff https://example.org/a-cited-source.html
       archiver diff URL --from 12 --to 40 --no-color
+      archiver diff URL --json
     """
-    from archiver.analyze.diff import render_terminal
+    from archiver.analyze.diff import diff_summary, render_terminal
+    from archiver.terminal import colour_wanted
 
     with reading(ctx) as archive:
         text_diff = archive.diff(url, from_id, to_id)
+    if as_json:
+        summary = diff_summary(text_diff.ops)
+        document = {**text_diff.to_dict(), "identical": text_diff.identical, "added": summary["added"], "removed": summary["removed"]}
+        document["ops"] = [{"op": op, "text": text} for op, text in text_diff.ops]
+        click.echo(json.dumps(document, indent=2, ensure_ascii=False))
+        return
     if color is None:
-        color = sys.stdout.isatty()
+        color = colour_wanted(sys.stdout)
     click.echo(f"--- capture {text_diff.from_capture_id}\n+++ capture {text_diff.to_capture_id}")
     if text_diff.identical:
         click.echo("(main text identical)")
@@ -544,6 +677,7 @@ def diff(ctx, url, from_id, to_id, color):
 @main.command()
 @click.option("--until", "last_version", type=click.IntRange(1, 3), default=3, show_default=True,
               help="1: capture only; 2: then recheck a month later; 3: and two months later.")
+@everyday_options
 @click.pass_context
 @archive_errors
 def demo(ctx, last_version):
@@ -586,21 +720,32 @@ def demo(ctx, last_version):
 @click.option("--article", metavar="URL", help="Only the WARC records of this article (URL or id) and its sources; the chain is always checked whole.")
 @click.option("--head", "published_head", metavar="HASH", help="A chain head published earlier: fail unless the chain still contains it.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@click.option("--notify", "notify_urls", metavar="URL", multiple=True, help="POST the outcome as JSON to this webhook when a problem is found (docs/notifications.md); repeatable.")
+@click.option("--notify-always", is_flag=True, help="Notify after every run, also when all is well.")
+@everyday_options
 @click.pass_context
 @archive_errors
-def verify(ctx, article, published_head, as_json):
+def verify(ctx, article, published_head, as_json, notify_urls, notify_always):
     """Recompute every hash from the WARC files and check the database's hash chain; exit 1 on any problem.
 
     \b
     Examples:
       archiver verify
       archiver verify --article URL --head 3f5e…   # a head published earlier is still in the chain
+      archiver verify -q                             # cron: prints nothing unless there is a problem
     """
     from archiver.outputs.verify import render_text
 
     with reading(ctx) as archive:
-        outcome = archive.verify(article=article, head=published_head)
-    click.echo(json.dumps(outcome.to_dict(), indent=2, ensure_ascii=False) if as_json else render_text(outcome))
+        with progress_bar(enabled=not as_json and not is_quiet(ctx)) as progress:
+            report_progress = (lambda what, done, total: progress(done, total, what)) if progress else None
+            outcome = archive.verify(article=article, head=published_head, progress=report_progress)
+    if as_json:
+        click.echo(json.dumps(outcome.to_dict(), indent=2, ensure_ascii=False))
+    elif not (is_quiet(ctx) and outcome.ok):  # -q: silent when all is well (the weekly cron mail)
+        click.echo(render_text(outcome))
+    if notify_urls and (notify_always or not outcome.ok):
+        send_notifications(notify_urls, "verify", outcome.to_dict(), render_text(outcome), archive.path, {})
     sys.exit(EXIT_OK if outcome.ok else EXIT_FAILED)
 
 
@@ -608,6 +753,7 @@ def verify(ctx, article, published_head, as_json):
 @click.argument("sql")
 @click.option("--json", "fmt", flag_value="json", help="Rows as a JSON list of objects.")
 @click.option("--csv", "fmt", flag_value="csv", help="Rows as CSV with a header line.")
+@everyday_options
 @click.pass_context
 @archive_errors
 def query(ctx, sql, fmt):
@@ -647,6 +793,7 @@ def datasette_metadata_command(title):
 @click.option("--format", "fmt", type=click.Choice(["md", "html", "json"]), default="md", show_default=True, help="Markdown, one self-contained HTML file, or JSON (docs/report-json.md).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True, path_type=Path), help="Write the report here instead of to stdout.")
 @click.option("--replay-base", metavar="URL", help="Replay base URL for Robust Links version URLs (e.g. a pywb collection: http://localhost:8080/my-coll/).")
+@everyday_options
 @click.pass_context
 @archive_errors
 def report(ctx, article, fmt, output, replay_base):
@@ -672,6 +819,7 @@ def report(ctx, article, fmt, output, replay_base):
 @click.option("--cdxj", "cdxj_path", type=click.Path(dir_okay=False, path_type=Path), help="Write a sorted CDXJ index (for pywb) here.")
 @click.option("--article", metavar="URL", help="Only this article (URL or id) and its sources (WACZ only).")
 @click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON.")
+@everyday_options
 @click.pass_context
 @archive_errors
 def export(ctx, wacz_path, cdxj_path, article, as_json):
@@ -689,12 +837,15 @@ def export(ctx, wacz_path, cdxj_path, article, as_json):
         fail_usage("--article applies to --wacz only (a CDXJ index covers the whole archive)")
     outcome = {}
     with reading(ctx) as archive:
-        if wacz_path:
-            outcome["wacz"] = archive.export_wacz(wacz_path, article=article)
-        if cdxj_path:
-            outcome["cdxj"] = archive.export_cdxj(cdxj_path)
+        with progress_bar(enabled=not as_json and not is_quiet(ctx)) as progress:
+            if wacz_path:
+                outcome["wacz"] = archive.export_wacz(wacz_path, article=article, progress=progress)
+            if cdxj_path:
+                outcome["cdxj"] = archive.export_cdxj(cdxj_path, progress=progress)
     if as_json:
         click.echo(json.dumps({k: v.to_dict() for k, v in outcome.items()}, indent=2, ensure_ascii=False))
+        return
+    if is_quiet(ctx):
         return
     if "wacz" in outcome:
         w = outcome["wacz"]
@@ -705,6 +856,22 @@ def export(ctx, wacz_path, cdxj_path, article, as_json):
     for part in outcome.values():
         for name in part.skipped_open:
             click.echo(f"note: {name}.open is still being written by a run: not exported", err=True)
+
+
+def send_notifications(urls: tuple[str, ...], command: str, result: dict[str, Any], text: str, archive_path: Path, kw: dict[str, Any]) -> None:
+    """POST the outcome to each --notify URL; a webhook that fails is reported on stderr, never fails the run."""
+    from archiver.notify import notify
+
+    for url in urls:
+        # The webhook is reached as any other service on this machine ($HTTPS_PROXY, $NO_PROXY),
+        # not through --proxy, which is for fetching the sources.
+        problem = notify(url, command, result, text, str(archive_path), user_agent=kw.get("user_agent"))
+        if problem:
+            click.echo(f"archiver: warning: --notify {url}: {problem}; the run itself is recorded", err=True)
+
+
+# Every configurable option can come from the environment: --per-host is ARCHIVER_PER_HOST.
+add_envvars(main)
 
 
 if __name__ == "__main__":  # pragma: no cover
