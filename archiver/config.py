@@ -89,6 +89,9 @@ def default_map(group: click.Group, ctx: click.Context, data: dict[str, Any], so
     for name in tables:
         if name not in commands:
             raise click.UsageError(f"config file {source}: [{name}] is not a command")
+    for key in top:
+        if key in NO_ENVVAR:
+            raise click.UsageError(f"config file {source}: {key}: means different things to different commands: set it in a [command] table")
     known = set(GLOBAL_KEYS)
     out: dict[str, dict[str, Any]] = {}
     for name, command in commands.items():

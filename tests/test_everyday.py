@@ -188,7 +188,8 @@ def test_a_config_file_mistake_is_a_usage_error(tmp_path):
     from archiver.cli import main
 
     for text, needle in (("concurrncy = 3\n", "concurrncy"), ("[rechek]\nconfirm = 3\n", "[rechek] is not a command"),
-                         ("[changes]\nproxy = 'http://x'\n", "[changes] proxy"), ("proxy = \n", "not valid TOML")):
+                         ("[changes]\nproxy = 'http://x'\n", "[changes] proxy"), ("proxy = \n", "not valid TOML"),
+                         ("browser = 'auto'\n", "set it in a [command] table")):
         config = tmp_path / "c.toml"
         config.write_text(text, encoding="utf-8")
         result = CliRunner().invoke(main, ["--config", str(config), "--archive", str(tmp_path / "a"), "changes"], catch_exceptions=False)
