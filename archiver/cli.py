@@ -258,9 +258,9 @@ def main(ctx: click.Context, archive_dir: Path | None, config_path: Path | None,
             return os.environ[env]
         return global_setting(data, command, key)
 
-    state["archive_dir"] = archive_dir if archive_dir is not None else (
-        Path(str(global_setting(data, command, "archive"))).expanduser() if global_setting(data, command, "archive") and not os.environ.get("ARCHIVER_HOME") else None
-    )
+    # None leaves the choice to the library: $ARCHIVER_HOME, else ./archive.
+    archive = setting(archive_dir, "archive", "ARCHIVER_HOME")
+    state["archive_dir"] = Path(str(archive)).expanduser() if archive else None
     state["quiet"] = _truthy(setting(quiet, "quiet", "ARCHIVER_QUIET"))
     log = setting(log_file, "log-file", "ARCHIVER_LOG_FILE")
     if log:

@@ -60,6 +60,14 @@ OVERFLOW_JS = """() => {
     if (skip) continue;
     const r = el.getBoundingClientRect();
     if (r.width && r.right > width + 0.5) bad.push(el.tagName + ' ' + (el.textContent || '').slice(0, 60) + ' right=' + r.right);
+    // A long word can run out of a box that itself fits: measure the text, not only the boxes.
+    for (const node of el.childNodes) {
+      if (node.nodeType !== Node.TEXT_NODE || !node.textContent.trim()) continue;
+      const range = document.createRange();
+      range.selectNodeContents(node);
+      const t = range.getBoundingClientRect();
+      if (t.width && t.right > width + 0.5) bad.push('text in ' + el.tagName + ' ' + node.textContent.slice(0, 60) + ' right=' + t.right);
+    }
   }
   return {width, scrollWidth: document.documentElement.scrollWidth, bad};
 }"""
