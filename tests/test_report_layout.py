@@ -78,53 +78,61 @@ def png_size(data: bytes) -> tuple[int, int]:
     return struct.unpack(">II", data[16:24])
 
 
-@pytest.mark.parametrize("width", WIDTHS)
-@pytest.mark.parametrize("name", ["sample", "long"])
-def test_report_fits_the_screen_and_links_to_archived_copies(reports, name, width, tmp_path):
+@pytest.fixture(scope="module")
+def browser(reports):
     from playwright.sync_api import sync_playwright
 
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=chromium_or_skip(), headless=True, args=["--disable-gpu"])
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("name", ["sample", "long"])
+def test_report_fits_the_screen_and_links_to_archived_copies(reports, browser, name, width, tmp_path):
     path = tmp_path / f"{name}.html"
     path.write_text(reports[name], encoding="utf-8")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_or_skip(), headless=True, args=["--disable-gpu"])
-        try:
-            page = browser.new_page(viewport={"width": width, "height": 800}, device_scale_factor=1)
-            page.goto(path.as_uri())
-            found = page.evaluate(OVERFLOW_JS)
-            assert found["bad"] == [], found["bad"][:5]
-            assert found["scrollWidth"] <= found["width"], found
-            # The screenshot of the whole page is exactly as wide as the screen: nothing sticks out.
-            shot = page.screenshot(full_page=True, path=str(tmp_path / f"{name}-{width}.png"))
-            assert png_size(shot)[0] == width
+    page = browser.new_page(viewport={"width": width, "height": 800}, device_scale_factor=1)
+    try:
+        page.goto(path.as_uri())
+        found = page.evaluate(OVERFLOW_JS)
+        assert found["bad"] == [], found["bad"][:5]
+        assert found["scrollWidth"] <= found["width"], found
+        # The screenshot of the whole page is exactly as wide as the screen: nothing sticks out.
+        shot = page.screenshot(full_page=True, path=str(tmp_path / f"{name}-{width}.png"))
+        assert png_size(shot)[0] == width
 
-            # Every date a person reads is "2 Dec 2026, 10:20 UTC", with the exact time kept in datetime=.
-            times = page.eval_on_selector_all("time", "els => els.map(e => [e.textContent, e.getAttribute('datetime')])")
-            assert times and all(HUMAN_DATE.match(text) and iso.endswith("Z") for text, iso in times), times[:3]
+        # Every date a person reads is "2 Dec 2026, 10:20 UTC", with the exact time kept in datetime=.
+        times = page.eval_on_selector_all("time", "els => els.map(e => [e.textContent, e.getAttribute('datetime')])")
+        assert times and all(HUMAN_DATE.match(text) and iso.endswith("Z") for text, iso in times), times[:3]
 
-            # Each captured source has a clickable link to its archived copy, on screen.
-            links = page.locator("a.replay")
-            hrefs = links.evaluate_all("els => els.map(e => e.href)")
-            assert hrefs and all(h.startswith(REPLAY) for h in hrefs)
-            box = links.first.bounding_box()
-            assert box and box["x"] >= 0 and box["x"] + box["width"] <= width and box["height"] >= 10
+        # Each captured source has a clickable link to its archived copy, on screen.
+        links = page.locator("a.replay")
+        hrefs = links.evaluate_all("els => els.map(e => e.href)")
+        assert hrefs and all(h.startswith(REPLAY) for h in hrefs)
+        box = links.first.bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= width and box["height"] >= 10
 
-            if name == "sample":
-                # The article's own archived copy, and one per captured citation.
-                assert len(hrefs) == 1 + page.locator("section.cite").count()
-                # Diffs are open, visible and inside the screen.
-                diffs = page.locator("details .diff")
-                assert diffs.count() >= 2
-                for i in range(diffs.count()):
-                    assert diffs.nth(i).is_visible()
-                    box = diffs.nth(i).bounding_box()
-                    assert box["x"] + box["width"] <= width
-                # One word count per change: the timeline's; the diff's header repeats none.
-                text = page.inner_text("body")
-                assert not re.search(r"[+]\d+ [−-]\d+", text)
-                changed_events = page.locator("ol.timeline li", has_text="the text changed").count()
-                assert text.count("words added") == changed_events >= 2
-        finally:
-            browser.close()
+        if name == "sample":
+            # The article's own archived copy, and one per captured citation.
+            assert len(hrefs) == 1 + page.locator("section.cite").count()
+            # Diffs are open, visible and inside the screen.
+            diffs = page.locator("details .diff")
+            assert diffs.count() >= 2
+            for i in range(diffs.count()):
+                assert diffs.nth(i).is_visible()
+                box = diffs.nth(i).bounding_box()
+                assert box["x"] + box["width"] <= width
+            # One word count per change: the timeline's; the diff's header repeats none.
+            text = page.inner_text("body")
+            assert not re.search(r"[+]\d+ [−-]\d+", text)
+            changed_events = page.locator("ol.timeline li", has_text="the text changed").count()
+            assert text.count("words added") == changed_events >= 2
+    finally:
+        page.close()
 
 
 def test_pdf_diff_reads_as_sentences(reports):
