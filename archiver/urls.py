@@ -51,7 +51,7 @@ _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012
 _ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
 
 
-def _normalise_escapes(text: str) -> str:
+def normalise_escapes(text: str) -> str:
     """RFC 3986 6.2.2.1-2: escapes of unreserved characters decoded, the others in upper case."""
 
     def fix(match: re.Match) -> str:
@@ -117,8 +117,8 @@ def normalise_url(url: str, base: str | None = None) -> str:
     if ":" in host and not host.startswith("["):
         host = f"[{host}]"
     netloc = host if port in (None, DEFAULT_PORTS[scheme]) else f"{host}:{port}"
-    path = _normalise_escapes(quote(remove_dot_segments(parts.path or "/"), safe=_SAFE_PATH))
-    query = _normalise_escapes(quote(parts.query, safe=_SAFE_QUERY))
+    path = normalise_escapes(quote(remove_dot_segments(parts.path or "/"), safe=_SAFE_PATH))
+    query = normalise_escapes(quote(parts.query, safe=_SAFE_QUERY))
     normalised = urlunsplit((scheme, netloc, path, query, ""))
     if len(normalised) > MAX_URL_LENGTH:
         raise InvalidURL(f"URL longer than {MAX_URL_LENGTH} characters once percent-encoded ({len(normalised)})")
