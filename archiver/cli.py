@@ -274,7 +274,7 @@ def _truthy(value: Any) -> bool:
 
 
 def start_log(state: dict[str, Any], path: Path) -> None:
-    """Start --log-file (once: given before and after the command, the later one wins only if none runs yet)."""
+    """Start --log-file; the first one given counts (before the command, or after it)."""
     from archiver.terminal import RunLog
 
     if state.get("run_log"):

@@ -103,6 +103,7 @@ def test_quiet_prints_only_problems(rechecked, tmp_path):
     cli = Cli(rechecked)
     assert cli("verify", "-q").stdout == ""  # the weekly cron verify mails nothing while all is well
     assert cli("-q", "verify").stdout == ""
+    assert cli("verify", env={"ARCHIVER_QUIET": "1"}).stdout == ""
     assert cli("verify").stdout.count("\n") >= 2
     assert cli("export", "--cdxj", str(tmp_path / "i.cdxj"), "-q").stdout == ""
     # A broken archive still speaks under -q, and exits 1.
