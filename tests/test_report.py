@@ -137,8 +137,16 @@ def test_report_after_recheck_statuses_and_timeline(rechecked):
     assert not doc.xpath("//script | //link | //img | //iframe | //*[@src]")
     assert "default-src 'none'" in doc.xpath("//meta[@http-equiv='Content-Security-Policy']/@content")[0]
 
+    # The archived copy is a link a reader can follow, one per captured source and one for the article.
+    replay = doc.xpath("//a[@class='replay']/@href")
+    assert len(replay) == 1 + sum(1 for c in report["citations"] if c["robust_link"])
+    assert set(replay) >= {a.get("data-versionurl") for a in robust}
+
     md = Cli(rechecked)("report", ARTICLE_URL, "--format", "md").stdout
     assert "soft 404" in md and "Timeline:" in md and "Quotation (missing" in md
+    assert "Archived copy" not in md  # only with --replay-base
+    md = Cli(rechecked)("report", ARTICLE_URL, "--format", "md", "--replay-base", "http://replay.test/coll/").stdout
+    assert md.count("- Archived copy: <http://replay.test/coll/2") == len(replay)
 
 
 def test_report_lists_unlinked_references(rechecked):
