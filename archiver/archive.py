@@ -205,14 +205,17 @@ class Archive:
         self._writable("timestamp")
         return timestamp_archive(self.directory, tsa, tsa_roots, timeout=timeout, proxy=proxy)
 
-    def export_wacz(self, output: str | Path, article: str | None = None, sign: "SigningIdentity | None" = None) -> WaczExport:
+    def export_wacz(
+        self, output: str | Path, article: str | None = None, sign: "SigningIdentity | None" = None,
+        progress: Progress | None = None,
+    ) -> WaczExport:
         """A WACZ package (for ReplayWeb.page) of the whole archive, or of one article and its sources.
 
         ``sign``: sign its datapackage-digest.json per the WACZ signing spec (archiver.outputs.wacz_sign).
         """
         from archiver.outputs.export import export_wacz
 
-        exported = export_wacz(self.directory, Path(output), article=article)
+        exported = export_wacz(self.directory, Path(output), article=article, progress=progress)
         if sign is not None:
             from archiver.outputs.wacz_sign import sign_wacz
 
@@ -223,11 +226,11 @@ class Archive:
                 raise
         return exported
 
-    def export_cdxj(self, output: str | Path) -> CdxjExport:
+    def export_cdxj(self, output: str | Path, progress: Progress | None = None) -> CdxjExport:
         """A sorted CDXJ index (for pywb) of every closed WARC file."""
         from archiver.outputs.export import export_cdxj
 
-        return export_cdxj(self.directory, Path(output))
+        return export_cdxj(self.directory, Path(output), progress=progress)
 
     def query(self, sql: str, params: dict[str, Any] | tuple[Any, ...] | None = None) -> QueryResult:
         """Read-only SQL on the database; a statement that would write raises :class:`~archiver.errors.ReadOnlyQuery`."""

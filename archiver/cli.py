@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import re
 import sys
 from contextlib import contextmanager
@@ -18,7 +19,7 @@ import click
 
 from archiver import __version__
 from archiver.analyze.answers import failed_answer
-from archiver.analyze.kinds import KINDS, describe_change, seriousness
+from archiver.analyze.kinds import KINDS, LABELS, describe_change, seriousness
 from archiver.archive import Archive
 from archiver.errors import ArchiveError, ArchiveLocked, ExportError, NotFound, QueryError, ReadOnlyQuery, UsageError
 from archiver.options import BROWSER_MODES, MAX_SOURCES, MEDIA_MAX_BYTES, WARC_SIZE, BrowserOptions, CaptureOptions, FetchOptions, RecheckOptions, CONFIRM_FAILURES
@@ -28,6 +29,9 @@ from archiver.results import TimestampToken
 from archiver.net.tsa import DEFAULT_TSA
 from archiver.proof.rfc3161 import TimestampError
 from archiver.runs.targets import parse_target
+from archiver.db.queries import failing_since
+from archiver.words import error_words, http_status_words, human_date
+from archiver.config import add_envvars
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -287,9 +291,23 @@ def archive_errors(func: Callable) -> Callable:
 
 
 class ArchiverGroup(click.Group):
-    """Reports usage errors on one line ("archiver: error: ..."), as every other error, with status 2."""
+    """Reports usage errors on one line ("archiver: error: ..."), as every other error, with status 2;
+    closes --log-file with the exit status."""
 
-    def main(self, *args, **kwargs):
+    def main(self, args=None, *rest, **kwargs):
+        state = kwargs.setdefault("obj", {})
+        state["argv"] = list(sys.argv[1:] if args is None else args)
+        code = 1
+        try:
+            self._main(args, *rest, **kwargs)
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+            raise
+        finally:
+            if state.get("run_log"):
+                state.pop("run_log").finish(code)
+
+    def _main(self, *args, **kwargs):
         kwargs["standalone_mode"] = False
         try:
             code = super().main(*args, **kwargs)
@@ -309,24 +327,104 @@ class ArchiverGroup(click.Group):
         sys.exit(code or 0)
 
 
+ARCHIVE_HELP = "Archive directory (default: $ARCHIVER_HOME, the config file's archive, or ./archive)."
+QUIET_HELP = "Print only problems and changes: no progress, no summary when all is well. [env var: ARCHIVER_QUIET]"
+LOG_HELP = "Append the command, everything it prints and its exit status, with UTC times, to FILE. [env var: ARCHIVER_LOG_FILE]"
+
+
 @click.group(cls=ArchiverGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="archiver")
-@click.option(
-    "--archive",
-    "archive_dir",
-    type=click.Path(file_okay=True, dir_okay=True, path_type=Path),
-    default=None,
-    help="Archive directory (default: $ARCHIVER_HOME or ./archive).",
-)
+@click.option("--archive", "archive_dir", type=click.Path(file_okay=True, dir_okay=True, path_type=Path), default=None, help=ARCHIVE_HELP)
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), envvar="ARCHIVER_CONFIG", show_envvar=True,
+              help="Read option defaults from this TOML file (default: ~/.config/archiver/config.toml when it exists).")
+@click.option("-q", "--quiet", is_flag=True, default=None, help=QUIET_HELP)
+@click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path), default=None, help=LOG_HELP)
 @click.pass_context
-def main(ctx: click.Context, archive_dir: Path | None) -> None:
+def main(ctx: click.Context, archive_dir: Path | None, config_path: Path | None, quiet: bool | None, log_file: Path | None) -> None:
     """archiver: capture an article and every source it cites into WARC files,
-    record provenance in SQLite, recheck the sources and report what changed."""
-    ctx.obj = {"archive_dir": archive_dir}
+    record provenance in SQLite, recheck the sources and report what changed.
+
+    Options come from the command line, then ARCHIVER_* environment variables (shown in each
+    command's help), then the config file, then the defaults. --archive, -q and --log-file may
+    also follow the command.
+    """
+    from archiver.config import default_map, global_setting, read_config
+
+    state = ctx.ensure_object(dict)
+    data, source = read_config(config_path)
+    if source is not None:
+        ctx.default_map = default_map(main, ctx, data, source)
+    command = ctx.invoked_subcommand
+
+    def setting(given: Any, key: str, env: str) -> Any:
+        if given is not None:
+            return given
+        if os.environ.get(env):
+            return os.environ[env]
+        return global_setting(data, command, key)
+
+    # None leaves the choice to the library: $ARCHIVER_HOME, else ./archive.
+    archive = setting(archive_dir, "archive", "ARCHIVER_HOME")
+    state["archive_dir"] = Path(str(archive)).expanduser() if archive else None
+    state["quiet"] = _truthy(setting(quiet, "quiet", "ARCHIVER_QUIET"))
+    log = setting(log_file, "log-file", "ARCHIVER_LOG_FILE")
+    if log:
+        start_log(state, Path(str(log)).expanduser())
+
+
+def _truthy(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
+
+
+def start_log(state: dict[str, Any], path: Path) -> None:
+    """Start --log-file; the first one given counts (before the command, or after it)."""
+    from archiver.terminal import RunLog
+
+    if state.get("run_log"):
+        return
+    try:
+        log = RunLog(path)
+    except OSError as exc:
+        raise click.UsageError(f"--log-file {path}: cannot write there: {exc.strerror or exc}") from None
+    log.start(state.get("argv", []))
+    state["run_log"] = log
+
+
+def _after_command(name: str) -> Callable[[click.Context, click.Parameter, Any], None]:
+    """Callback of an archive-wide option given after the command: it counts as if given before."""
+
+    def store(ctx: click.Context, _param: click.Parameter, value: Any) -> None:
+        if value is None or value is False:
+            return
+        state = ctx.ensure_object(dict)
+        if name == "log_file":
+            start_log(state, value)
+        else:
+            state[name] = value
+
+    return store
+
+
+def everyday_options(func: Callable) -> Callable:
+    """--archive, -q and --log-file, accepted after the command as well as before it."""
+    options = [
+        click.option("--archive", type=click.Path(path_type=Path), expose_value=False, callback=_after_command("archive_dir"), help=ARCHIVE_HELP),
+        click.option("-q", "--quiet", is_flag=True, default=None, expose_value=False, callback=_after_command("quiet"), help=QUIET_HELP),
+        click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path), expose_value=False, callback=_after_command("log_file"), help=LOG_HELP),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
 
 
 def archive_dir(ctx: click.Context) -> Path:
     return ctx.obj["archive_dir"]
+
+
+def is_quiet(ctx: click.Context) -> bool:
+    return bool(ctx.obj.get("quiet"))
 
 
 @contextmanager
@@ -384,6 +482,7 @@ def writable(ctx: click.Context, create: bool = False, wait: bool = True) -> Arc
 @mementos_flag
 @memento_options
 @timestamp_options
+@everyday_options
 @click.pass_context
 @archive_errors
 def capture(ctx: click.Context, targets: tuple[str, ...], all_links: bool, requisites: bool, max_sources: int, as_json: bool, **kw: Any) -> None:
@@ -402,12 +501,15 @@ def capture(ctx: click.Context, targets: tuple[str, ...], all_links: bool, requi
     )
     apply_browser_options(options, kw)  # a missing Chromium is found before the archive is touched
     with writable(ctx, create=True) as archive:
-        with progress_bar(enabled=not as_json) as progress:
+        with progress_bar(enabled=not as_json and not is_quiet(ctx)) as progress:
             outcome = archive.capture(parsed, options, progress=progress)
         if not as_json:
-            click.echo(render_capture_summary(outcome))
-        found = look_up_mementos(archive, kw, [a.article_id for a in outcome.articles if a.article_id is not None], quiet=as_json)
-        stamped = stamp_run(archive, kw, quiet=as_json)
+            text = render_capture_summary(outcome, quiet=is_quiet(ctx))
+            if text:
+                click.echo(text)
+        quiet = as_json or is_quiet(ctx)
+        found = look_up_mementos(archive, kw, [a.article_id for a in outcome.articles if a.article_id is not None], quiet=quiet)
+        stamped = stamp_run(archive, kw, quiet=quiet)
     if as_json:
         extra = {**({"mementos": found} if found else {}), **({"timestamp": stamped} if stamped else {})}
         click.echo(json.dumps({**outcome.to_dict(), **extra}, indent=2, ensure_ascii=False))
@@ -424,12 +526,15 @@ def progress_bar(enabled: bool = True) -> Iterator[TerminalProgress | None]:
             progress.finish()
 
 
-def render_capture_summary(outcome: CaptureResult) -> str:
+def render_capture_summary(outcome: CaptureResult, quiet: bool = False) -> str:
+    """What a capture run did; ``quiet``: only what failed (nothing when all went well)."""
+    if quiet:
+        return "\n".join(_capture_problems(outcome))
     lines = []
     for article in outcome.articles:
         title = f" \"{article.title}\"" if article.title else ""
         if article.error and article.status is None:
-            lines.append(f"FAILED {article.url}: {article.error}")
+            lines.append(f"FAILED {article.url}: {error_words(article.error)}")
             continue
         marker = "FAILED" if article.error else "Captured"
         how = f"HTTP {article.status}" if article.status else "local file"
@@ -437,7 +542,7 @@ def render_capture_summary(outcome: CaptureResult) -> str:
             how += f", in the browser: {describe_load(article.browser)}"
         lines.append(f"{marker} {article.url}{title} ({how})")
         if article.error:
-            lines.append(f"  {article.error}")
+            lines.append(f"  {error_words(article.error)}")
         if article.looked_empty:
             lines.append(f"  note: {article.looked_empty}: capture it with --browser")
         lines += describe_media(article)
@@ -448,10 +553,10 @@ def render_capture_summary(outcome: CaptureResult) -> str:
             f"{len(ok)} captured, {len(bad)} failed; {len(article.skipped)} skipped"
         )
         for source in bad:
-            lines.append(f"  failed  {source.url}  {source.error}")
+            lines.append(f"  failed  {source.url}: {error_words(source.error)}")
         for source in ok:
             if failed_answer(source.status, None):
-                lines.append(f"  HTTP {source.status}  {source.url}")
+                lines.append(f"  failed  {source.url}: the server answered {http_status_words(source.status)}")
         for source in article.sources:
             if source.looked_empty:
                 lines.append(f"  note: {source.url}: {source.looked_empty}: capture it with --browser")
@@ -482,6 +587,8 @@ def render_capture_summary(outcome: CaptureResult) -> str:
 @click.option("--wait", is_flag=True, help="Wait for another run to finish instead of exiting.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run's changes as JSON.")
 @click.option("-v", "--verbose", is_flag=True, help="Also say what was checked when nothing changed.")
+@click.option("--notify", "notify_urls", metavar="URL", multiple=True, help="POST the run's outcome as JSON to this webhook when something changed (docs/notifications.md); repeatable.")
+@click.option("--notify-always", is_flag=True, help="Notify after every run, also when nothing changed.")
 @click.option("--browser/--no-browser", "browser", default=True, show_default=True, help="Recheck pages first captured in the browser in the browser again.")
 @click.option("--browser-path", metavar="PATH", help="The Chromium executable (default: chromium on PATH).")
 @fetch_options
@@ -489,9 +596,10 @@ def render_capture_summary(outcome: CaptureResult) -> str:
 @mementos_flag
 @memento_options
 @timestamp_options
+@everyday_options
 @click.pass_context
 @archive_errors
-def recheck(ctx, check_all, check_due, article, confirm, wait, as_json, verbose, browser, browser_path, **kw):
+def recheck(ctx, check_all, check_due, article, confirm, wait, as_json, verbose, notify_urls, notify_always, browser, browser_path, **kw):
     """Re-fetch tracked articles and cited sources; print only what changed (for cron mail).
 
     \b
@@ -499,6 +607,7 @@ def recheck(ctx, check_all, check_due, article, confirm, wait, as_json, verbose,
       archiver recheck                      # the URLs whose next check is due (cron)
       archiver recheck --all --article URL  # one article's sources, now
       archiver recheck --json
+      archiver recheck --notify https://chat.example.org/hooks/KEY
     """
     if check_all and check_due:
         fail_usage("--all and --due exclude each other")
@@ -513,20 +622,36 @@ def recheck(ctx, check_all, check_due, article, confirm, wait, as_json, verbose,
         click.echo(f"archiver: {exc}; not starting a second run (use --wait to wait)", err=True)
         return
     with archive:
-        with progress_bar(enabled=verbose and not as_json) as progress:
+        with progress_bar(enabled=not as_json and not is_quiet(ctx)) as progress:
             outcome = archive.recheck(options, progress=progress)
+        text = render_recheck(outcome, verbose and not is_quiet(ctx), archive.store, summary=not is_quiet(ctx))
+        full_text = render_recheck(outcome, True, archive.store)
         # Sources already looked up are skipped: in cron this finds mementos for what was added since.
-        found = look_up_mementos(archive, kw, None, quiet=as_json, news_only=not verbose)
-        stamped = stamp_run(archive, kw, quiet=as_json or not verbose)
+        found = look_up_mementos(archive, kw, None, quiet=as_json or is_quiet(ctx), news_only=not verbose)
+        stamped = stamp_run(archive, kw, quiet=as_json or not verbose or is_quiet(ctx))
     if as_json:
         extra = {**({"mementos": found} if found else {}), **({"timestamp": stamped} if stamped else {})}
         click.echo(json.dumps({**outcome.to_dict(), **extra}, indent=2, ensure_ascii=False))
-    else:
-        text = render_recheck(outcome, verbose)
-        if text:
-            click.echo(text)
+    elif text:
+        click.echo(text)
+    # After the run has committed and released the archive: a slow webhook holds nothing up.
+    if notify_urls and (notify_always or outcome.changes or outcome.quotes):
+        send_notifications(notify_urls, "recheck", outcome.to_dict(), full_text, archive.path, kw)
     if (stamped or {}).get("error"):
         sys.exit(EXIT_FAILED)
+
+
+def _capture_problems(outcome: CaptureResult) -> list[str]:
+    lines = []
+    for article in outcome.articles:
+        if article.error:
+            lines.append(f"FAILED {article.url}: {error_words(article.error)}")
+        for source in article.sources:
+            if source.error:
+                lines.append(f"failed  {source.url}: {error_words(source.error)} (cited by {article.url})")
+            elif failed_answer(source.status, None):
+                lines.append(f"failed  {source.url}: the server answered {http_status_words(source.status)} (cited by {article.url})")
+    return lines
 
 
 def describe_media(page: Fetched) -> list[str]:
@@ -555,29 +680,48 @@ def describe_load(load: BrowserLoad) -> str:
     return text
 
 
-def render_recheck(outcome: RecheckResult, verbose: bool = False) -> str:
-    """Quotation changes first (what provenance users care about most), then change events."""
+def render_recheck(outcome: RecheckResult, verbose: bool = False, store: Any = None, summary: bool = True) -> str:
+    """Quotation changes first (what provenance users care about most), then change events, in plain words."""
     lines = []
     for quote in outcome.quotes:
+        lines.append(f"QUOTATION {quote.to_status.upper()}  \u201c{_clip(quote.text)}\u201d")
         if quote.to_status == "present":
-            lines.append(f"QUOTATION RESTORED in {quote.source}: \"{_clip(quote.text)}\" (cited by {quote.article})")
+            where = f"found again in {quote.source}"
+        elif quote.to_status == "altered":
+            same = f" ({quote.similarity:.0%} the same)" if quote.similarity is not None else ""
+            where = f"reworded in {quote.source}{same}"
         else:
-            similarity = f", similarity {quote.similarity:.2f}" if quote.to_status == "altered" and quote.similarity is not None else ""
-            lines.append(f"QUOTATION {quote.to_status.upper()} in {quote.source}: \"{_clip(quote.text)}\"{similarity} (cited by {quote.article})")
+            where = f"no longer found in {quote.source}"
+        lines.append(f"  {where}; cited by {quote.article}")
     for change in sorted(outcome.changes, key=lambda c: (seriousness(c.kind), c.url)):
-        lines.append(f"{change.kind:<16} {change.url}  {describe(change)}".rstrip())
-        snippets = (change.detail.get("diff_summary") or {}).get("snippets") or []
-        if snippets:
-            # What changed, in a few words: enough for cron mail to say whether to look.
-            shown = [f"{'+' if s['op'] == 'insert' else '-'}\"{_clip(s['text'], 50)}\"" for s in snippets[:3]]
-            lines.append(" " * 17 + " ".join(shown))
-    if verbose or lines:
+        lines += render_change(change, store)
+    if verbose or (lines and summary):
         lines.append(f"checked {outcome.checked} URLs, {outcome.failed} failed to answer, {len(outcome.changes)} changed (run {outcome.run_id})")
     return "\n".join(lines)
 
 
-def describe(change: Change) -> str:
-    return describe_change(change.kind, change.detail, change.similarity, change.url, change.error, change.http_status, change.final_url)
+def render_change(change: Change, store: Any = None, dated: bool = False) -> list[str]:
+    """A change event for people: its label and URL, then what happened in a sentence, then a few changed words."""
+    when = f"{human_date(change.detected_at)}  " if dated else ""
+    lines = [f"{when}{LABELS.get(change.kind, change.kind):<13}{change.url}", f"  {describe(change, store)}"]
+    snippets = (change.detail.get("diff_summary") or {}).get("snippets") or []
+    if snippets:
+        # What changed, in a few words: enough for cron mail to say whether to look.
+        shown = [f"{'+' if s['op'] == 'insert' else '-'}\"{_clip(s['text'], 50)}\"" for s in snippets[:3]]
+        lines.append("  " + " ".join(shown))
+    return lines
+
+
+def describe(change: Change, store: Any = None) -> str:
+    """What a change event means, in one sentence; with the database, a "gone" says over how long it failed."""
+    since = None
+    if change.kind == "gone" and store is not None and (change.detail or {}).get("failure_streak"):
+        url_id = store.value("SELECT url_id FROM captures WHERE id = ?", (change.to_capture_id,))
+        since = failing_since(store, url_id, change.from_capture_id, change.to_capture_id)
+    return describe_change(
+        change.kind, change.detail, change.similarity, change.url, change.error, change.http_status, change.final_url,
+        failing_since=since, detected_at=change.detected_at,
+    )
 
 
 def _clip(text: str, width: int = 90) -> str:
@@ -589,6 +733,7 @@ def _clip(text: str, width: int = 90) -> str:
 @click.option("--article", metavar="URL", help="Only changes to this article's sources.")
 @click.option("--kind", type=click.Choice(KINDS), multiple=True, help="Only changes of this kind (repeat for several).")
 @click.option("--json", "as_json", is_flag=True, help="Print the events as a JSON list.")
+@everyday_options
 @click.pass_context
 @archive_errors
 def changes(ctx, since, article, kind, as_json):
@@ -605,34 +750,44 @@ def changes(ctx, since, article, kind, as_json):
             events = archive.changes(since=since, article=article, kinds=kind)
         except ValueError as exc:
             fail_usage(str(exc))
-    if as_json:
-        click.echo(json.dumps([e.to_dict() for e in events], indent=2, ensure_ascii=False))
-        return
-    for event in events:
-        click.echo(f"{event.detected_at}  {event.kind:<16} {event.url}  {describe(event)}".rstrip())
+        if as_json:
+            click.echo(json.dumps([e.to_dict() for e in events], indent=2, ensure_ascii=False))
+            return
+        for event in events:
+            click.echo("\n".join(render_change(event, archive.store, dated=True)))
 
 
 @main.command()
 @click.argument("url")
 @click.option("--from", "from_id", type=int, help="Capture id to diff from (default: the second latest with text).")
 @click.option("--to", "to_id", type=int, help="Capture id to diff to (default: the latest with text).")
-@click.option("--color/--no-color", default=None, help="Colour the diff (default: when stdout is a terminal).")
+@click.option("--color/--no-color", default=None, help="Colour the diff (default: when stdout is a terminal and NO_COLOR is not set).")
+@click.option("--json", "as_json", is_flag=True, help="Print both texts and the diff's operations as JSON.")
+@everyday_options
 @click.pass_context
 @archive_errors
-def diff(ctx, url, from_id, to_id, color):
+def diff(ctx, url, from_id, to_id, color, as_json):
     """Word-level diff of the main text of URL between two captures.
 
     \b
     Examples:
       archiver diff https://example.org/a-cited-source.html
       archiver diff URL --from 12 --to 40 --no-color
+      archiver diff URL --json
     """
-    from archiver.analyze.diff import render_terminal
+    from archiver.analyze.diff import diff_summary, render_terminal
+    from archiver.terminal import colour_wanted
 
     with reading(ctx) as archive:
         text_diff = archive.diff(url, from_id, to_id)
+    if as_json:
+        summary = diff_summary(text_diff.ops)
+        document = {**text_diff.to_dict(), "identical": text_diff.identical, "added": summary["added"], "removed": summary["removed"]}
+        document["ops"] = [{"op": op, "text": text} for op, text in text_diff.ops]
+        click.echo(json.dumps(document, indent=2, ensure_ascii=False))
+        return
     if color is None:
-        color = sys.stdout.isatty()
+        color = colour_wanted(sys.stdout)
     click.echo(f"--- capture {text_diff.from_capture_id}\n+++ capture {text_diff.to_capture_id}")
     if text_diff.identical:
         click.echo("(main text identical)")
@@ -643,6 +798,7 @@ def diff(ctx, url, from_id, to_id, color):
 @main.command()
 @click.option("--until", "last_version", type=click.IntRange(1, 3), default=3, show_default=True,
               help="1: capture only; 2: then recheck a month later; 3: and two months later.")
+@everyday_options
 @click.pass_context
 @archive_errors
 def demo(ctx, last_version):
@@ -673,7 +829,7 @@ def demo(ctx, last_version):
                 click.echo(f"\n== Sample web version {version} ({when})")
                 click.echo(f"$ archiver recheck --all --proxy {web.proxy_url}")
                 result = archive.recheck(RecheckOptions(due_only=False), fetch=fetch)
-                click.echo(render_recheck(result) or "(nothing changed)")
+                click.echo(render_recheck(result, store=archive.store) or "(nothing changed)")
             where = archive.path
     click.echo(f"\nThe archive is in {where}/. Next, try:")
     click.echo(f"  archiver --archive {where} changes")
@@ -689,9 +845,12 @@ def demo(ctx, last_version):
 @click.option("--wacz", "wacz_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Check this signed WACZ package instead of the archive: its files, its signature and its time signature.")
 @click.option("--domain-roots", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="With --wacz: PEM roots the signer's certificate must chain to (default: the Mozilla roots in certifi).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@click.option("--notify", "notify_urls", metavar="URL", multiple=True, help="POST the outcome as JSON to this webhook when a problem is found (docs/notifications.md); repeatable.")
+@click.option("--notify-always", is_flag=True, help="Notify after every run, also when all is well.")
+@everyday_options
 @click.pass_context
 @archive_errors
-def verify(ctx, article, published_head, tsa_roots, deep, wacz_path, domain_roots, as_json):
+def verify(ctx, article, published_head, tsa_roots, deep, wacz_path, domain_roots, as_json, notify_urls, notify_always):
     """Recompute every hash from the WARC files and check the database's hash chain; exit 1 on any problem.
 
     \b
@@ -701,6 +860,7 @@ def verify(ctx, article, published_head, tsa_roots, deep, wacz_path, domain_root
       archiver verify --tsa-roots tsa-ca.pem       # timestamp tokens against roots you trust
       archiver verify --deep                       # what the report states, re-derived from the WARCs
       archiver verify --wacz signed.wacz           # a signed package, without the archive
+      archiver verify -q                           # cron: prints nothing unless there is a problem
     """
     from archiver.outputs.verify import render_text
 
@@ -720,8 +880,15 @@ def verify(ctx, article, published_head, tsa_roots, deep, wacz_path, domain_root
         sys.exit(EXIT_OK if checked.ok else EXIT_FAILED)
 
     with reading(ctx) as archive:
-        outcome = archive.verify(article=article, head=published_head, tsa_roots=_read_roots(tsa_roots), deep=deep)
-    click.echo(json.dumps(outcome.to_dict(), indent=2, ensure_ascii=False) if as_json else render_text(outcome))
+        with progress_bar(enabled=not as_json and not is_quiet(ctx)) as progress:
+            report_progress = (lambda what, done, total: progress(done, total, what)) if progress else None
+            outcome = archive.verify(article=article, head=published_head, tsa_roots=_read_roots(tsa_roots), deep=deep, progress=report_progress)
+    if as_json:
+        click.echo(json.dumps(outcome.to_dict(), indent=2, ensure_ascii=False))
+    elif not (is_quiet(ctx) and outcome.ok):  # -q: silent when all is well (the weekly cron mail)
+        click.echo(render_text(outcome))
+    if notify_urls and (notify_always or not outcome.ok):
+        send_notifications(notify_urls, "verify", outcome.to_dict(), render_text(outcome), archive.path, {})
     sys.exit(EXIT_OK if outcome.ok else EXIT_FAILED)
 
 
@@ -794,6 +961,7 @@ def timestamp(ctx, tsa_url, tsa_roots, timeout, proxy, as_json):
 @click.argument("sql")
 @click.option("--json", "fmt", flag_value="json", help="Rows as a JSON list of objects.")
 @click.option("--csv", "fmt", flag_value="csv", help="Rows as CSV with a header line.")
+@everyday_options
 @click.pass_context
 @archive_errors
 def query(ctx, sql, fmt):
@@ -813,11 +981,27 @@ def query(ctx, sql, fmt):
         click.echo(text)
 
 
+@main.command("datasette-metadata")
+@click.option("--title", default="archiver", show_default=True, help="The title Datasette shows on its pages.")
+def datasette_metadata_command(title):
+    """Print Datasette metadata for archive.db: foreign keys shown as URLs and paths, not ids, and every table described.
+
+    \b
+    Examples:
+      archiver datasette-metadata > metadata.json
+      datasette serve ARCHIVE/archive.db --metadata metadata.json
+    """
+    from archiver.db.datasette import datasette_metadata
+
+    click.echo(json.dumps(datasette_metadata(title), indent=2, ensure_ascii=False))
+
+
 @main.command()
 @click.argument("article")
 @click.option("--format", "fmt", type=click.Choice(["md", "html", "json"]), default="md", show_default=True, help="Markdown, one self-contained HTML file, or JSON (docs/report-json.md).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True, path_type=Path), help="Write the report here instead of to stdout.")
 @click.option("--replay-base", metavar="URL", help="Replay base URL for Robust Links version URLs (e.g. a pywb collection: http://localhost:8080/my-coll/).")
+@everyday_options
 @click.pass_context
 @archive_errors
 def report(ctx, article, fmt, output, replay_base):
@@ -848,6 +1032,7 @@ def report(ctx, article, fmt, output, replay_base):
 @click.option("--tsa", "tsa_url", metavar="URL", default=DEFAULT_TSA, show_default=True, help="Time-stamping authority that dates the signature (with --sign).")
 @click.option("--tsa-roots", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="PEM root certificates of the TSA (default: the Mozilla roots in certifi).")
 @click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON.")
+@everyday_options
 @click.pass_context
 @archive_errors
 def export(ctx, wacz_path, cdxj_path, article, sign, sign_key, sign_cert, tsa_url, tsa_roots, as_json):
@@ -873,12 +1058,15 @@ def export(ctx, wacz_path, cdxj_path, article, sign, sign_key, sign_cert, tsa_ur
         identity = SigningIdentity(sign_key.read_bytes(), sign_cert.read_bytes(), tsa_url, _read_roots(tsa_roots))
     outcome = {}
     with reading(ctx) as archive:
-        if wacz_path:
-            outcome["wacz"] = archive.export_wacz(wacz_path, article=article, sign=identity)
-        if cdxj_path:
-            outcome["cdxj"] = archive.export_cdxj(cdxj_path)
+        with progress_bar(enabled=not as_json and not is_quiet(ctx)) as progress:
+            if wacz_path:
+                outcome["wacz"] = archive.export_wacz(wacz_path, article=article, sign=identity, progress=progress)
+            if cdxj_path:
+                outcome["cdxj"] = archive.export_cdxj(cdxj_path, progress=progress)
     if as_json:
         click.echo(json.dumps({k: v.to_dict() for k, v in outcome.items()}, indent=2, ensure_ascii=False))
+        return
+    if is_quiet(ctx):
         return
     if "wacz" in outcome:
         w = outcome["wacz"]
@@ -891,6 +1079,22 @@ def export(ctx, wacz_path, cdxj_path, article, sign, sign_key, sign_cert, tsa_ur
     for part in outcome.values():
         for name in part.skipped_open:
             click.echo(f"note: {name}.open is still being written by a run: not exported", err=True)
+
+
+def send_notifications(urls: tuple[str, ...], command: str, result: dict[str, Any], text: str, archive_path: Path, kw: dict[str, Any]) -> None:
+    """POST the outcome to each --notify URL; a webhook that fails is reported on stderr, never fails the run."""
+    from archiver.notify import notify
+
+    for url in urls:
+        # The webhook is reached as any other service on this machine ($HTTPS_PROXY, $NO_PROXY),
+        # not through --proxy, which is for fetching the sources.
+        problem = notify(url, command, result, text, str(archive_path), user_agent=kw.get("user_agent"))
+        if problem:
+            click.echo(f"archiver: warning: --notify {url}: {problem}; the run itself is recorded", err=True)
+
+
+# Every configurable option can come from the environment: --per-host is ARCHIVER_PER_HOST.
+add_envvars(main)
 
 
 if __name__ == "__main__":  # pragma: no cover

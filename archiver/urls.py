@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
+import idna
+
 FETCHABLE_SCHEMES = ("http", "https")
 # Longer URLs are refused. 8,000 is the least RFC 9110 asks servers to support; a hostile page
 # must not put 100 KB strings into every table, report line and WARC header (where FastWARC,
@@ -34,19 +36,59 @@ def _normalise_host(host: str) -> str:
         raise InvalidURL("URL has no host")
     if host.startswith("["):
         return host
+    if host.isascii() and "xn--" not in host:
+        return host
     try:
-        return host.encode("idna").decode("ascii")
-    except UnicodeError:
+        # IDNA 2008 with the UTS 46 mapping, as browsers do: "faß.de" is xn--fa-hia.de, a host
+        # of its own (Python's "idna" codec is IDNA 2003, which maps it to fass.de).
+        return idna.encode(host, uts46=True, transitional=False).decode("ascii")
+    except (idna.IDNAError, UnicodeError):
         # Hosts IDNA refuses (underscores, overlong labels) are kept lower-cased as given.
         return host
+
+
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
+
+
+def normalise_escapes(text: str) -> str:
+    """RFC 3986 6.2.2.1-2: escapes of unreserved characters decoded, the others in upper case."""
+
+    def fix(match: re.Match) -> str:
+        char = chr(int(match.group(1), 16))
+        return char if char in _UNRESERVED else "%" + match.group(1).upper()
+
+    return _ESCAPE.sub(fix, text)
+
+
+def remove_dot_segments(path: str) -> str:
+    """RFC 3986 5.2.4: "/a/b/../c/./d" is "/a/c/d"; a path cannot climb above its root."""
+    output: list[str] = []
+    segments = path.split("/")
+    for i, segment in enumerate(segments):
+        last = i == len(segments) - 1
+        if segment == ".":
+            if last:
+                output.append("")
+        elif segment == "..":
+            if len(output) > 1:
+                output.pop()
+            if last:
+                output.append("")
+        else:
+            output.append(segment)
+    result = "/".join(output)
+    return result if result.startswith("/") else "/" + result
 
 
 def normalise_url(url: str, base: str | None = None) -> str:
     """Absolute, canonical form of an http(s) URL.
 
-    Resolves against ``base``, lower-cases scheme and host, IDNA-encodes the host,
-    drops the default port, the fragment and user info, gives an empty path "/",
-    and percent-encodes spaces and non-ASCII. Query order is kept: servers may care.
+    Resolves against ``base``, lower-cases scheme and host, encodes an international host
+    name by IDNA 2008 / UTS 46 (as browsers do), drops the default port, the fragment and
+    user info, gives an empty path "/", removes dot segments ("/a/../b" is "/b"), decodes
+    percent-escapes of unreserved characters ("%7E" is "~") and upper-cases the others
+    (RFC 3986 6.2.2), and percent-encodes spaces and non-ASCII. Query order is kept: servers may care.
     Raises InvalidURL for anything that is not an absolute http(s) URL.
     """
     raw = url.strip()
@@ -75,8 +117,8 @@ def normalise_url(url: str, base: str | None = None) -> str:
     if ":" in host and not host.startswith("["):
         host = f"[{host}]"
     netloc = host if port in (None, DEFAULT_PORTS[scheme]) else f"{host}:{port}"
-    path = quote(parts.path or "/", safe=_SAFE_PATH)
-    query = quote(parts.query, safe=_SAFE_QUERY)
+    path = normalise_escapes(quote(remove_dot_segments(parts.path or "/"), safe=_SAFE_PATH))
+    query = normalise_escapes(quote(parts.query, safe=_SAFE_QUERY))
     normalised = urlunsplit((scheme, netloc, path, query, ""))
     if len(normalised) > MAX_URL_LENGTH:
         raise InvalidURL(f"URL longer than {MAX_URL_LENGTH} characters once percent-encoded ({len(normalised)})")

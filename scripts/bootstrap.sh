@@ -13,6 +13,11 @@ stamp="$venv/.archiver-installed${extras:+-$extras}"
 # Reinstall when the project's requirements changed since the last install.
 if [ ! -f "$stamp" ] || [ "$root/pyproject.toml" -nt "$stamp" ]; then
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip >/dev/null 2>&1 || true
+    # The distribution was called "archiver" before it became "provenance-archiver": drop the
+    # old editable install so that one copy of the package is registered.
+    if "$venv/bin/python" -m pip show --quiet archiver >/dev/null 2>&1; then
+        "$venv/bin/python" -m pip uninstall --quiet --yes archiver >/dev/null 2>&1 || true
+    fi
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e "$root${extras:+[$extras]}"
     touch "$stamp"
 fi

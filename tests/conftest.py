@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -13,11 +14,21 @@ SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 CORPUS = SHARED / "corpus"
 
 
+@pytest.fixture(scope="session")
+def _config_home(tmp_path_factory) -> Path:
+    # An empty XDG_CONFIG_HOME outside the project (Chromium writes its own settings there too).
+    return tmp_path_factory.mktemp("config-home")
+
+
 @pytest.fixture(autouse=True)
-def _no_ambient_proxy(monkeypatch):
+def _no_ambient_proxy(monkeypatch, _config_home):
     # Tests decide proxies themselves; a developer's shell proxy must not leak in.
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "no_proxy", "all_proxy", "ARCHIVER_HOME"):
         monkeypatch.delenv(name, raising=False)
+    # Nor may a developer's ARCHIVER_* options, NO_COLOR or ~/.config/archiver/config.toml.
+    for name in [n for n in os.environ if n.startswith("ARCHIVER_") and n not in ("ARCHIVER_VENV", "ARCHIVER_BIN")] + ["NO_COLOR"]:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(_config_home))
 
 
 @pytest.fixture

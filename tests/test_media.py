@@ -11,7 +11,7 @@ import pytest
 from tests import webserver as ws
 from tests.warccheck import sha256, warcio_records
 
-pytest.importorskip("yt_dlp", reason="yt-dlp is needed for --media (pip install 'archiver[browser]')")
+pytest.importorskip("yt_dlp", reason="yt-dlp is needed for --media (pip install 'provenance-archiver[browser]')")
 
 FAST = ["--timeout", "5", "--deadline", "20", "--retries", "0"]
 

@@ -39,7 +39,7 @@ def test_environment_proxy_and_no_proxy(cli, sample_web, archive_dir):
     # NO_PROXY sends blog.example direct, where (offline) it cannot be resolved.
     result = cli("capture", ARTICLE_URL, *FAST, env={**env, "NO_PROXY": "blog.example"})
     assert result.exit_code == 1
-    assert "dns" in result.stdout
+    assert "the domain does not resolve" in result.stdout  # the dns error, in words
     # --proxy wins over the environment.
     doc = cli.json("capture", ARTICLE_URL, "--proxy", sample_web.proxy_url, *FAST, env={"HTTP_PROXY": "http://127.0.0.1:9"})
     assert doc["articles"][0]["status"] == 200

@@ -57,3 +57,14 @@ def test_writes_are_refused(archive, sql):
 def test_bad_sql_is_a_usage_error(archive):
     result = Cli(archive)("query", "SELEC 1")
     assert result.exit_code == 2 and result.stderr.startswith("archiver: error: SQL error:")
+
+
+def test_table_never_cuts_a_hash_or_a_url(archive):
+    cli = Cli(archive)
+    sha, url = json.loads(cli("query", "SELECT payload_sha256, requested_url FROM captures WHERE payload_sha256 IS NOT NULL "
+                                        "ORDER BY length(requested_url) DESC LIMIT 1", "--json").stdout)[0].values()
+    table = cli("query", "SELECT payload_sha256, requested_url FROM captures WHERE payload_sha256 = ?".replace("?", repr(sha)))
+    assert sha in table.stdout and url in table.stdout  # whole, ready to copy
+    # Prose is cut for the table, and the table says where the whole text is.
+    prose = cli("query", "SELECT text FROM texts ORDER BY length(text) DESC LIMIT 1")
+    assert "\u2026" in prose.stdout and "--json or --csv give whole values" in prose.stdout

@@ -65,7 +65,12 @@ def test_cron_output_puts_quotations_first_and_is_silent_when_nothing_changed(cl
     loud = cli("recheck", "--all", *fetch_args(web))
     lines = loud.stdout.splitlines()
     assert lines[0].startswith("QUOTATION ")
-    assert INTERVIEW_URL in lines[0]
+    assert INTERVIEW_URL in lines[1] and ("no longer found in" in lines[1] or "reworded in" in lines[1])
+    # Plain words for people; the codes stay in --json and the database.
+    for code in ("http_404", "redirect_home", "same_text_new_address", "content_changed", "soft_404 ", "proxy:"):
+        assert code not in loud.stdout, code
+    assert "the page now answers 404 Not Found" in loud.stdout
+    assert "the page now redirects to the site's home page" in loud.stdout
     assert any(line.startswith("gone") for line in lines)
     assert lines[-1].startswith("checked 12 URLs")
     verbose = cli("recheck", "--all", "-v", *fetch_args(web))
@@ -149,7 +154,7 @@ def test_changes_and_diff_commands(cli, captured):
     assert json.loads(cli("changes", "--since", "2999-01-01", "--json").stdout) == []
     assert cli("changes", "--since", "yesterday").exit_code == 2
     text = cli("changes").stdout
-    assert "content_changed" in text and INTERVIEW_URL in text
+    assert "changed" in text and "content_changed" not in text and INTERVIEW_URL in text  # labels, not codes
     shown = cli("diff", INTERVIEW_URL, "--no-color")
     assert shown.exit_code == 0
     assert "[-" in shown.stdout and "{+" in shown.stdout

@@ -114,7 +114,9 @@ def test_report_after_recheck_statuses_and_timeline(rechecked):
     statuses = {e["status"] for e in report["citations"]}
     assert {"gone", "restored"} <= statuses
     gone = next(e for e in report["citations"] if e["status"] == "gone")
-    assert gone["latest_check"]["outcome"].startswith(("gone", "no answer"))
+    # In plain words, the codes (proxy: ..., RemoteDisconnected) left to latest_check.error.
+    assert gone["latest_check"]["outcome"].startswith("the server stopped answering on 2 checks")
+    assert "proxy:" in gone["latest_check"]["error"] and "RemoteDisconnected" not in gone["latest_check"]["outcome"]
     summary = report["summary"]
     assert summary["quotations"]["missing"] == 1
     assert summary["sources"]["changed"] >= 3 and summary["sources"]["gone"] == 1
@@ -136,8 +138,16 @@ def test_report_after_recheck_statuses_and_timeline(rechecked):
     assert not doc.xpath("//script | //link | //img | //iframe | //*[@src]")
     assert "default-src 'none'" in doc.xpath("//meta[@http-equiv='Content-Security-Policy']/@content")[0]
 
+    # The archived copy is a link a reader can follow, one per captured source and one for the article.
+    replay = doc.xpath("//a[@class='replay']/@href")
+    assert len(replay) == 1 + sum(1 for c in report["citations"] if c["robust_link"])
+    assert set(replay) >= {a.get("data-versionurl") for a in robust}
+
     md = Cli(rechecked)("report", ARTICLE_URL, "--format", "md").stdout
     assert "soft 404" in md and "Timeline:" in md and "Quotation (missing" in md
+    assert "Archived copy" not in md  # only with --replay-base
+    md = Cli(rechecked)("report", ARTICLE_URL, "--format", "md", "--replay-base", "http://replay.test/coll/").stdout
+    assert md.count("- Archived copy: <http://replay.test/coll/2") == len(replay)
 
 
 def test_report_lists_unlinked_references(rechecked):

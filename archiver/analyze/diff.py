@@ -124,3 +124,19 @@ def render_html(ops: list[Op]) -> str:
     """<del>/<ins> markup with every text HTML-escaped; long equal runs elided."""
     esc = html.escape
     return _render(ops, esc, lambda t: f"<del>{esc(t)}</del>", lambda t: f"<ins>{esc(t)}</ins>")
+
+
+_SENTENCE_END = re.compile(r"[.!?:;\u2026\"'\u201d)\]]$")
+
+
+def reflow(text: str) -> str:
+    """Text laid out in printed lines (a PDF's) as paragraphs: a line that does not end a sentence
+    runs on into the next, so a diff breaks where the text does, not where the page did."""
+    out: list[str] = []
+    for line in text.split("\n"):
+        stripped = line.strip()
+        if out and out[-1] and stripped and not _SENTENCE_END.search(out[-1]):
+            out[-1] = out[-1].rstrip() + " " + stripped
+        else:
+            out.append(stripped)
+    return "\n".join(out)

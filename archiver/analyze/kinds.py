@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from archiver.clock import parse_iso
+from archiver.words import count_words, error_words, http_status_words, human_span, moved_words, restored_words, soft_404_words
+
 # Most serious first: the order of cron mail and of reports.
 KINDS = ("gone", "soft_404", "content_changed", "moved", "binary_changed", "restored")
 CONTENT_KINDS = ("content_changed", "binary_changed")
@@ -34,28 +37,62 @@ def describe_change(
     error: str | None = None,
     http_status: int | None = None,
     final_url: str | None = None,
+    failing_since: str | None = None,
+    detected_at: str | None = None,
 ) -> str:
-    """One line saying what a change event means, for people."""
+    """One sentence saying what a change event means, for people (the codes stay in ``detail``).
+
+    ``failing_since`` (the first failed check of a run of failures) and ``detected_at`` let a
+    "gone" say over how long the failures came.
+    """
     detail = detail or {}
     if kind == "content_changed":
         summary = detail.get("diff_summary") or {}
         text = "the text changed"
+        if summary:
+            text += f": {count_words(summary.get('added', 0))} added, {count_words(summary.get('removed', 0))} removed"
         if similarity is not None:
-            text += f" (similarity {similarity:.2f}"
-            text += f", +{summary.get('added', 0)} -{summary.get('removed', 0)} words)" if summary else ")"
+            text += f" ({similarity:.0%} the same)"
+        title = detail.get("title") or {}
+        if isinstance(title, dict) and title.get("from") != title.get("to") and title.get("to"):
+            text += f"; the title is now \u201c{title['to']}\u201d"
         return text
     if kind == "binary_changed":
         old, new = str(detail.get("from_sha256") or "")[:12], str(detail.get("to_sha256") or "")[:12]
-        return "the file changed (different bytes" + (f": sha256 {old} -> {new})" if old and new else ")")
+        return "the file changed: its bytes differ" + (f" (sha256 {old}\u2026 is now {new}\u2026)" if old and new else "")
     if kind == "gone":
-        status = detail.get("http_status") or http_status
-        reason = error or detail.get("reason") or ""
-        return f"gone: {reason}{f' (HTTP {status})' if status and str(status) not in reason else ''}".strip()
-    target = detail.get("redirect_to") or (final_url if final_url != url else None)
+        return _gone_words(detail, error, http_status, failing_since, detected_at)
+    target = detail.get("redirect_to") or (final_url if final_url and final_url != url else None)
     if kind == "soft_404":
-        return f"soft 404: {detail.get('reason', '')}" + (f", now leads to {target}" if target else "")
+        text = soft_404_words(detail.get("reason"))
+        return text + (f" ({target})" if target and detail.get("reason") != "redirect_home" else "") + (
+            f": {target}" if target and detail.get("reason") == "redirect_home" else ""
+        )
     if kind == "moved":
-        return "moved" + (f" to {target}" if target else "") + (f" ({detail['reason']})" if detail.get("reason") else "")
+        return moved_words(detail.get("reason")) + (f": {target}" if target else "")
     if kind == "restored":
-        return "back again" + (f" ({detail['reason']})" if detail.get("reason") else "")
-    return kind
+        return restored_words(detail.get("reason"), detail.get("content_changed"))
+    return LABELS.get(kind, kind)
+
+
+def _gone_words(detail: dict[str, Any], error: str | None, http_status: int | None, since: str | None, until: str | None) -> str:
+    reason = str(detail.get("reason") or "")
+    status = detail.get("http_status") or http_status
+    streak = detail.get("failure_streak")
+    if reason.startswith("http_") and not streak:
+        # 404 and 410 count at once: the server says the page is gone.
+        code = int(reason[5:]) if reason[5:].isdigit() else None
+        return f"the page now answers {http_status_words(status or code)}"
+    text = error_words(error) if error else error_words(reason) if reason else "the page stopped answering"
+    if not error and status and not reason.startswith("http_"):
+        text += f" (HTTP {status})"
+    if streak:
+        text += f" on {streak} checks in a row"
+        if since and until:
+            try:
+                span = (parse_iso(until) - parse_iso(since)).total_seconds()
+            except ValueError:
+                span = None
+            if span is not None:
+                text = text.removesuffix(" in a row") + f", {human_span(span)} apart"
+    return text

@@ -152,3 +152,12 @@ def capture_texts(store: Store, url: str, from_id: int | None = None, to_id: int
     if with_text:
         return (with_text[0]["id"], with_text[0]["text"]), newest
     raise NotFound(f"only one capture of {url} has text: nothing to compare yet")
+
+
+def failing_since(store: Store, url_id: int | None, last_good_id: int | None, upto_id: int | None) -> str | None:
+    """When the run of failed checks that ended in a "gone" began: the first capture after the last good one."""
+    if url_id is None or upto_id is None:
+        return None
+    return store.value(
+        "SELECT MIN(fetched_at) FROM captures WHERE url_id = ? AND id > ? AND id <= ?", (url_id, last_good_id or 0, upto_id)
+    )

@@ -324,4 +324,61 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX submissions_url ON submissions(url_id, id);
     """,
+    # Datasette and sqlite-utils: a foreign key from captures to their WARC file (filled by a
+    # trigger, so the code that writes captures is unchanged), and views for the common questions.
+    """
+    ALTER TABLE captures ADD COLUMN warc_file_id INTEGER REFERENCES warc_files(id);
+    UPDATE captures SET warc_file_id = (SELECT w.id FROM warc_files w WHERE w.path = captures.warc_file)
+     WHERE warc_file IS NOT NULL;
+    CREATE INDEX captures_warc_file ON captures(warc_file_id);
+    CREATE TRIGGER captures_warc_file_id AFTER INSERT ON captures
+      WHEN NEW.warc_file IS NOT NULL AND NEW.warc_file_id IS NULL
+    BEGIN
+      UPDATE captures SET warc_file_id = (SELECT w.id FROM warc_files w WHERE w.path = NEW.warc_file) WHERE id = NEW.id;
+    END;
+    CREATE VIEW sources_gone AS
+    SELECT u.id AS url_id, u.url, u.state, u.last_checked_at,
+           (SELECT ch.detected_at FROM changes ch WHERE ch.url_id = u.id AND ch.kind IN ('gone', 'soft_404')
+             ORDER BY ch.id DESC LIMIT 1) AS gone_since,
+           a.id AS article_id, au.url AS article, a.title AS article_title, c.anchor_text
+      FROM urls u
+      JOIN citations c ON c.url_id = u.id AND c.cited = 1
+      JOIN articles a ON a.id = c.article_id
+      JOIN urls au ON au.id = a.url_id
+     WHERE u.state IN ('gone', 'soft_404');
+    CREATE VIEW changes_this_week AS
+    SELECT ch.id AS change_id, ch.detected_at, ch.kind, ch.url_id, u.url, ch.similarity,
+           ch.from_capture_id, ch.to_capture_id, ch.run_id, ch.detail
+      FROM changes ch JOIN urls u ON u.id = ch.url_id
+     WHERE ch.detected_at >= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-7 days');
+    CREATE VIEW quotations_altered AS
+    SELECT q.id AS quote_id, q.article_id, au.url AS article, a.title AS article_title, q.status, q.similarity,
+           q.url_id AS source_url_id, su.url AS source, q.text, q.checked_at, q.capture_id
+      FROM quotes q
+      JOIN articles a ON a.id = q.article_id
+      JOIN urls au ON au.id = a.url_id
+      LEFT JOIN urls su ON su.id = q.url_id
+     WHERE q.status IN ('altered', 'missing');
+    CREATE VIEW article_status AS
+    SELECT a.id AS article_id, au.url AS article, a.title, a.published,
+           (SELECT MIN(x.fetched_at) FROM captures x WHERE x.url_id = a.url_id AND x.warc_file IS NOT NULL) AS first_captured,
+           COUNT(DISTINCT c.url_id) AS sources,
+           COUNT(DISTINCT CASE WHEN EXISTS (SELECT 1 FROM captures x WHERE x.url_id = c.url_id AND x.warc_file IS NOT NULL)
+                               THEN c.url_id END) AS captured,
+           COUNT(DISTINCT CASE WHEN EXISTS (SELECT 1 FROM changes ch WHERE ch.url_id = c.url_id
+                                             AND ch.kind IN ('content_changed', 'binary_changed'))
+                               THEN c.url_id END) AS changed,
+           COUNT(DISTINCT CASE WHEN u.state = 'gone' THEN c.url_id END) AS gone,
+           COUNT(DISTINCT CASE WHEN u.state = 'soft_404' THEN c.url_id END) AS soft_404,
+           COUNT(DISTINCT CASE WHEN u.state = 'failing' THEN c.url_id END) AS failing,
+           (SELECT COUNT(*) FROM quotes q WHERE q.article_id = a.id) AS quotations,
+           (SELECT COUNT(*) FROM quotes q WHERE q.article_id = a.id AND q.status = 'altered') AS quotations_altered,
+           (SELECT COUNT(*) FROM quotes q WHERE q.article_id = a.id AND q.status = 'missing') AS quotations_missing,
+           MAX(u.last_checked_at) AS last_checked_at
+      FROM articles a
+      JOIN urls au ON au.id = a.url_id
+      LEFT JOIN citations c ON c.article_id = a.id AND c.cited = 1 AND c.url_id IS NOT NULL
+      LEFT JOIN urls u ON u.id = c.url_id
+     GROUP BY a.id;
+    """,
 ]

@@ -75,13 +75,27 @@ def render(columns: list[str], rows: list[tuple], fmt: str = "table") -> str:
         return out.getvalue().rstrip("\n")
     if not columns:
         return ""
-    cells = [[_cell(v) for v in row] for row in rows]
-    widths = [min(60, max([len(c)] + [len(r[i]) for r in cells])) for i, c in enumerate(columns)]
+    cells = [[_fit(_cell(v)) for v in row] for row in rows]
+    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths)).rstrip()]
     lines.append("  ".join("-" * w for w in widths))
     for row in cells:
-        lines.append("  ".join((v if len(v) <= w else v[: w - 1] + "\u2026").ljust(w) for v, w in zip(row, widths)).rstrip())
+        lines.append("  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip())
+    if any(v.endswith(_CUT) for row in cells for v in row):
+        lines.append(f"(text longer than {PROSE_WIDTH} characters is cut{_CUT} here: --json or --csv give whole values)")
     return "\n".join(lines)
+
+
+PROSE_WIDTH = 60
+_CUT = "\u2026"
+
+
+def _fit(value: str) -> str:
+    """Prose is cut for the table; a value without spaces (a sha256, a URL, a WARC path) never is,
+    so that it can be copied from the terminal whole."""
+    if len(value) <= PROSE_WIDTH or " " not in value:
+        return value
+    return value[: PROSE_WIDTH - 1] + _CUT
 
 
 def _cell(value: Any) -> str:

@@ -78,7 +78,7 @@ def prepare_browser(options: CaptureOptions) -> None:
         raise UsageError(f"browser mode {options.browser!r}: give one of {', '.join(BROWSER_MODES)}")
     for wanted, module, what in ((options.uses_browser, "playwright", "browser capture"), (options.media, "yt_dlp", "--media")):
         if wanted and importlib.util.find_spec(module) is None:
-            raise UsageError(f"{what} needs {module.replace('_', '-')}: pip install 'archiver[browser]'")
+            raise UsageError(f"{what} needs {module.replace('_', '-')}: pip install 'provenance-archiver[browser]'")
     if options.uses_browser:
         options.browser_options.executable = find_browser(options.browser_options.executable)
 

@@ -14,7 +14,7 @@ import json
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from archiver.runs.directory import ArchiveDir
 from archiver.analyze.answers import readable_capture
@@ -36,7 +36,10 @@ def closed_warcs(archive: ArchiveDir) -> tuple[list[Path], list[Path]]:
 # -- CDXJ -------------------------------------------------------------------------------------
 
 
-def export_cdxj(archive: ArchiveDir, output: Path) -> CdxjExport:
+Progress = Callable[[int, int, str], None]  # (done, total, what is being worked on)
+
+
+def export_cdxj(archive: ArchiveDir, output: Path, progress: Progress | None = None) -> CdxjExport:
     """A sorted CDXJ index (``surt timestamp {json}``) of every closed WARC file.
 
     Filenames in the index are the WARC files' base names: pywb looks them up in its
@@ -49,9 +52,19 @@ def export_cdxj(archive: ArchiveDir, output: Path) -> CdxjExport:
     closed, still_open = closed_warcs(archive)
     if not closed:
         raise ExportError(f"{archive.path} holds no closed WARC files to index")
-    buffer = io.StringIO()
-    CDXJIndexer(buffer, [str(p) for p in closed], sort=True).process_all()
-    text = buffer.getvalue()
+    # One file at a time, so that a long export can say how far it is; the lines are sorted
+    # together at the end, as the indexer's own sort=True would.
+    lines: list[str] = []
+    for number, path in enumerate(closed):
+        if progress:
+            progress(number, len(closed), path.name)
+        buffer = io.StringIO()
+        CDXJIndexer(buffer, [str(path)], sort=False).process_all()
+        lines += buffer.getvalue().splitlines()
+    if progress:
+        progress(len(closed), len(closed), "sorting the index")
+    lines.sort()
+    text = "".join(line + "\n" for line in lines)
     _write_atomic(output, text.encode("utf-8"))
     return CdxjExport(str(output), text.count("\n"), [p.name for p in closed], [p.name for p in still_open])
 
@@ -164,8 +177,16 @@ def _pages(archive: ArchiveDir, article: str | None) -> list[dict[str, Any]]:
     return pages
 
 
-def export_wacz(archive: ArchiveDir, output: Path, article: str | None = None) -> WaczExport:
-    """A WACZ package of the whole archive, or of one article and its sources."""
+def export_wacz(archive: ArchiveDir, output: Path, article: str | None = None, progress: Progress | None = None) -> WaczExport:
+    """A WACZ package of the whole archive, or of one article and its sources.
+
+    ``progress`` hears of the three steps: the records, the pages list, the package.
+    """
+
+    def step(done: int, what: str) -> None:
+        if progress:
+            progress(done, 3, what)
+
     try:
         from wacz.main import main as wacz_main
     except ImportError:  # pragma: no cover - a dependency
@@ -173,6 +194,7 @@ def export_wacz(archive: ArchiveDir, output: Path, article: str | None = None) -
     with tempfile.TemporaryDirectory(prefix="archiver-wacz-") as tmp:
         tmpdir = Path(tmp)
         skipped_open: list[str] = []
+        step(0, "collecting the records")
         if article is not None:
             art, _rows = article_captures(archive, article)
             warc = tmpdir / f"article-{art['id']}.warc.gz"
@@ -188,6 +210,7 @@ def export_wacz(archive: ArchiveDir, output: Path, article: str | None = None) -
             written = {"records": None}
             title = f"archiver archive {archive.path.name}"
             main_url = None
+        step(1, "listing the pages")
         pages = _pages(archive, article)
         pages_file = tmpdir / "pages.jsonl"
         lines = [json.dumps({"format": "json-pages-1.0", "id": "pages", "title": "Articles and their sources"})]
@@ -199,6 +222,8 @@ def export_wacz(archive: ArchiveDir, output: Path, article: str | None = None) -
         if main_url:
             args += ["--url", main_url]
         args += [str(w) for w in warcs]
+        size = sum(w.stat().st_size for w in warcs)
+        step(2, f"packaging {len(warcs)} WARC files ({size / 1e6:.1f} MB), hashing every record")
         log = io.StringIO()
         with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
             code = wacz_main(args)

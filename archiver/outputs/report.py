@@ -22,12 +22,13 @@ from archiver import __version__
 from archiver.db.chain import check_chain
 from archiver.outputs.proofs import TokenIndex, describe_memento, describe_token, memento_facts, seal_head
 from archiver.clock import iso_utc
-from archiver.analyze.diff import diff_summary, render_html as diff_html, word_diff
+from archiver.analyze.diff import diff_summary, reflow, render_html as diff_html, word_diff
 from archiver.analyze.answers import readable_capture
 from archiver.analyze.kinds import CONTENT_KINDS, describe_change
 from archiver.db.queries import find_article, original_capture, text_of_capture
 from archiver.db.store import Store
 from archiver.warc.reader import read_payload
+from archiver.words import error_words, http_status_words, human_date
 
 REPORT_VERSION = 1
 INLINE_SCREENSHOT_LIMIT = 8 << 20  # a larger screenshot is named in the HTML report, not shown
@@ -51,25 +52,43 @@ def _has_record(row: dict[str, Any]) -> bool:
     return bool(row.get("warc_file")) and (row.get("http_status") is not None or row.get("record_type") == "resource")
 
 
-def describe_event(event: dict[str, Any]) -> str:
-    """One line saying what a change event means (for people, not programs)."""
-    return describe_change(event["kind"], event.get("detail"), event.get("similarity"))
+def describe_event(event: dict[str, Any], captures: list[dict[str, Any]] | None = None) -> str:
+    """One sentence saying what a change event means (for people, not programs).
+
+    With the URL's ``captures``, a "gone" also says over how long its failed checks came.
+    """
+    since, error, status = None, None, None
+    if captures and event["kind"] == "gone":
+        after, upto = event.get("from_capture_id") or 0, event.get("to_capture_id") or 0
+        since = min((c["fetched_at"] for c in captures if after < c["id"] <= upto), default=None)
+        # The failure as recorded ("proxy: through the proxy: RemoteDisconnected ...") says more than its code.
+        found = next((c for c in captures if c["id"] == upto), None)
+        error, status = (found.get("error"), found.get("http_status")) if found else (None, None)
+    return describe_change(
+        event["kind"], event.get("detail"), event.get("similarity"), error=error, http_status=status,
+        failing_since=since, detected_at=event.get("detected_at"),
+    )
 
 
-def _check_outcome(latest: dict[str, Any], first: dict[str, Any] | None, events: list[dict[str, Any]], status: str) -> str:
+def _check_outcome(latest: dict[str, Any], first: dict[str, Any] | None, events: list[dict[str, Any]], status: str,
+                   captures: list[dict[str, Any]] | None = None) -> str:
     for event in events:
         if event["to_capture_id"] == latest["id"]:
-            return describe_event(event)
+            return describe_event(event, captures)
     if latest.get("error") and not latest.get("warc_file"):
-        return f"no answer: {latest['error']}"
+        return f"no answer: {error_words(latest['error'])}"
+    answered = f"the server answered {http_status_words(latest['http_status'])}" if latest.get("http_status") else ""
     if status in ("gone", "soft_404") and first is not None and latest["id"] != first["id"]:
-        return f"still {STATUS_LABELS[status]} (HTTP {latest.get('http_status')})"
+        return f"still {STATUS_LABELS[status]}" + (f" ({answered})" if answered else "")
     if first is not None and latest["id"] == first["id"]:
         return "first capture"
+    # Nothing new at this check; for a source that changed earlier, "unchanged" alone would mislead.
+    since = "since the first capture" if status == "intact" else "since the previous check"
     if latest.get("record_type") == "revisit":
-        return "unchanged (HTTP 304 not modified)" if latest.get("http_status") == 304 else "unchanged (identical payload)"
+        how = "the server said it has not changed" if latest.get("http_status") == 304 else "the same bytes as before"
+        return f"no change {since} ({how})"
     if latest.get("http_status"):
-        return f"HTTP {latest['http_status']}, no change detected"
+        return f"no change {since} ({answered})"
     return "checked"
 
 
@@ -77,20 +96,20 @@ def _status(url_row, captures, events) -> tuple[str, str | None]:
     if not captures:
         return "never_captured", "not fetched"
     if not any(_has_record(c) for c in captures):
-        return "never_captured", captures[0].get("error") or "no response recorded"
+        return "never_captured", error_words(captures[0].get("error")) or "no answer was recorded"
     state = (url_row or {}).get("state") or "ok"
     kinds = [e["kind"] for e in events]
     if state == "gone":
         gone = [e for e in events if e["kind"] == "gone"]
-        return "gone", describe_event(gone[-1]) if gone else None
+        return "gone", describe_event(gone[-1], captures) if gone else None
     if state == "soft_404":
         soft = [e for e in events if e["kind"] == "soft_404"]
-        return "soft_404", describe_event(soft[-1]) if soft else None
+        return "soft_404", describe_event(soft[-1], captures) if soft else None
     if not any(readable_capture(c) for c in captures):
         first = next(c for c in captures if _has_record(c))
-        return "gone", f"HTTP {first['http_status']} when first captured"
+        return "gone", f"the server answered {http_status_words(first['http_status'])} when it was first captured"
     if kinds and kinds[-1] in ("restored", "moved"):
-        return kinds[-1], describe_event(events[-1])
+        return kinds[-1], describe_event(events[-1], captures)
     if any(k in CONTENT_KINDS for k in kinds):
         return "changed", None
     return "intact", None
@@ -188,6 +207,7 @@ def gather_report(store: Store, article: str, replay_base: str | None = None, ar
             "source": art.get("source"),
             "first_captured": (first_art or {}).get("first") or (art_capture or {}).get("fetched_at"),
             "capture": _capture(art_capture),
+            "version_url": ((_robust_link(art["url"], None, art_capture, replay_base) or {}) if art_capture else {}).get("data-versionurl"),
             "screenshots": _screenshots(store, art["url_id"], archive_dir),
             "timestamp": tokens.covering(art_capture["id"] if art_capture else None),
         },
@@ -297,13 +317,17 @@ def _source(
     latest = captures[-1] if captures else None
     latest_check = None
     if latest is not None:
-        latest_check = {**_capture(latest), "outcome": _check_outcome(latest, first, events, status)}
+        latest_check = {**_capture(latest), "outcome": _check_outcome(latest, first, events, status, captures)}
     diff = None
     if status in ("changed", "moved", "restored") and first is not None:
         before = text_of_capture(store, first["id"])
         after = _latest_text(store, captures)
         if before and after and before[1] != after[1]:
-            ops = word_diff(before[1], after[1])
+            old_text, new_text = before[1], after[1]
+            if any("pdf" in (c.get("content_type") or "") for c in (first, latest)):
+                # A PDF's text breaks at the end of every printed line; the diff reads as sentences.
+                old_text, new_text = reflow(old_text), reflow(new_text)
+            ops = word_diff(old_text, new_text)
             summary = diff_summary(ops)
             diff = {"from_capture_id": first["id"], "to_capture_id": after[0], **summary, "_ops": ops}
     return {
@@ -316,7 +340,7 @@ def _source(
             {
                 "id": e["id"], "detected_at": e["detected_at"], "kind": e["kind"], "similarity": e["similarity"],
                 "from_capture_id": e["from_capture_id"], "to_capture_id": e["to_capture_id"], "detail": e["detail"],
-                "description": describe_event(e),
+                "description": describe_event(e, captures),
             }
             for e in events
         ],
@@ -349,7 +373,7 @@ def _verify_commands(art, art_capture, entries, files, file_rows, head, store: S
         holder = original_capture(store, row)
         commands.append(
             {
-                "description": f"Payload sha256 of {row['final_url'] or row['requested_url']} as captured {row['fetched_at']} (capture {row['id']}).",
+                "description": f"Payload sha256 of {row['final_url'] or row['requested_url']} as captured {human_date(row['fetched_at'])} (capture {row['id']}).",
                 "command": f"warcio extract --payload {shlex.quote(holder['warc_file'])} {holder['warc_offset']} | sha256sum",
                 "expect": row["payload_sha256"],
             }
@@ -389,6 +413,13 @@ def _public(value: Any) -> Any:
 _MD_SPECIAL = re.compile(r"([\\`*\[\]|~])")
 
 
+def _published(value: str | None) -> str | None:
+    """A publication date as people write it; a bare date stays a date."""
+    if not value:
+        return value
+    return human_date(value, with_time="T" in value or ":" in value)
+
+
 def md(text: Any) -> str:
     """Page text made inert in Markdown: no markup, no raw HTML, one line."""
     if text is None:
@@ -396,6 +427,13 @@ def md(text: Any) -> str:
     value = " ".join(str(text).split())
     value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _MD_SPECIAL.sub(r"\\\1", value)
+
+
+def md_link(url: str) -> str:
+    """A clickable autolink where the URL allows one, else the URL as code."""
+    if re.fullmatch(r"https?://[^\s<>`\\]+", url):
+        return f"<{url}>"
+    return md_code(url)
 
 
 def md_code(text: Any) -> str:
@@ -418,13 +456,14 @@ def render_markdown(report: dict[str, Any]) -> str:
     out += [
         f"- URL: {md_code(art['url'])}",
         f"- Author: {md(art['author']) or 'unknown'}",
-        f"- Published: {md(art['published']) or 'unknown'}",
-        f"- First captured: {art['first_captured'] or 'never'}",
+        f"- Published: {md(_published(art['published'])) or 'unknown'}",
+        f"- First captured: {human_date(art['first_captured']) or 'never'}",
+        *([f"- Archived copy: {md_link(art['version_url'])}"] if art.get("version_url") else []),
         f"- Payload sha256: {md_code(cap.get('payload_sha256') or '-')}",
         f"- WARC: {md_code(_where(cap))} (record {md_code(cap.get('warc_record_id') or '-')})",
         f"- Time-stamped: {md(describe_token(art.get('timestamp')))}",
         *_md_screenshots(art.get("screenshots")),
-        f"- Report generated {report['generated_at']} by {report['software']}; archive chain head {md_code(report['archive']['chain_head'])}",
+        f"- Report generated {human_date(report['generated_at'])} by {report['software']}; archive chain head {md_code(report['archive']['chain_head'])}",
         "",
         "## Summary",
         "",
@@ -450,28 +489,32 @@ def render_markdown(report: dict[str, Any]) -> str:
         first = entry["first_capture"]
         if first:
             out.append(
-                f"- First capture: {first['fetched_at']}, HTTP {first['http_status'] if first['http_status'] is not None else '-'}, "
+                f"- First capture: {human_date(first['fetched_at'])}, HTTP {first['http_status'] if first['http_status'] is not None else '-'}, "
                 f"sha256 {md_code(first['payload_sha256'] or '-')}, {md_code(_where(first))}"
             )
             out.append(f"- First capture time-stamped: {md(describe_token(entry.get('first_capture_timestamp')))}")
         latest = entry["latest_check"]
         if latest and (not first or latest["id"] != first["id"]):
-            out.append(f"- Latest check: {latest['fetched_at']}: {md(latest['outcome'])}")
+            out.append(f"- Latest check, {human_date(latest['fetched_at'])}: {md(latest['outcome'])}")
             out.append(f"- Latest check time-stamped: {md(describe_token(entry.get('latest_check_timestamp')))}")
         if entry["robust_link"]:
+            if entry["robust_link"].get("data-versionurl"):
+                out.append(f"- Archived copy: {md_link(entry['robust_link']['data-versionurl'])}")
             out.append(f"- Robust link: {md_code(robust_anchor(entry['robust_link'], entry['anchor_text'] or entry['url']))}")
         out += _md_mementos(entry)
         out += _md_screenshots(entry.get("screenshots"))
         if entry["changes"]:
             out.append("- Timeline:")
             for change in entry["changes"]:
-                out.append(f"  - {change['detected_at']}: {md(change['description'])}")
+                out.append(f"  - {human_date(change['detected_at'])}: {md(change['description'])}")
         for quote in entry["quotations"]:
             sim = f", similarity {quote['similarity']:.2f}" if quote["similarity"] is not None and quote["status"] != "present" else ""
             out.append(f"- Quotation ({quote['status']}{sim}): “{md(quote['text'])}”")
         if entry["diff"]:
             d = entry["diff"]
-            out.append(f"- Text changes since the first capture: +{d['added']} -{d['removed']} words (captures {d['from_capture_id']} → {d['to_capture_id']})")
+            # The word counts are the timeline's, one per change; this names the diff to read.
+            command = f"archiver diff {shlex.quote(entry['url'])} --from {d['from_capture_id']} --to {d['to_capture_id']}"
+            out.append(f"- Word diff of the text, first capture → latest: in the HTML report, or {md_code(command)}")
         out.append("")
     if report["unattributed_quotations"]:
         out += ["## Quotations not found in any cited source", ""]
@@ -540,7 +583,7 @@ def _md_screenshots(shots: dict[str, Any] | None) -> list[str]:
         if shot:
             cut = ", cut at that height" if shot["cut"] else ""
             lines.append(
-                f"- {label}: {shot['fetched_at']}, {shot['width']}×{shot['height']} px{cut}, sha256 {md_code(shot['sha256'])}, "
+                f"- {label}: {human_date(shot['fetched_at'])}, {shot['width']}×{shot['height']} px{cut}, sha256 {md_code(shot['sha256'])}, "
                 f"{md_code(shot['warc_file'] + ' @ ' + str(shot['warc_offset']))}"
             )
     return lines
@@ -556,7 +599,7 @@ def _html_screenshots(shots: dict[str, Any] | None, subject: str) -> str:
         shot = shots.get(which)
         if not shot:
             continue
-        caption = f"Screenshot, {label}: {shot['fetched_at']}, {shot['width']}×{shot['height']} px" + (", cut at that height" if shot["cut"] else "")
+        caption = f"Screenshot, {label}: {human_date(shot['fetched_at'])}, {shot['width']}×{shot['height']} px" + (", cut at that height" if shot["cut"] else "")
         if shot.get("_png"):
             image = (
                 f'<div class="shot"><img src="data:image/png;base64,{base64.b64encode(shot["_png"]).decode("ascii")}" '
@@ -587,7 +630,8 @@ def _safe_href(url: str | None) -> str:
 
 _CSS = """
 :root{--fg:#1d1d1f;--muted:#5f6368;--line:#ddd;--ok:#1e7b34;--warn:#a15c00;--bad:#b3261e;--bg:#fff}
-*{box-sizing:border-box}body{font:16px/1.5 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;color:var(--fg);background:var(--bg);margin:0 auto;max-width:52rem;padding:1rem}
+*{box-sizing:border-box}body{font:16px/1.5 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;color:var(--fg);background:var(--bg);margin:0 auto;max-width:52rem;padding:1rem;overflow-wrap:anywhere}
+li,p,h1,h2,h3,summary,blockquote,figcaption{overflow-wrap:anywhere;min-width:0}
 h1{font-size:1.5rem;line-height:1.25}h2{font-size:1.2rem;border-bottom:1px solid var(--line);padding-bottom:.2rem;margin-top:2rem}h3{font-size:1.05rem;margin:0 0 .4rem}
 code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.85em;word-break:break-all}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.15rem .8rem;margin:.4rem 0}dt{color:var(--muted)}dd{margin:0;min-width:0;overflow-wrap:anywhere}
@@ -596,7 +640,10 @@ dl{display:grid;grid-template-columns:max-content 1fr;gap:.15rem .8rem;margin:.4
 blockquote{margin:.4rem 0;padding-left:.8rem;border-left:3px solid var(--line);color:var(--muted)}
 .badge{display:inline-block;border-radius:1rem;padding:0 .6rem;font-size:.85rem;color:#fff;background:var(--muted)}
 .s-intact,.q-present{background:var(--ok)}.s-changed,.s-moved,.s-restored,.q-altered{background:var(--warn)}.s-gone,.s-soft_404,.s-never_captured,.q-missing{background:var(--bad)}
-.diff{white-space:pre-wrap;border:1px solid var(--line);border-radius:.4rem;padding:.5rem;font-size:.9rem;max-height:30rem;overflow:auto}
+.diff{white-space:pre-wrap;overflow-wrap:anywhere;border:1px solid var(--line);border-radius:.4rem;padding:.5rem;font-size:.9rem}
+summary{cursor:pointer;color:var(--muted);margin:.4rem 0}a.replay{font-weight:600}
+@media (max-width:30rem){body{padding:.6rem}dl{grid-template-columns:1fr}dt{margin-top:.3rem}}
+@media print{details>summary{list-style:none}.diff{border:0;padding:0}}
 del{background:#fde2e1;color:#8c1d18}ins{background:#dcf5e3;color:#0d5323;text-decoration:none}
 pre{white-space:pre-wrap;word-break:break-all;background:#f6f8fa;padding:.5rem;border-radius:.3rem}
 ol.timeline{padding-left:1.2rem;margin:.3rem 0}a{color:#0b57d0}
@@ -605,6 +652,21 @@ ol.timeline{padding-left:1.2rem;margin:.3rem 0}a{color:#0b57d0}
 figcaption{font-size:.8rem;color:var(--muted);overflow-wrap:anywhere}
 @media (prefers-color-scheme:dark){:root{--fg:#e8eaed;--muted:#9aa0a6;--line:#3c4043;--bg:#202124}pre{background:#2d2f31}a{color:#8ab4f8}}
 """
+
+
+def _time(iso: str | None) -> str:
+    """A <time> element: the date as people read it, the exact ISO timestamp as its datetime."""
+    if not iso:
+        return ""
+    return f'<time datetime="{html.escape(iso, quote=True)}">{html.escape(human_date(iso))}</time>'
+
+
+def _archived_copy(version_url: str | None, when: str | None) -> list[str]:
+    """A clickable link to the archived copy in the replay system (under --replay-base)."""
+    if not version_url:
+        return []
+    label = "Open the archived copy" + (f" of {human_date(when, with_time=False)}" if when else "")
+    return [f'<dt>Archived copy</dt><dd><a class="replay" href="{html.escape(_safe_href(version_url), quote=True)}" rel="noreferrer">{html.escape(label)}</a></dd>']
 
 
 def render_html(report: dict[str, Any]) -> str:
@@ -627,8 +689,9 @@ def render_html(report: dict[str, Any]) -> str:
         "<dl>",
         f"<dt>URL</dt><dd><a href=\"{e(_safe_href(art['url']), quote=True)}\" rel=\"noreferrer\">{e(art['url'])}</a></dd>",
         f"<dt>Author</dt><dd>{e(art['author'] or 'unknown')}</dd>",
-        f"<dt>Published</dt><dd>{e(art['published'] or 'unknown')}</dd>",
-        f"<dt>First captured</dt><dd>{e(art['first_captured'] or 'never')}</dd>",
+        f"<dt>Published</dt><dd>{e(_published(art['published']) or 'unknown')}</dd>",
+        f"<dt>First captured</dt><dd>{_time(art['first_captured']) or 'never'}</dd>",
+        *_archived_copy(art.get("version_url"), (art["capture"] or {}).get("fetched_at")),
         f"<dt>Payload sha256</dt><dd><code>{e(cap.get('payload_sha256') or '-')}</code></dd>",
         f"<dt>WARC</dt><dd><code>{e(_where(cap))}</code></dd>",
         f"<dt>Time-stamped</dt><dd>{e(describe_token(art.get('timestamp')))}</dd>",
@@ -661,24 +724,25 @@ def render_html(report: dict[str, Any]) -> str:
         if first:
             status_code = first["http_status"] if first["http_status"] is not None else "-"
             parts.append(
-                f"<dt>First capture</dt><dd>{e(first['fetched_at'])}, HTTP {e(str(status_code))}<br>"
+                f"<dt>First capture</dt><dd>{_time(first['fetched_at'])}, HTTP {e(str(status_code))}<br>"
                 f"sha256 <code>{e(first['payload_sha256'] or '-')}</code><br><code>{e(_where(first))}</code><br>"
                 f"time-stamped: {e(describe_token(entry.get('first_capture_timestamp')))}</dd>"
             )
         latest = entry["latest_check"]
         if latest and (not first or latest["id"] != first["id"]):
             parts.append(
-                f"<dt>Latest check</dt><dd>{e(latest['fetched_at'])}: {e(latest['outcome'])}<br>"
+                f"<dt>Latest check</dt><dd>{_time(latest['fetched_at'])}: {e(latest['outcome'])}<br>"
                 f"time-stamped: {e(describe_token(entry.get('latest_check_timestamp')))}</dd>"
             )
         if entry["robust_link"]:
+            parts += _archived_copy(entry["robust_link"].get("data-versionurl"), first["fetched_at"] if first else None)
             parts.append(f"<dt>Robust link</dt><dd>{robust_anchor(entry['robust_link'], entry['anchor_text'] or entry['url'])}</dd>")
         parts.append(_html_mementos(entry))
         parts.append("</dl>")
         parts.append(_html_screenshots(entry.get("screenshots"), entry["url"]))
         if entry["changes"]:
             parts.append('<ol class="timeline">')
-            parts += [f"<li>{e(c['detected_at'])}: {e(c['description'])}</li>" for c in entry["changes"]]
+            parts += [f"<li>{_time(c['detected_at'])}: {e(c['description'])}</li>" for c in entry["changes"]]
             parts.append("</ol>")
         for quote in entry["quotations"]:
             sim = f", similarity {quote['similarity']:.2f}" if quote["similarity"] is not None and quote["status"] != "present" else ""
@@ -688,8 +752,10 @@ def render_html(report: dict[str, Any]) -> str:
             )
         diff = entry.get("diff")
         if diff and diff.get("_ops"):
+            # Open, so that it reads on a phone and prints; the word counts are the timeline's (one per change).
             parts.append(
-                f"<details><summary>Word diff, first capture → latest (+{diff['added']} −{diff['removed']} words)</summary>"
+                f"<details open><summary>What changed in the text, first capture → latest (captures "
+                f"{int(diff['from_capture_id'])} → {int(diff['to_capture_id'])})</summary>"
                 f"<div class=\"diff\">{diff_html(diff['_ops'])}</div></details>"
             )
         parts.append("</section>")
@@ -709,7 +775,7 @@ def render_html(report: dict[str, Any]) -> str:
         parts.append(f"<p>{e(command['description'])}</p><pre>{e(command['command'])}</pre>")
         if command["expect"]:
             parts.append(f"<p>expect: <code>{e(command['expect'])}</code></p>")
-    parts.append(f"<p><small>Generated {e(report['generated_at'])} by {e(report['software'])}.</small></p>")
+    parts.append(f"<p><small>Generated {_time(report['generated_at'])} by {e(report['software'])}.</small></p>")
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
 
