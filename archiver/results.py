@@ -143,6 +143,9 @@ class ArticleCapture(Fetched):
     links: LinkCounts = field(default_factory=LinkCounts)
     unlinked_references: list[str] = field(default_factory=list)
     quotes: list[QuoteStatus] = field(default_factory=list)
+    version: int | None = None  # this capture's article version (1: first capture)
+    citations_added: list[str] = field(default_factory=list)  # cited now, not by the previous version
+    citations_removed: list[str] = field(default_factory=list)  # cited by the previous version, not now
 
 
 @dataclass
@@ -150,6 +153,10 @@ class CaptureResult(Result):
     run_id: int
     archive: str
     articles: list[ArticleCapture] = field(default_factory=list)
+    # Change events this capture caused: tracked URLs (its articles, sources already cited by
+    # them or by other articles) judged against their baselines, and changed citation sets.
+    changes: list[Change] = field(default_factory=list)
+    quote_changes: list[QuoteChange] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:

@@ -9,12 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 # Most serious first: the order of cron mail and of reports.
-KINDS = ("gone", "soft_404", "content_changed", "moved", "binary_changed", "restored")
+KINDS = ("gone", "soft_404", "content_changed", "citations_changed", "moved", "binary_changed", "restored")
 CONTENT_KINDS = ("content_changed", "binary_changed")
 LABELS = {
     "gone": "gone",
     "soft_404": "soft 404",
     "content_changed": "changed",
+    "citations_changed": "citations changed",
     "moved": "moved",
     "binary_changed": "file changed",
     "restored": "restored",
@@ -44,6 +45,13 @@ def describe_change(
             text += f" (similarity {similarity:.2f}"
             text += f", +{summary.get('added', 0)} -{summary.get('removed', 0)} words)" if summary else ")"
         return text
+    if kind == "citations_changed":
+        # An article's own edit: links to sources added or removed between two versions.
+        added, removed = detail.get("added") or [], detail.get("removed") or []
+        parts = [f"cites {len(added)} new source{'s' if len(added) != 1 else ''}: {', '.join(added)}"] if added else []
+        parts += [f"no longer cites {len(removed)}: {', '.join(removed)}"] if removed else []
+        version = f" (version {detail['from_version']} -> {detail['to_version']})" if detail.get("to_version") else ""
+        return "; ".join(parts) + version if parts else "the citations changed" + version
     if kind == "binary_changed":
         old, new = str(detail.get("from_sha256") or "")[:12], str(detail.get("to_sha256") or "")[:12]
         return "the file changed (different bytes" + (f": sha256 {old} -> {new})" if old and new else ")")

@@ -127,7 +127,7 @@ def gather_report(store: Store, article: str, replay_base: str | None = None, ar
            WHERE c.article_id = ? AND c.cited = 1 ORDER BY c.position""",
         (art["id"],),
     )
-    quotes = store.rows("SELECT * FROM quotes WHERE article_id = ? ORDER BY position", (art["id"],))
+    quotes = store.rows("SELECT * FROM quotes WHERE article_id = ? AND retired_at IS NULL ORDER BY position", (art["id"],))
     for quote in quotes:
         quote["history"] = store.rows(
             "SELECT status, similarity, checked_at, capture_id, run_id FROM quote_checks WHERE quote_id = ? ORDER BY id", (quote["id"],)

@@ -17,9 +17,10 @@ from archiver.clock import iso_utc
 from archiver.net.fetch import Fetcher
 from archiver.options import CaptureOptions
 from archiver.runs.targets import Target
-from archiver.results import ArticleCapture, BrowserLoad, CaptureResult, Fetched, MediaFile, MediaFound, LinkCounts, QuoteStatus, SkippedLink, SourceCapture
+from archiver.options import CONFIRM_FAILURES
+from archiver.results import Change, QuoteChange, ArticleCapture, BrowserLoad, CaptureResult, Fetched, MediaFile, MediaFound, LinkCounts, QuoteStatus, SkippedLink, SourceCapture
 from archiver.analyze.quotes import Quote, find_quotes, locate
-from archiver.runs.schedule import first_check
+from archiver.runs.judge import Judge
 from archiver.analyze.answers import failed_answer, usable_answer
 from archiver.analyze.text import EXTRACT_LIMIT
 from archiver.runs.browse import EMPTY_WORDS, BrowserPages, body_of, looks_empty
@@ -51,6 +52,8 @@ class CaptureRun:
         self.pages: BrowserPages | None = None
         self.media: MediaCapture | None = None
         self.media_found: dict[str, dict[str, Any]] = {}  # url -> {"files", "error"} under --media
+        self.changes: list[Change] = []  # change events this run's captures caused
+        self.quote_changes: list[QuoteChange] = []
         self._done = self._total = 0  # progress
 
     def run(self, targets: list[Target]) -> CaptureResult:
@@ -67,6 +70,8 @@ class CaptureRun:
         self.run_id = run_id
         recorder = Recorder(self.archive, run_id, settings, self.options.warc_size)
         fetcher = Fetcher(self.options.fetch)
+        # Every new capture of a URL already tracked is judged against its baseline, as a recheck would.
+        self.judge = Judge(self.store, run_id, fetcher, CONFIRM_FAILURES)
         if self.options.uses_browser:
             self.pages = BrowserPages(self.archive, recorder, run_id, fetcher, self.options.browser_options)
         if self.options.media:
@@ -87,7 +92,7 @@ class CaptureRun:
         finally:
             closers = [c.close for c in (self.pages, self.media) if c is not None] + [recorder.close, fetcher.close]
             close_run(self.store, run_id, status, lambda: self._counts(articles), failure, *closers)
-        return CaptureResult(run_id, str(self.archive.path), [self._public(a) for a in articles])
+        return CaptureResult(run_id, str(self.archive.path), [self._public(a) for a in articles], self.changes, self.quote_changes)
 
     # -- articles --------------------------------------------------------------------------
 
@@ -122,8 +127,9 @@ class CaptureRun:
                 row = captured.row
             base = row.get("final_url") or target.url
         article["capture"] = row
+        # The article is a tracked page too: its own edits are change events.
+        self._track(row, captured)
         if target.path is None:
-            start_tracking(self.store, row)
             self._find_media(target.url, row, data, content_type)
         if row.get("error") and not data:
             article["error"] = row["error"]
@@ -140,7 +146,7 @@ class CaptureRun:
             self.texts[target.url] = captured.extracted.text
         if article["error"] and not data:
             return article
-        article["article_id"] = self._store_article(url_id, row, links, "file" if target.path else "web")
+        article["article_id"], article["version"] = self._store_article(url_id, row, links, "file" if target.path else "web")
         return article
 
     def _limit_sources(self, links: ArticleLinks) -> None:
@@ -169,7 +175,8 @@ class CaptureRun:
             return find_links_text(text, base)
         return ArticleLinks()
 
-    def _store_article(self, url_id: int, row: dict, links: ArticleLinks, source: str) -> int:
+    def _store_article(self, url_id: int, row: dict, links: ArticleLinks, source: str) -> tuple[int, dict[str, Any]]:
+        """The article's row and a new version of it; a changed citation set is a change event of the article."""
         values = {
             "title": links.title or row.get("title"),
             "author": links.author,
@@ -190,7 +197,23 @@ class CaptureRun:
             for link in links.links
         ]
         unlinked = [{"text": ref.text, "context": ref.context, "position": ref.position} for ref in links.unlinked]
-        return self.store.save_article(url_id, values, citations, unlinked)
+        version_info = {"run_id": self.run_id, "created_at": row["fetched_at"], "text_sha256": row.get("text_sha256")}
+        article_id, version = self.store.save_article(url_id, values, citations, unlinked, version_info)
+        previous = version["previous"]
+        if previous is not None and (version["added"] or version["removed"]):
+            event = {
+                "from_capture_id": previous["capture_id"],
+                "to_capture_id": row["id"],
+                "kind": "citations_changed",
+                "similarity": None,
+                "detail": {"added": version["added"], "removed": version["removed"], "from_version": previous["version"], "to_version": version["version"]},
+                "detected_at": iso_utc(),
+                "run_id": self.run_id,
+            }
+            change_id = self.store.add_change(url_id, event)
+            self.changes.append(Change(id=change_id, url=self.store.value("SELECT url FROM urls WHERE id = ?", (url_id,)),
+                                       http_status=row.get("http_status"), error=row.get("error"), final_url=row.get("final_url"), **event))
+        return article_id, version
 
     # -- sources ---------------------------------------------------------------------------
 
@@ -236,7 +259,7 @@ class CaptureRun:
                 self.texts[url] = text
             self.sources[url] = {"kind": jobs[url], "capture": row}
             if jobs[url] == "citation":
-                start_tracking(self.store, row)
+                self._track(row, None)
             self._done += 1
             self._tick(url)
         while pending:
@@ -284,9 +307,18 @@ class CaptureRun:
             self.texts[url] = captured.extracted.text
         self.sources[url] = {"kind": kind, "capture": captured.row}
         if kind == "citation":
-            start_tracking(self.store, captured.row)
+            self._track(captured.row, captured)
         self._done += 1
         self._tick(url)
+
+    def _track(self, row: dict[str, Any], captured: Captured | None) -> None:
+        """A tracked page captured: its first capture starts tracking, a later one is judged against its baseline."""
+        verdict = self.judge.track(row, captured)
+        if verdict is not None:
+            change, quotes, _ok = verdict
+            if change is not None:
+                self.changes.append(change)
+            self.quote_changes.extend(quotes)
 
     # -- the browser ---------------------------------------------------------------------------
 
@@ -353,7 +385,7 @@ class CaptureRun:
                 check = {"capture_id": capture_id, "run_id": self.run_id, "status": status, "similarity": similarity, "excerpt": excerpt, "checked_at": now}
             rows.append((row, check))
             results.append(QuoteStatus(quote.text, url, status, similarity))
-        self.store.replace_quotes(article["article_id"], rows)
+        self.store.replace_quotes(article["article_id"], rows, article["version"]["id"])
         article["quotes"] = results
 
     # -- output ------------------------------------------------------------------------------------
@@ -393,6 +425,11 @@ class CaptureRun:
         out.links = LinkCounts(cited=sum(1 for l in links.links if l.cited), total=len(links.links))
         out.unlinked_references = [r.text for r in links.unlinked]
         out.quotes = article.get("quotes", [])
+        version = article.get("version")
+        if version is not None:
+            out.version = version["version"]
+            out.citations_added = list(version["added"])
+            out.citations_removed = list(version["removed"])
         return out
 
     def _source(self, url: str, source: dict[str, Any], cited: bool, anchor_text: str | None) -> SourceCapture:
@@ -418,16 +455,6 @@ class CaptureRun:
         failed = sum(1 for row in rows if failed_answer(row.get("http_status"), row.get("error")))
         skipped = sum(1 for a in articles for l in (a.get("links") or ArticleLinks()).links if l.skip_reason)
         return {"urls_total": len(rows), "captured": len(rows) - failed, "failed": failed, "skipped": skipped}
-
-
-def start_tracking(store, row: dict[str, Any]) -> None:
-    """A captured page joins the recheck schedule; a usable answer (2xx, whole) becomes its baseline.
-
-    A source that failed at capture time is due for recheck at once, to see whether it answers now.
-    """
-    usable = usable_answer(row.get("http_status"), row.get("error"))
-    interval, next_check_at = first_check(row["fetched_at"], usable)
-    store.start_tracking(row["url_id"], row["id"], usable, interval, next_check_at)
 
 
 def locate_in_sources(quote: Quote, cited: list[str], texts: dict[str, str]) -> tuple[str | None, float | None, str | None, str | None]:
