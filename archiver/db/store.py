@@ -144,8 +144,10 @@ class Store:
         self.conn.execute("UPDATE captures SET chain_hash = ? WHERE id = ?", (chain_hash(previous, stored), capture_id))
         return capture_id
 
-    def add_capture(self, row: dict[str, Any], hops: list[dict[str, Any]] = (), text: dict[str, Any] | None = None) -> int:
-        """A captures row with its redirect hops and extracted text, in one transaction; returns its id.
+    def add_capture(
+        self, row: dict[str, Any], hops: list[dict[str, Any]] = (), text: dict[str, Any] | None = None, attachments: list[dict[str, Any]] = ()
+    ) -> int:
+        """A captures row with its redirect hops, extracted text and attachments, in one transaction; returns its id.
 
         Call only once the WARC records the row points at are flushed to disk.
         """
@@ -155,6 +157,8 @@ class Store:
                 self.insert("hops", {"capture_id": capture_id, **hop})
             if text is not None:
                 self.insert("texts", {"capture_id": capture_id, **text})
+            for attachment in attachments:
+                self.insert("attachments", {"capture_id": capture_id, **attachment})
         return capture_id
 
     def update(self, table: str, row_id: int, values: dict[str, Any], key: str = "id") -> None:
