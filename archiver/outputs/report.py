@@ -24,7 +24,7 @@ from archiver.clock import iso_utc
 from archiver.analyze.diff import diff_summary, render_html as diff_html, word_diff
 from archiver.analyze.answers import readable_capture
 from archiver.analyze.kinds import CONTENT_KINDS, describe_change
-from archiver.db.queries import find_article, original_capture, text_of_capture
+from archiver.db.queries import article_anchors, find_article, original_capture, text_of_capture
 from archiver.db.store import Store
 from archiver.warc.reader import read_payload
 
@@ -134,10 +134,11 @@ def gather_report(store: Store, article: str, replay_base: str | None = None, ar
         )
 
     entries, per_url = [], {}
+    anchors = article_anchors(store, art["id"])
     for cite in cites:
         url = cite["url"] or cite["href"]
         if cite["url_id"] not in per_url:
-            per_url[cite["url_id"]] = _source(store, cite, quotes, replay_base, archive_dir)
+            per_url[cite["url_id"]] = _source(store, cite, quotes, replay_base, archive_dir, anchors.get(cite["url_id"]))
         source = per_url[cite["url_id"]]
         entries.append(
             {
@@ -185,6 +186,8 @@ def gather_report(store: Store, article: str, replay_base: str | None = None, ar
             "first_captured": (first_art or {}).get("first") or (art_capture or {}).get("fetched_at"),
             "capture": _capture(art_capture),
             "screenshots": _screenshots(store, art["url_id"], archive_dir),
+            "versions": _versions(store, art["id"]),
+            "changes": _article_changes(store, art["url_id"], anchors.get(art["url_id"])),
         },
         "summary": {
             "citations": len(entries),
@@ -204,6 +207,32 @@ def gather_report(store: Store, article: str, replay_base: str | None = None, ar
         },
     }
     return report
+
+
+def _versions(store: Store, article_id: int) -> list[dict[str, Any]]:
+    """Every recorded version of the article: when, from which capture, its citations added and removed."""
+    rows = store.rows(
+        "SELECT version, capture_id, created_at, title, text_sha256, citations, added, removed FROM article_versions WHERE article_id = ? ORDER BY version",
+        (article_id,),
+    )
+    for row in rows:
+        row["added"] = json.loads(row["added"]) if row["added"] else []
+        row["removed"] = json.loads(row["removed"]) if row["removed"] else []
+    return rows
+
+
+def _article_changes(store: Store, url_id: int, anchor: int | None) -> list[dict[str, Any]]:
+    """The article's own change events: its text edited, its citations added or removed, gone."""
+    events = store.rows("SELECT * FROM changes WHERE url_id = ? AND to_capture_id > ? ORDER BY id", (url_id, anchor or 0))
+    out = []
+    for e in events:
+        e["detail"] = json.loads(e["detail"]) if e["detail"] else {}
+        out.append(
+            {"id": e["id"], "detected_at": e["detected_at"], "kind": e["kind"], "similarity": e["similarity"],
+             "from_capture_id": e["from_capture_id"], "to_capture_id": e["to_capture_id"], "detail": e["detail"],
+             "description": describe_event(e)}
+        )
+    return out
 
 
 def _quote(q: dict[str, Any]) -> dict[str, Any]:
@@ -261,9 +290,14 @@ def _screenshots(store: Store, url_id: int, archive_dir: str | None) -> dict[str
 
 
 def _source(
-    store: Store, cite: dict[str, Any], quotes: list[dict[str, Any]], replay_base: str | None, archive_dir: str | None = None
+    store: Store, cite: dict[str, Any], quotes: list[dict[str, Any]], replay_base: str | None, archive_dir: str | None = None,
+    anchor: int | None = None,
 ) -> dict[str, Any]:
-    """What the archive knows about one cited URL (shared by citations of the same URL)."""
+    """What the archive knows about one cited URL (shared by citations of the same URL).
+
+    ``anchor``: the first capture of the URL since this article cited it; captures and change
+    events before it belong to other articles' history (see queries.article_anchors).
+    """
     url_id = cite["url_id"]
     if url_id is None:
         return {
@@ -272,8 +306,9 @@ def _source(
             "screenshots": None,
         }
     url_row = store.row("SELECT * FROM urls WHERE id = ?", (url_id,))
-    captures = store.rows("SELECT * FROM captures WHERE url_id = ? ORDER BY id", (url_id,))
-    events = store.rows("SELECT * FROM changes WHERE url_id = ? ORDER BY id", (url_id,))
+    since = anchor or 0
+    captures = store.rows("SELECT * FROM captures WHERE url_id = ? AND id >= ? ORDER BY id", (url_id, since))
+    events = store.rows("SELECT * FROM changes WHERE url_id = ? AND to_capture_id > ? ORDER BY id", (url_id, since))
     for event in events:
         event["detail"] = json.loads(event["detail"]) if event["detail"] else {}
     status, reason = _status(url_row, captures, events)
@@ -341,7 +376,7 @@ def _verify_commands(art, art_capture, entries, files, file_rows, head, store: S
             }
         )
     commands.append(
-        {"description": "With archiver: recheck all of the above and the database's hash chain.", "command": f"archiver verify --article {shlex.quote(art['url'])} --head {head}", "expect": "exit status 0"}
+        {"description": "With archiver: recheck all of the above and the database's hash chain.", "command": f"archiver --archive . verify --article {shlex.quote(art['url'])} --head {head}", "expect": "exit status 0"}
     )
     return commands
 
@@ -418,9 +453,19 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"- Quotations: {q['total']}; present: {q['present']}; altered: {q['altered']}; missing: {q['missing']}",
         f"- Unlinked references (not vouched for): {s['unlinked_references']}",
         "",
-        "## Citations",
-        "",
     ]
+    if len(art["versions"]) > 1 or art["changes"]:
+        out += ["## The article's own history", ""]
+        for v in art["versions"]:
+            delta = ""
+            if v["version"] > 1:
+                delta = f"; cites {len(v['added'])} new, no longer cites {len(v['removed'])}"
+            out.append(f"- Version {v['version']}: captured {v['created_at']} (capture {v['capture_id']}), {v['citations']} sources cited{delta}")
+            out += [f"  - added: {md_code(u)}" for u in v["added"]] + [f"  - removed: {md_code(u)}" for u in v["removed"]]
+        for change in art["changes"]:
+            out.append(f"- {change['detected_at']}: {md(change['description'])}")
+        out.append("")
+    out += ["## Citations", ""]
     for number, entry in enumerate(report["citations"], 1):
         out.append(f"### {number}. {md(entry['anchor_text'] or entry['url'])} — {STATUS_LABELS[entry['status']]}")
         out.append("")
@@ -590,8 +635,19 @@ def render_html(report: dict[str, Any]) -> str:
         f"<li>{q['total']} quotations</li><li>{q['present']} present</li><li>{q['altered']} altered</li><li>{q['missing']} missing</li>",
         f"<li>{s['unlinked_references']} unlinked references</li>",
         "</ul>",
-        "<h2>Citations</h2>",
     ]
+    if len(art["versions"]) > 1 or art["changes"]:
+        parts.append("<h2>The article's own history</h2><ul>")
+        for v in art["versions"]:
+            delta = f"; cites {len(v['added'])} new, no longer cites {len(v['removed'])}" if v["version"] > 1 else ""
+            items = "".join(f"<li>added <code>{e(u)}</code></li>" for u in v["added"]) + "".join(f"<li>removed <code>{e(u)}</code></li>" for u in v["removed"])
+            parts.append(
+                f"<li>Version {v['version']}: captured {e(v['created_at'])} (capture {v['capture_id']}), {v['citations']} sources cited{e(delta)}"
+                + (f"<ul>{items}</ul>" if items else "") + "</li>"
+            )
+        parts += [f"<li>{e(c['detected_at'])}: {e(c['description'])}</li>" for c in art["changes"]]
+        parts.append("</ul>")
+    parts.append("<h2>Citations</h2>")
     for number, entry in enumerate(report["citations"], 1):
         status = entry["status"]
         parts.append('<section class="cite">')

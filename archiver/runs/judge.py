@@ -99,6 +99,8 @@ class Judge:
         recorded by an interrupted run and its text is read back from the database.
         """
         url_id = url_row["id"]
+        # A row as the recorder returns it may leave out what does not apply (a local file has no error).
+        row = {**dict.fromkeys(("error", "final_url", "http_status", "payload_sha256", "record_type")), **row}
         is_revisit = row.get("record_type") == "revisit"
         status = _status_of(row)
         error_code = (row["error"] or "").split(":", 1)[0] or None
