@@ -476,7 +476,7 @@ def _clip(text: str, width: int = 90) -> str:
 
 @main.command()
 @click.option("--since", metavar="DATE", help="Only changes detected on or after DATE (ISO 8601, e.g. 2026-11-01).")
-@click.option("--article", metavar="URL", help="Only changes to this article's sources.")
+@click.option("--article", metavar="URL", help="Only this article's history: its own changes, and its sources' since it first cited each (whatever capture or recheck noticed them).")
 @click.option("--kind", type=click.Choice(KINDS), multiple=True, help="Only changes of this kind (repeat for several).")
 @click.option("--json", "as_json", is_flag=True, help="Print the events as a JSON list.")
 @click.pass_context
