@@ -505,7 +505,9 @@ def _compare_rows(selected, hops, files: dict[str, FileResult], by_id: dict[int,
                     diffs.append(f"WARC-Refers-To {info.refers_to} is not capture {original['id']}'s record {original['warc_record_id']}")
                 if row["payload_sha256"] != original["payload_sha256"]:
                     diffs.append(f"payload sha256 differs from the original capture {original['id']}")
-                if row["warc_payload_digest"] != original["warc_payload_digest"]:
+                # A server-not-modified revisit carries no payload digest (docs/warc.md).
+                not_modified = row["http_status"] == 304 and row["warc_payload_digest"] is None
+                if row["warc_payload_digest"] != original["warc_payload_digest"] and not not_modified:
                     diffs.append(f"WARC-Payload-Digest differs from the original capture {original['id']}")
         for message in diffs:
             problems.append(Problem("mismatch", f"{what}: {message}", row["warc_file"], row["warc_offset"], row["id"]))

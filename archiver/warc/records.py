@@ -56,7 +56,7 @@ def write_revisit(
 
     ``profile`` ``identical`` (same payload digest): the block is the HTTP head of the new
     answer (WARC 1.1, 6.7.2). ``not_modified`` (a 304 answer): the block is empty (6.7.3
-    allows it), so that replay tools (pywb, ReplayWeb.page) serve the original's head and
+    allows it; readers parse no HTTP head from an empty revisit), so that replay tools (pywb, ReplayWeb.page) serve the original's head and
     payload at the recheck's date instead of a bodiless 304; the 304 itself is kept by
     :func:`write_server_answer` in a metadata record that refers to this one (docs/warc.md).
     """
@@ -69,7 +69,10 @@ def write_revisit(
         refers.append(("WARC-Refers-To", refers_to_id))
     if profile == "identical":
         return _write_pair(writer, exchange, "revisit", refers, [], [exchange.response_head or b""], payload_digest)
-    return _write_pair(writer, exchange, "revisit", refers, [], [], payload_digest, content_type=None)
+    # No WARC-Payload-Digest: the spec defines this profile's payload as the original's, which
+    # the record does not hold (warcio's WARC checker prohibits the field here). No Content-Type:
+    # there is no block to type, and readers then agree there is no HTTP message in it.
+    return _write_pair(writer, exchange, "revisit", refers, [], [], None, content_type=None)
 
 
 def write_server_answer(writer: WarcFileWriter, exchange: Exchange, revisit: WrittenRecord) -> WrittenRecord:
@@ -110,7 +113,7 @@ def _write_pair(
     leading: list[tuple[str, str]],
     trailing: list[tuple[str, str]],
     block: list,
-    payload_digest: str,
+    payload_digest: str | None,
     block_sha256: str | None = None,
     content_type: str | None = "application/http; msgtype=response",
 ) -> WrittenExchange:
@@ -130,7 +133,9 @@ def _write_pair(
         headers.append(("WARC-Concurrent-To", request_written.record_id))
     if content_type:
         headers.append(("Content-Type", content_type))
-    headers += [("WARC-Payload-Digest", payload_digest), *trailing]
+    if payload_digest is not None:
+        headers.append(("WARC-Payload-Digest", payload_digest))
+    headers += trailing
     written = writer.write(Record(record_type, headers, block, block_sha256=block_sha256))
     return WrittenExchange(request_written, written, payload_digest)
 
