@@ -55,6 +55,8 @@ def article_anchors(store: Store, article_id: int) -> dict[int, int]:
     URL before (seen by another article's captures) is not this article's history; what
     happened after is, whichever command's capture noticed it.
     """
+    if not store.has_table("article_versions"):
+        return {}  # an archive from before article versions, opened read-only: its whole history
     firsts = store.rows(
         """SELECT vc.url_id AS url_id, MIN(v.created_at) AS since FROM version_citations vc
              JOIN article_versions v ON v.id = vc.version_id
@@ -91,7 +93,10 @@ def change_events(store: Store, since: str | None = None, article: str | None = 
         # (events caused by other articles' captures included).
         found = find_article(store, article)
         anchors = article_anchors(store, found["id"])
-        if anchors:
+        if not store.has_table("article_versions"):  # an older archive opened read-only
+            where.append("ch.url_id IN (SELECT url_id FROM citations WHERE article_id = ? UNION SELECT ?)")
+            params += [found["id"], found["url_id"]]
+        elif anchors:
             where.append("(" + " OR ".join("(ch.url_id = ? AND ch.to_capture_id > ?)" for _ in anchors) + ")")
             for url_id, capture_id in anchors.items():
                 params += [url_id, capture_id]

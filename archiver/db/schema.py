@@ -286,9 +286,12 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX version_citations_version ON version_citations(version_id, position);
     CREATE INDEX version_citations_url ON version_citations(url_id);
-    -- What archives made before this migration knew: one version per article, from its citations.
+    -- What archives made before this migration knew: one version per article, from its citations,
+    -- dated at the article's first capture so that its history keeps everything seen since.
     INSERT INTO article_versions (article_id, version, capture_id, run_id, created_at, title, text_sha256, citations)
-        SELECT a.id, 1, a.capture_id, c.run_id, COALESCE(c.fetched_at, a.added_at), a.title, c.text_sha256,
+        SELECT a.id, 1, a.capture_id, c.run_id,
+               COALESCE((SELECT MIN(f.fetched_at) FROM captures f WHERE f.url_id = a.url_id), c.fetched_at, a.added_at),
+               a.title, c.text_sha256,
                (SELECT COUNT(DISTINCT ci.url_id) FROM citations ci WHERE ci.article_id = a.id AND ci.cited = 1 AND ci.url_id IS NOT NULL)
           FROM articles a LEFT JOIN captures c ON c.id = a.capture_id;
     INSERT INTO version_citations (version_id, url_id, href, anchor_text, context, position, cited, skip_reason)

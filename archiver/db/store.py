@@ -71,6 +71,10 @@ class Store:
     def schema_version(self) -> int:
         return self.conn.execute("PRAGMA user_version").fetchone()[0]
 
+    def has_table(self, name: str) -> bool:
+        """Whether the database has this table (an archive opened read-only may predate it)."""
+        return bool(self.value("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)))
+
     def check_version(self) -> None:
         if self.schema_version > len(MIGRATIONS):
             raise SchemaTooNew(_too_new_message(self.path, self.schema_version))

@@ -11,10 +11,18 @@ from typing import Any
 from archiver.clock import iso_utc
 from archiver.db.queries import find_article, find_url_id
 from archiver.db.store import Store
-from archiver.errors import NotFound, UsageError
+from archiver.errors import ArchiveError, NotFound, UsageError
 
 # A source's status as the listing shows it: the recheck state, or paused.
 SOURCE_STATUSES = ("ok", "failing", "gone", "soft_404", "paused")
+
+
+def _needs_versions(store: Store) -> None:
+    if not store.has_table("article_versions"):
+        raise ArchiveError(
+            f"{store.path} predates article versions and tracking states: open it for writing once "
+            "(any capture or recheck upgrades the database) and list again"
+        )
 
 
 def _tracking(row: dict[str, Any]) -> str:
@@ -27,6 +35,7 @@ def _tracking(row: dict[str, Any]) -> str:
 
 def list_articles(store: Store, tracking: str | None = None) -> list[dict[str, Any]]:
     """Every article with its tracking state, versions, and its sources' states counted."""
+    _needs_versions(store)
     rows = store.rows(
         """SELECT a.id, u.url, a.title, a.source, a.added_at, a.paused_at, a.untracked_at, u.state,
                   (SELECT COUNT(*) FROM article_versions v WHERE v.article_id = a.id) AS versions,
@@ -68,6 +77,7 @@ def list_articles(store: Store, tracking: str | None = None) -> list[dict[str, A
 
 def list_sources(store: Store, article: str | None = None, status: str | None = None) -> list[dict[str, Any]]:
     """Every cited source (of one article, or of all) with its recheck state and schedule."""
+    _needs_versions(store)
     if status is not None and status not in SOURCE_STATUSES:
         raise UsageError(f"status {status!r}: choose one of {', '.join(SOURCE_STATUSES)}")
     where, params = "", []

@@ -127,7 +127,10 @@ def gather_report(store: Store, article: str, replay_base: str | None = None, ar
            WHERE c.article_id = ? AND c.cited = 1 ORDER BY c.position""",
         (art["id"],),
     )
-    quotes = store.rows("SELECT * FROM quotes WHERE article_id = ? AND retired_at IS NULL ORDER BY position", (art["id"],))
+    versioned = store.has_table("article_versions")  # False: an older archive opened read-only
+    quotes = store.rows(
+        "SELECT * FROM quotes WHERE article_id = ?" + (" AND retired_at IS NULL" if versioned else "") + " ORDER BY position", (art["id"],)
+    )
     for quote in quotes:
         quote["history"] = store.rows(
             "SELECT status, similarity, checked_at, capture_id, run_id FROM quote_checks WHERE quote_id = ? ORDER BY id", (quote["id"],)
@@ -211,6 +214,8 @@ def gather_report(store: Store, article: str, replay_base: str | None = None, ar
 
 def _versions(store: Store, article_id: int) -> list[dict[str, Any]]:
     """Every recorded version of the article: when, from which capture, its citations added and removed."""
+    if not store.has_table("article_versions"):
+        return []
     rows = store.rows(
         "SELECT version, capture_id, created_at, title, text_sha256, citations, added, removed FROM article_versions WHERE article_id = ? ORDER BY version",
         (article_id,),
