@@ -68,6 +68,9 @@ def _check_outcome(latest: dict[str, Any], first: dict[str, Any] | None, events:
     if latest.get("record_type") == "revisit":
         return "unchanged (HTTP 304 not modified)" if latest.get("http_status") == 304 else "unchanged (identical payload)"
     if latest.get("http_status"):
+        if first is not None and latest.get("payload_sha256") and latest["payload_sha256"] != first.get("payload_sha256"):
+            # "Intact" between two different hashes needs saying why: only noise moved.
+            return f"HTTP {latest['http_status']}, no change detected: different bytes, same main text (noise such as dates, ads, tokens)"
         return f"HTTP {latest['http_status']}, no change detected"
     return "checked"
 

@@ -454,7 +454,7 @@ class CaptureRun:
         rows = [a["capture"] for a in articles if a.get("capture")] + [s["capture"] for s in self.sources.values()]
         failed = sum(1 for row in rows if failed_answer(row.get("http_status"), row.get("error")))
         skipped = sum(1 for a in articles for l in (a.get("links") or ArticleLinks()).links if l.skip_reason)
-        return {"urls_total": len(rows), "captured": len(rows) - failed, "failed": failed, "skipped": skipped}
+        return {"urls_total": len(rows), "captured": len(rows) - failed, "failed": failed, "skipped": skipped, "changes": len(self.changes)}
 
 
 def locate_in_sources(quote: Quote, cited: list[str], texts: dict[str, str]) -> tuple[str | None, float | None, str | None, str | None]:
