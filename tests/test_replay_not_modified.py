@@ -160,3 +160,91 @@ def _http_date(iso: str) -> str:
 
     when = datetime.fromisoformat(iso.replace("Z", "+00:00"))
     return format_datetime(when.replace(microsecond=0), usegmt=True)
+
+
+def _replaywebpage_dir() -> Path:
+    """An unpacked ReplayWeb.page npm package (ui.js, sw.js), named by $ARCHIVER_REPLAYWEBPAGE."""
+    import os
+
+    where = os.environ.get("ARCHIVER_REPLAYWEBPAGE")
+    if not where or not (Path(where) / "ui.js").is_file() or not (Path(where) / "sw.js").is_file():
+        pytest.skip(
+            "ReplayWeb.page is an npm package, not a Python one: `npm pack replaywebpage && tar xzf replaywebpage-*.tgz`, "
+            "then ARCHIVER_REPLAYWEBPAGE=$PWD/package"
+        )
+    return Path(where)
+
+
+@pytest.mark.slow
+def test_not_modified_recheck_replays_in_replaywebpage_from_the_wacz(cli, sample_web, archive_dir, tmp_path, chromium):
+    import asyncio
+    import functools
+    import http.server
+    import threading
+
+    from archiver.sample import QUOTED_PASSAGE
+
+    package = _replaywebpage_dir()
+    web = sample_web
+    cli.json("capture", ARTICLE_URL, *fetch_args(web))
+    time.sleep(1.1)
+    cli.json("recheck", "--all", *fetch_args(web))
+    import sqlite3
+
+    with sqlite3.connect(archive_dir / "archive.db") as db:
+        rechecked_at, status = db.execute(
+            "SELECT c.fetched_at, c.http_status FROM captures c JOIN urls u ON u.id = c.url_id WHERE u.url = ? ORDER BY c.id DESC LIMIT 1",
+            (INTERVIEW_URL,),
+        ).fetchone()
+    assert status == 304
+    stamp = _stamp(rechecked_at)
+
+    site = tmp_path / "site"
+    (site / "replay").mkdir(parents=True)
+    shutil.copy(package / "ui.js", site / "ui.js")
+    shutil.copy(package / "sw.js", site / "replay" / "sw.js")
+    assert cli("export", "--wacz", str(site / "story.wacz"), "--article", ARTICLE_URL).exit_code == 0
+    (site / "index.html").write_text(
+        '<!doctype html><html><head><script src="./ui.js"></script></head><body>'
+        f'<replay-web-page style="height:800px;display:block" source="/story.wacz" url="{INTERVIEW_URL}" ts="{stamp}" '
+        'replayBase="/replay/" embed="replayonly"></replay-web-page></body></html>'
+    )
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), functools.partial(Quiet, directory=str(site)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    served: list[tuple[int, str]] = []
+
+    async def run() -> str:
+        from playwright.async_api import async_playwright
+
+        async with async_playwright() as p:
+            browser = await p.chromium.launch(executable_path=chromium, args=["--disable-gpu", "--no-first-run"])
+            try:
+                page = await browser.new_page()
+                page.on("response", lambda r: served.append((r.status, r.url)) if "/w/" in r.url else None)
+                await page.goto(f"http://127.0.0.1:{server.server_address[1]}/index.html", wait_until="load", timeout=60_000)
+                text, deadline = "", time.monotonic() + 120
+                while time.monotonic() < deadline and QUOTED_PASSAGE[:40] not in text:
+                    texts = []
+                    for frame in page.frames:
+                        try:
+                            texts.append(await frame.evaluate("() => document.body ? document.body.innerText : ''"))
+                        except Exception:  # noqa: BLE001 -- a frame navigating away
+                            pass
+                    text = "\n".join(texts)
+                    await asyncio.sleep(0.5)
+                return text
+            finally:
+                await browser.close()
+
+    try:
+        text = asyncio.run(run())
+    finally:
+        server.shutdown()
+    # The page's text, not a blank 304, served for the recheck's own timestamp.
+    assert QUOTED_PASSAGE[:40] in " ".join(text.split()), text[:300]
+    assert any(code == 200 and f"{stamp}mp_/{INTERVIEW_URL}" in where for code, where in served), served
