@@ -10,7 +10,6 @@ server answered.
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import sys
 import time

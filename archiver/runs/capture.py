@@ -1,9 +1,14 @@
 """One capture run, top to bottom: the articles, their citations, every cited source.
 
     for each target: fetch (or read) the article -> WARC + captures row
-                     find its links -> articles, citations, unlinked_references rows
+                     find its links -> articles, citations, unlinked_references rows,
+                                       and a new article version (article_versions, version_citations)
     fetch every source once, concurrently -> WARC + captures rows (+ extracted text)
     find the article's quotations and locate them in its sources -> quotes rows
+
+A page captured for the first time starts being tracked; a page already tracked (the article
+captured again, a source another article cites) is judged against its baseline exactly as a
+recheck would (runs/judge.py): what changed is a change event of this run.
 """
 
 from __future__ import annotations
@@ -15,9 +20,8 @@ from archiver.runs.directory import ArchiveDir
 from archiver.analyze.citations import ArticleLinks, canonical_url, find_links_html, find_links_markdown, find_links_text
 from archiver.clock import iso_utc
 from archiver.net.fetch import Fetcher
-from archiver.options import CaptureOptions
+from archiver.options import CONFIRM_FAILURES, CaptureOptions
 from archiver.runs.targets import Target
-from archiver.options import CONFIRM_FAILURES
 from archiver.results import Change, QuoteChange, ArticleCapture, BrowserLoad, CaptureResult, Fetched, MediaFile, MediaFound, LinkCounts, QuoteStatus, SkippedLink, SourceCapture
 from archiver.analyze.quotes import Quote, find_quotes, locate
 from archiver.runs.judge import Judge
