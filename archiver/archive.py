@@ -155,11 +155,18 @@ class Archive:
             text = "\n".join(source)
         lines, skipped = read_url_list(text)
         targets: list[Target] = []
+        first_line: dict[str, int] = {}
         for number, line in lines:
             try:
-                targets.append(parse_target(line))
+                target = parse_target(line)
             except UsageError as exc:
-                skipped.append((number, str(exc)))
+                skipped.append((number, f"line {number}: {exc}"))
+                continue
+            if target.url in first_line:
+                skipped.append((number, f"line {number}: {target.url} is on line {first_line[target.url]} already"))
+                continue
+            first_line[target.url] = number
+            targets.append(target)
         skipped.sort()
         if not targets:
             raise UsageError("no URL to import" + (f" ({len(skipped)} lines skipped: {skipped[0][1]} ...)" if skipped else ""))

@@ -567,6 +567,7 @@ def demo(ctx, last_version):
             where = archive.path
     click.echo(f"\nThe archive is in {where}/. Next, try:")
     click.echo(f"  archiver --archive {where} changes")
+    click.echo(f"  archiver --archive {where} sources --status gone")
     click.echo(f"  archiver --archive {where} report {ARTICLE_URL} --format md")
     click.echo(f"  archiver --archive {where} verify")
 

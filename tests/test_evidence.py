@@ -217,13 +217,14 @@ def test_management_commands(cli, sample_web, archive_dir, tmp_path):
 
     # Import: one article per URL line; comments and blanks ignored; a bad line reported, the rest captured.
     urls = tmp_path / "articles.txt"
-    urls.write_text(f"# to archive\n\n{CORRECTION_URL}\nnot a url\n{TRANSCRIPT_1_URL}\n", encoding="utf-8")
+    urls.write_text(f"# to archive\n\n{CORRECTION_URL}\nnot a url\n{TRANSCRIPT_1_URL}\n{CORRECTION_URL}#again\n", encoding="utf-8")
     result = cli("import", str(urls), *fetch_args(web), "--json")
     assert result.exit_code == 1  # a line was skipped
     import json
 
     doc = json.loads(result.stdout)
-    assert [s["line"] for s in doc["skipped"]] == [4]
+    assert [s["line"] for s in doc["skipped"]] == [4, 6]
+    assert "line 2" not in doc["skipped"][1]["reason"] and "on line 3 already" in doc["skipped"][1]["reason"]
     assert [a["url"] for a in doc["capture"]["articles"]] == [CORRECTION_URL, TRANSCRIPT_1_URL]
     assert {a["url"] for a in cli.json("articles")} == {ARTICLE_URL, CORRECTION_URL, TRANSCRIPT_1_URL}
 
