@@ -318,7 +318,7 @@ class ArticleInfo(Result):
     versions: int  # article versions recorded (one per capture of it)
     sources: int  # distinct sources its latest version cites
     source_statuses: dict[str, int]
-    changes: int  # change events of the article and of the sources it cites
+    changes: int  # change events in its history: its own, and its sources' since it first cited each
 
 
 @dataclass

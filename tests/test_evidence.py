@@ -174,6 +174,9 @@ def test_management_commands(cli, sample_web, archive_dir, tmp_path):
     assert [(a["url"], a["tracking"], a["versions"], a["sources"]) for a in listed] == [(ARTICLE_URL, "tracked", 1, len(CITED_SOURCES))]
     web.version = 2
     cli.json("recheck", "--all", *fetch_args(web))
+    assert cli.json("articles")[0]["changes"] == len(cli.json("changes", "--article", ARTICLE_URL)) == len(expected_events(1, 2))
+    listing = cli("articles").stdout
+    assert ARTICLE_URL in listing and "tracked" in listing and "1 gone" in listing
     gone = cli.json("sources", "--article", ARTICLE_URL, "--status", "gone")
     assert [s["url"] for s in gone] == [EARLIER_POST_URL]
     assert gone[0]["articles"] == [ARTICLE_URL] and gone[0]["rechecked"]

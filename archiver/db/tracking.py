@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from archiver.clock import iso_utc
-from archiver.db.queries import find_article, find_url_id
+from archiver.db.queries import change_events, find_article, find_url_id
 from archiver.db.store import Store
 from archiver.errors import ArchiveError, NotFound, UsageError
 
@@ -64,11 +64,8 @@ def list_articles(store: Store, tracking: str | None = None) -> list[dict[str, A
             "versions": row["versions"],
             "sources": sum(counts.values()),
             "source_statuses": counts,
-            "changes": store.value(
-                """SELECT COUNT(*) FROM changes WHERE url_id = ? OR url_id IN
-                   (SELECT url_id FROM citations WHERE article_id = ? AND cited = 1)""",
-                (store.value("SELECT url_id FROM articles WHERE id = ?", (row["id"],)), row["id"]),
-            ),
+            # The article's history, as changes --article and its report count it.
+            "changes": len(change_events(store, article=str(row["id"]))),
         }
         if tracking is None or item["tracking"] == tracking:
             out.append(item)
