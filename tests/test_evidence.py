@@ -259,3 +259,40 @@ def test_report_verify_commands_work_pasted_in_the_archive_directory(cli, sample
     plain = commands[-1]["command"].replace("archiver --archive . verify", "archiver verify")
     done = subprocess.run(plain, shell=True, cwd=archive_dir, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-500:]
+
+
+def test_migration_gives_existing_articles_their_first_version(tmp_path):
+    """An archive made before article versions: each article gets version 1 from its citations."""
+    from archiver import Archive
+    from archiver.db.schema import MIGRATIONS
+    from archiver.db.store import _statements
+
+    root = tmp_path / "old"
+    root.mkdir()
+    conn = sqlite3.connect(root / "archive.db")
+    for migration in MIGRATIONS[:4]:  # the schema before this feature
+        for statement in _statements(migration):
+            conn.execute(statement)
+    conn.execute("PRAGMA user_version = 4")
+    conn.execute("INSERT INTO runs (id, command, args, software, started_at, status) VALUES (1, 'capture', '{}', 'archiver/old', '2026-11-14T06:00:00.000Z', 'finished')")
+    for url_id, url in ((1, ARTICLE_URL), (2, INTERVIEW_URL), (3, PDF_URL), (4, "http://blog.example/about/")):
+        conn.execute("INSERT INTO urls (id, url, host, first_seen) VALUES (?, ?, 'x', '2026-11-14T06:00:00.000Z')", (url_id, url))
+    for capture_id, url_id, when in ((1, 1, "2026-11-14T06:00:00.000Z"), (2, 2, "2026-11-14T06:00:01.000Z"), (3, 1, "2026-11-20T06:00:00.000Z")):
+        conn.execute(
+            "INSERT INTO captures (id, url_id, run_id, requested_url, fetched_at, http_status, text_sha256) VALUES (?, ?, 1, 'u', ?, 200, 'abc')",
+            (capture_id, url_id, when),
+        )
+    conn.execute("INSERT INTO articles (id, url_id, added_at, capture_id, title) VALUES (1, 1, '2026-11-14T06:00:00.000Z', 3, 'The bridge')")
+    for position, (url_id, cited) in enumerate(((2, 1), (3, 1), (2, 1), (4, 0))):
+        conn.execute("INSERT INTO citations (article_id, url_id, href, position, cited) VALUES (1, ?, 'h', ?, ?)", (url_id, position, cited))
+    conn.execute("INSERT INTO quotes (article_id, text, position) VALUES (1, 'a quotation', 0)")
+    conn.commit()
+    conn.close()
+
+    with Archive(root) as archive:
+        versions = archive.query("SELECT article_id, version, capture_id, created_at, citations, text_sha256 FROM article_versions").rows
+        # Dated at the article's first capture: its history keeps everything seen since.
+        assert versions == [(1, 1, 3, "2026-11-14T06:00:00.000Z", 2, "abc")]
+        assert archive.query("SELECT COUNT(*), SUM(cited) FROM version_citations WHERE version_id = 1").rows == [(4, 3)]
+        assert archive.query("SELECT version_id, retired_at FROM quotes").rows == [(1, None)]
+        assert [(a.tracking, a.versions, a.sources) for a in archive.articles()] == [("tracked", 1, 2)]
