@@ -17,14 +17,14 @@ from typing import Any, Callable
 
 from archiver import __version__
 from archiver.runs.directory import ArchiveDir
-from archiver.analyze.citations import ArticleLinks, canonical_url, find_links_html, find_links_markdown, find_links_text
-from archiver.clock import iso_utc
+from archiver.analyze.citations import ArticleLinks
 from archiver.net.fetch import Fetcher
 from archiver.options import CONFIRM_FAILURES, CaptureOptions
 from archiver.runs.targets import Target
-from archiver.results import Change, QuoteChange, ArticleCapture, BrowserLoad, CaptureResult, Fetched, MediaFile, MediaFound, LinkCounts, QuoteStatus, SkippedLink, SourceCapture
-from archiver.analyze.quotes import Quote, find_quotes, locate
+from archiver.results import Change, QuoteChange, ArticleCapture, BrowserLoad, CaptureResult, Fetched, MediaFile, MediaFound, LinkCounts, SkippedLink, SourceCapture
+from archiver.analyze.quotes import Quote, locate
 from archiver.runs.judge import Judge
+from archiver.runs.versions import LINKS_LIMIT, find_article_links, limit_sources, save_quotes, save_version
 from archiver.analyze.answers import failed_answer, usable_answer
 from archiver.analyze.text import EXTRACT_LIMIT
 from archiver.runs.browse import EMPTY_WORDS, BrowserPages, body_of, looks_empty
@@ -34,7 +34,6 @@ from archiver.analyze.requisites import css_requisites, find_requisites
 from archiver.analyze.text import slim_html, sniff_kind
 
 Progress = Callable[[int, int, str], None]
-LINKS_LIMIT = 4 << 20  # bytes of an article's markup (scripts and styles removed) searched for links
 
 # An interrupted capture of the same targets this recent is resumed rather than redone.
 RESUME_WINDOW = 86_400
@@ -154,69 +153,17 @@ class CaptureRun:
         return article
 
     def _limit_sources(self, links: ArticleLinks) -> None:
-        """Past --max-sources links to fetch, the rest are recorded but not fetched.
-
-        A page with ten thousand "citations" would otherwise keep a run busy for days.
-        """
-        wanted = [l for l in links.links if l.skip_reason is None and (l.cited or self.options.all_links)]
-        wanted.sort(key=lambda l: not l.cited)  # citations first, then other links
-        for link in wanted[self.options.max_sources:]:
-            link.skip_reason = f"limit: more than {self.options.max_sources} links to fetch (--max-sources)"
+        limit_sources(links, self.options.max_sources, self.options.all_links)
 
     @staticmethod
     def _find_links(data: bytes, content_type: str | None, base: str | None, target: Target) -> ArticleLinks:
-        if target.path is not None and target.path.suffix.lower() in (".md", ".markdown"):
-            return find_links_markdown(data.decode("utf-8", "replace"), base)
-        kind = sniff_kind(data, content_type)
-        if kind == "html":
-            if target.path is not None:
-                base = canonical_url(data) or base
-            return find_links_html(data, base or target.url)
-        if kind == "text":
-            text = data.decode("utf-8", "replace")
-            if "markdown" in (content_type or ""):
-                return find_links_markdown(text, base)
-            return find_links_text(text, base)
-        return ArticleLinks()
+        return find_article_links(data, content_type, base, target.url, target.path.suffix if target.path is not None else None)
 
     def _store_article(self, url_id: int, row: dict, links: ArticleLinks, source: str) -> tuple[int, dict[str, Any]]:
         """The article's row and a new version of it; a changed citation set is a change event of the article."""
-        values = {
-            "title": links.title or row.get("title"),
-            "author": links.author,
-            "published": links.published,
-            "capture_id": row["id"],
-            "source": source,
-        }
-        citations = [
-            {
-                "url": link.url if link.skip_reason is None else None,
-                "href": link.href[:4096],
-                "anchor_text": link.anchor_text[:1000],
-                "context": link.context,
-                "position": link.position,
-                "cited": link.cited,
-                "skip_reason": link.skip_reason,
-            }
-            for link in links.links
-        ]
-        unlinked = [{"text": ref.text, "context": ref.context, "position": ref.position} for ref in links.unlinked]
-        version_info = {"run_id": self.run_id, "created_at": row["fetched_at"], "text_sha256": row.get("text_sha256")}
-        article_id, version = self.store.save_article(url_id, values, citations, unlinked, version_info)
-        previous = version["previous"]
-        if previous is not None and (version["added"] or version["removed"]):
-            event = {
-                "from_capture_id": previous["capture_id"],
-                "to_capture_id": row["id"],
-                "kind": "citations_changed",
-                "similarity": None,
-                "detail": {"added": version["added"], "removed": version["removed"], "from_version": previous["version"], "to_version": version["version"]},
-                "detected_at": iso_utc(),
-                "run_id": self.run_id,
-            }
-            change_id = self.store.add_change(url_id, event)
-            self.changes.append(Change(id=change_id, url=self.store.value("SELECT url FROM urls WHERE id = ?", (url_id,)),
-                                       http_status=row.get("http_status"), error=row.get("error"), final_url=row.get("final_url"), **event))
+        article_id, version, change = save_version(self.store, self.run_id, url_id, row, links, source)
+        if change is not None:
+            self.changes.append(change)
         return article_id, version
 
     # -- sources ---------------------------------------------------------------------------
@@ -363,34 +310,11 @@ class CaptureRun:
         if "article_id" not in article:
             article["quotes"] = []
             return
-        links: ArticleLinks = article["links"]
-        text = self.texts.get(article["url"])
-        quotes = find_quotes(links.main_html, None if links.main_html else text, article["capture"].get("final_url") or article["url"])
-        cited = [l.url for l in links.links if l.cited and l.skip_reason is None]
-        results = []
-        rows: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
-        now = iso_utc()
-        for quote in quotes:
-            status, similarity, excerpt, url = locate_in_sources(quote, cited, self.texts)
-            capture_id = self.sources.get(url, {}).get("capture", {}).get("id") if url else None
-            row = {
-                "text": quote.text,
-                "context": quote.context,
-                "position": quote.position,
-                "url_id": self.store.url_id(url, create=False) if url else None,
-                "status": status,
-                "similarity": similarity,
-                "checked_at": now if status else None,
-                "capture_id": capture_id,
-            }
-            # Nothing checked (status None): no history line; recheck looks once the source reads.
-            check = None
-            if status is not None:
-                check = {"capture_id": capture_id, "run_id": self.run_id, "status": status, "similarity": similarity, "excerpt": excerpt, "checked_at": now}
-            rows.append((row, check))
-            results.append(QuoteStatus(quote.text, url, status, similarity))
-        self.store.replace_quotes(article["article_id"], rows, article["version"]["id"])
-        article["quotes"] = results
+        article["quotes"] = save_quotes(
+            self.store, self.run_id, article["article_id"], article["version"]["id"], article["links"], self.texts.get(article["url"]),
+            article["capture"].get("final_url") or article["url"], self.texts,
+            lambda url: self.sources.get(url, {}).get("capture", {}).get("id"), locate_in_sources,
+        )
 
     # -- output ------------------------------------------------------------------------------------
 
