@@ -296,3 +296,44 @@ def test_migration_gives_existing_articles_their_first_version(tmp_path):
         assert archive.query("SELECT COUNT(*), SUM(cited) FROM version_citations WHERE version_id = 1").rows == [(4, 3)]
         assert archive.query("SELECT version_id, retired_at FROM quotes").rows == [(1, None)]
         assert [(a.tracking, a.versions, a.sources) for a in archive.articles()] == [("tracked", 1, 2)]
+
+
+def test_recheck_of_an_edited_web_article_records_a_new_version(cli, server):
+    """Cron sees the article edited: a citation removed, one added, a correction appended."""
+    from tests.webserver import page, send
+
+    words = "The council met on Tuesday to discuss the harbour wall, the ferry timetable and the budget for the year. "
+    state = {"version": 1}
+
+    def article(handler):
+        a, b, c = server.url("/source-a"), server.url("/source-b"), server.url("/source-c")
+        body = f"<p>{words * 3}</p><p>As <a href='{a}'>the minutes</a> record, the mayor said the wall would be repaired.</p>"
+        if state["version"] == 1:
+            body += f"<p>The <a href='{b}'>budget paper</a> puts the cost at four million.</p>"
+        else:
+            body += "<p>The budget paper puts the cost at four million.</p>"
+            body += f"<p>Correction: the <a href='{c}'>revised paper</a> puts it at five million.</p>"
+        send(handler, 200, page("Harbour wall", body))
+
+    server.route("/article", article)
+    for name in ("a", "b", "c"):
+        server.route(f"/source-{name}", lambda h, name=name: send(h, 200, page(f"Source {name}", f"<p>{words * 4} Source {name}.</p>")))
+    url = server.url("/article")
+    args = ("--allow-private", "--retries", "0", "--deadline", "10")
+    first = cli.json("capture", url, *args)["articles"][0]
+    assert first["version"] == 1
+    state["version"] = 2
+    outcome = cli.json("recheck", "--all", *args)
+    own = {c["kind"]: c for c in outcome["changes"] if c["url"] == url}
+    assert set(own) == {"content_changed", "citations_changed"}
+    assert own["citations_changed"]["detail"]["added"] == [server.url("/source-c")]
+    assert own["citations_changed"]["detail"]["removed"] == [server.url("/source-b")]
+    doc = report_of(cli, url)
+    assert [(v["version"], v["added"], v["removed"]) for v in doc["article"]["versions"]] == [
+        (1, [], []), (2, [server.url("/source-c")], [server.url("/source-b")])
+    ]
+    assert {c["url"] for c in doc["citations"]} == {server.url("/source-a"), server.url("/source-c")}
+    # Unchanged since: a later recheck records no new version.
+    again = cli.json("recheck", "--all", *args)
+    assert [c for c in again["changes"] if c["url"] == url] == []
+    assert [a["versions"] for a in cli.json("articles")] == [2]

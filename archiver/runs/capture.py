@@ -22,7 +22,6 @@ from archiver.net.fetch import Fetcher
 from archiver.options import CONFIRM_FAILURES, CaptureOptions
 from archiver.runs.targets import Target
 from archiver.results import Change, QuoteChange, ArticleCapture, BrowserLoad, CaptureResult, Fetched, MediaFile, MediaFound, LinkCounts, SkippedLink, SourceCapture
-from archiver.analyze.quotes import Quote, locate
 from archiver.runs.judge import Judge
 from archiver.runs.versions import LINKS_LIMIT, find_article_links, limit_sources, save_quotes, save_version
 from archiver.analyze.answers import failed_answer, usable_answer
@@ -313,7 +312,7 @@ class CaptureRun:
         article["quotes"] = save_quotes(
             self.store, self.run_id, article["article_id"], article["version"]["id"], article["links"], self.texts.get(article["url"]),
             article["capture"].get("final_url") or article["url"], self.texts,
-            lambda url: self.sources.get(url, {}).get("capture", {}).get("id"), locate_in_sources,
+            lambda url: self.sources.get(url, {}).get("capture", {}).get("id"),
         )
 
     # -- output ------------------------------------------------------------------------------------
@@ -383,28 +382,3 @@ class CaptureRun:
         failed = sum(1 for row in rows if failed_answer(row.get("http_status"), row.get("error")))
         skipped = sum(1 for a in articles for l in (a.get("links") or ArticleLinks()).links if l.skip_reason)
         return {"urls_total": len(rows), "captured": len(rows) - failed, "failed": failed, "skipped": skipped, "changes": len(self.changes)}
-
-
-def locate_in_sources(quote: Quote, cited: list[str], texts: dict[str, str]) -> tuple[str | None, float | None, str | None, str | None]:
-    """Best (status, similarity, excerpt, url) for a quotation among the article's cited sources.
-
-    The source the quotation links to is tried first; a passage found present anywhere wins.
-    Status is None (unchecked) when the source it names, or every cited source, could not be
-    read: "missing" would claim more than archiver saw.
-    """
-    order = []
-    if quote.source_hint and quote.source_hint in texts:
-        order.append(quote.source_hint)
-    order += [u for u in cited if u in texts and u not in order]
-    best: tuple[str | None, float | None, str | None, str | None] = ("missing", 0.0, None, quote.source_hint)
-    rank = {"present": 2, "altered": 1, "missing": 0}
-    for url in order:
-        status, similarity, excerpt = locate(quote.text, texts[url])
-        if (rank[status], similarity) > (rank[best[0]], best[1]):
-            best = (status, similarity, excerpt, url)
-        if status == "present":
-            break
-    hint_unread = quote.source_hint is not None and quote.source_hint not in texts
-    if best[0] == "missing" and (not order or hint_unread):
-        return None, None, None, quote.source_hint
-    return best

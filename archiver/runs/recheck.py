@@ -4,6 +4,8 @@
     unchanged payload -> revisit record; else full response + extracted text
     classify against the last good capture -> changes row; schedule the next check
     re-locate the quotations found in that source -> quote_checks rows
+    a tracked article fetched whole and edited -> a new article version (runs/versions.py),
+                                                  its citations added or removed -> changes row
 """
 
 from __future__ import annotations
@@ -14,13 +16,15 @@ from archiver import __version__
 from archiver.runs.directory import ArchiveDir
 from archiver.clock import iso_utc
 from archiver.net.fetch import Fetcher, FetchResult
-from archiver.options import RecheckOptions
+from archiver.options import MAX_SOURCES, RecheckOptions
 from archiver.results import Change, QuoteChange, RecheckResult
 from archiver.runs.browse import BrowserPages
 from archiver.runs.recorder import Captured, Recorder, RevisitPlan, close_run
 from archiver.runs.judge import Judge
+from archiver.runs.versions import LINKS_LIMIT, cited_urls, find_article_links, limit_sources, save_quotes, save_version
+from archiver.analyze.text import EXTRACT_LIMIT, slim_html, sniff_kind
 from archiver.runs.schedule import MIN_INTERVAL
-from archiver.db.queries import find_article, original_capture
+from archiver.db.queries import find_article, original_capture, text_of_capture
 from archiver.warc.writer import sha256_digest_label
 
 RESUME_WINDOW = MIN_INTERVAL  # an interrupted recheck this recent is resumed, not redone
@@ -100,6 +104,9 @@ class RecheckRun:
         recorder = Recorder(self.archive, run_id, settings, self.options.warc_size)
         self.fetcher = Fetcher(self.options.fetch)
         self.judge = Judge(self.store, run_id, self.fetcher, self.options.confirm)
+        # Tracked articles fetched whole are read again for their links (a new version when edited).
+        self.articles = {r["url_id"] for r in self.store.rows("SELECT url_id FROM articles WHERE source = 'web'")}
+        self.article_changes: list[Change] = []
         in_browser = self._browser_baselines() if self.options.browser else set()
         pages = BrowserPages(self.archive, recorder, run_id, self.fetcher, self.options.browser_options) if in_browser else None
         try:
@@ -113,6 +120,8 @@ class RecheckRun:
                 failed += 0 if ok else 1
                 if change:
                     changes.append(change)
+                changes.extend(self.article_changes)  # an article's citations changed with its text
+                self.article_changes.clear()
                 quote_changes.extend(quotes)
                 if self.progress:
                     self.progress(done, total, url_row["url"])
@@ -140,7 +149,10 @@ class RecheckRun:
     def _check_in_browser(self, url_row: dict[str, Any], pages: BrowserPages):
         last_good = self._last_good(url_row["id"])
         page = pages.capture(url_row["id"], url_row["url"])
-        return self._judge(url_row, page.row, last_good, fresh=page.captured)
+        verdict = self._judge(url_row, page.row, last_good, fresh=page.captured)
+        if url_row["id"] in self.articles and page.row.get("http_status") == 200 and page.row.get("record_type") == "response":
+            self._article_edit(url_row, page.captured, page.data, page.content_type)
+        return verdict
 
     def _check_result(self, url_row: dict[str, Any], result: FetchResult, recorder: Recorder):
         try:
@@ -180,7 +192,45 @@ class RecheckRun:
             ):
                 revisit = RevisitPlan("identical", original, original.get("warc_record_id"))
         captured = recorder.record_fetch(url_id, result, revisit=revisit)
-        return self._judge(url_row, captured.row, last_good, fresh=captured)
+        verdict = self._judge(url_row, captured.row, last_good, fresh=captured)
+        if revisit is None and final is not None and final.status == 200 and final.decoded is not None and url_id in self.articles:
+            final.decoded.seek(0)
+            self._article_edit(url_row, captured, final.decoded.read(EXTRACT_LIMIT), final.content_type)
+        return verdict
+
+    def _article_edit(self, url_row: dict[str, Any], captured: Captured, data: bytes, content_type: str | None) -> None:
+        """A tracked article fetched whole: when its text or its citations differ from its latest
+        version, the fetch is a new version (citations added or removed: a change event)."""
+        row = captured.row
+        article = self.store.row("SELECT * FROM articles WHERE url_id = ? AND source = 'web'", (url_row["id"],))
+        if article is None or not data:
+            return
+        if sniff_kind(data, content_type) == "html":
+            data = slim_html(data)[:LINKS_LIMIT]
+        links = find_article_links(data, content_type, row.get("final_url") or url_row["url"], url_row["url"])
+        limit_sources(links, MAX_SOURCES, False)
+        latest = self.store.row("SELECT * FROM article_versions WHERE article_id = ? ORDER BY version DESC LIMIT 1", (article["id"],))
+        if latest is not None:
+            before = [r["url"] for r in self.store.rows(
+                """SELECT DISTINCT u.url FROM version_citations vc JOIN urls u ON u.id = vc.url_id
+                   WHERE vc.version_id = ? AND vc.cited = 1 ORDER BY vc.position""",
+                (latest["id"],),
+            )]
+            if latest["text_sha256"] == row.get("text_sha256") and sorted(before) == sorted(cited_urls(links)):
+                return
+        article_id, version, change = save_version(self.store, self.run_id, url_row["id"], row, links, "web")
+        # The new version's quotations, located in what its sources said at their last good capture.
+        texts: dict[str, str] = {}
+        holders: dict[str, int] = {}
+        for url in cited_urls(links):
+            source = self.store.row("SELECT baseline_capture_id FROM urls WHERE url = ?", (url,))
+            found = text_of_capture(self.store, source["baseline_capture_id"]) if source and source["baseline_capture_id"] else None
+            if found is not None:
+                holders[url], texts[url] = source["baseline_capture_id"], found[1]
+        text = captured.extracted.text if captured.extracted is not None else None
+        save_quotes(self.store, self.run_id, article_id, version["id"], links, text, row.get("final_url") or url_row["url"], texts, holders.get)
+        if change is not None:
+            self.article_changes.append(change)
 
     def _judge(
         self, url_row: dict[str, Any], row: dict[str, Any], last_good: dict[str, Any] | None, fresh: Captured | None = None

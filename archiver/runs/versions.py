@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from archiver.analyze.citations import ArticleLinks, canonical_url, find_links_html, find_links_markdown, find_links_text
-from archiver.analyze.quotes import find_quotes
+from archiver.analyze.quotes import Quote, find_quotes, locate
 from archiver.analyze.text import sniff_kind
 from archiver.clock import iso_utc
 from archiver.results import Change, QuoteStatus
@@ -106,7 +106,6 @@ def save_quotes(
     base_url: str,
     texts: dict[str, str],
     capture_of: Callable[[str], int | None],
-    locate_in_sources: Callable,
 ) -> list[QuoteStatus]:
     """The version's quotations, each located in the cited sources' ``texts``; the earlier version's are retired."""
     quotes = find_quotes(links.main_html, None if links.main_html else text, base_url)
@@ -135,3 +134,28 @@ def save_quotes(
         results.append(QuoteStatus(quote.text, url, status, similarity))
     store.replace_quotes(article_id, rows, version_id)
     return results
+
+
+def locate_in_sources(quote: Quote, cited: list[str], texts: dict[str, str]) -> tuple[str | None, float | None, str | None, str | None]:
+    """Best (status, similarity, excerpt, url) for a quotation among the article's cited sources.
+
+    The source the quotation links to is tried first; a passage found present anywhere wins.
+    Status is None (unchecked) when the source it names, or every cited source, could not be
+    read: "missing" would claim more than archiver saw.
+    """
+    order = []
+    if quote.source_hint and quote.source_hint in texts:
+        order.append(quote.source_hint)
+    order += [u for u in cited if u in texts and u not in order]
+    best: tuple[str | None, float | None, str | None, str | None] = ("missing", 0.0, None, quote.source_hint)
+    rank = {"present": 2, "altered": 1, "missing": 0}
+    for url in order:
+        status, similarity, excerpt = locate(quote.text, texts[url])
+        if (rank[status], similarity) > (rank[best[0]], best[1]):
+            best = (status, similarity, excerpt, url)
+        if status == "present":
+            break
+    hint_unread = quote.source_hint is not None and quote.source_hint not in texts
+    if best[0] == "missing" and (not order or hint_unread):
+        return None, None, None, quote.source_hint
+    return best
