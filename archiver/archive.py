@@ -19,8 +19,10 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from archiver.errors import ReadOnlyArchive, UsageError
 from archiver.options import CaptureOptions, FetchOptions, RecheckOptions
-from archiver.results import CaptureResult, CdxjExport, Change, QueryResult, RecheckResult, TextDiff, VerifyResult, WaczExport
-from archiver.results import TimestampToken
+from archiver.results import (
+    ArticleInfo, CaptureResult, CdxjExport, Change, ImportResult, QueryResult, RecheckResult, SkippedLine, SourceInfo, TextDiff,
+    TimestampToken, TrackingChange, Untracked, VerifyResult, WaczExport,
+)
 
 if TYPE_CHECKING:
     from archiver.outputs.wacz_sign import SigningIdentity
@@ -131,6 +133,75 @@ class Archive:
         options = _with_fetch(options or RecheckOptions(), fetch)
         return RecheckRun(self.directory, options, progress).run()
 
+    def import_articles(
+        self,
+        source: str | Path | Iterable[str],
+        options: CaptureOptions | None = None,
+        *,
+        fetch: FetchOptions | None = None,
+        progress: Progress | None = None,
+    ) -> ImportResult:
+        """Capture many articles at once: a file of URLs (or the lines themselves), one per line.
+
+        Blank lines and ``#`` comments are ignored; a line that is not an http(s) URL is
+        skipped with its reason (``result.skipped``) and does not stop the others. Each URL is
+        captured as its own article, with its sources, in one capture run.
+        """
+        from archiver.db.tracking import read_url_list
+
+        self._writable("import")
+        if isinstance(source, (str, Path)):
+            try:
+                text = Path(source).read_text(encoding="utf-8-sig")
+            except OSError as exc:
+                raise UsageError(f"cannot read {source}: {exc.strerror or exc}") from None
+        else:
+            text = "\n".join(source)
+        lines, skipped = read_url_list(text)
+        targets: list[Target] = []
+        first_line: dict[str, int] = {}
+        for number, line in lines:
+            try:
+                target = parse_target(line)
+            except UsageError as exc:
+                skipped.append((number, f"line {number}: {exc}"))
+                continue
+            if target.url in first_line:
+                skipped.append((number, f"line {number}: {target.url} is on line {first_line[target.url]} already"))
+                continue
+            first_line[target.url] = number
+            targets.append(target)
+        skipped.sort()
+        if not targets:
+            raise UsageError("no URL to import" + (f" ({len(skipped)} lines skipped: {skipped[0][1]} ...)" if skipped else ""))
+        captured = self.capture(targets, options, fetch=fetch, progress=progress)
+        return ImportResult(captured, [SkippedLine(n, why) for n, why in skipped])
+
+    def pause(self, article: str | None = None, source: str | None = None) -> TrackingChange:
+        """Stop rechecking an article (URL or id) and, through it, its sources; or one source (a cited URL)."""
+        from archiver.db.tracking import set_paused
+
+        self._writable("pause")
+        return TrackingChange(**set_paused(self.store, True, article=article, source=source))
+
+    def resume(self, article: str | None = None, source: str | None = None) -> TrackingChange:
+        """Recheck a paused article or source again."""
+        from archiver.db.tracking import set_paused
+
+        self._writable("resume")
+        return TrackingChange(**set_paused(self.store, False, article=article, source=source))
+
+    def untrack(self, article: str) -> Untracked:
+        """Remove an article from tracking: no more rechecks of it, nor of sources no other tracked article cites.
+
+        Nothing is deleted: its captures, versions, change events and WARC records stay (the
+        result counts them). Capturing the article again tracks it again.
+        """
+        from archiver.db.tracking import untrack
+
+        self._writable("untrack")
+        return Untracked(**untrack(self.store, article))
+
     def _writable(self, what: str) -> None:
         if self.readonly:
             raise ReadOnlyArchive(f"cannot {what}: {self.path} was opened read-only")
@@ -142,6 +213,20 @@ class Archive:
         from archiver.db.queries import change_events
 
         return [Change(**event) for event in change_events(self.store, since=since, article=article, kinds=list(kinds))]
+
+    def articles(self, tracking: str | None = None) -> list[ArticleInfo]:
+        """Every article with its tracking state (tracked, paused, untracked), versions and its sources' states."""
+        from archiver.db.tracking import list_articles
+
+        if tracking not in (None, "tracked", "paused", "untracked"):
+            raise UsageError(f"tracking {tracking!r}: choose tracked, paused or untracked")
+        return [ArticleInfo(**row) for row in list_articles(self.store, tracking)]
+
+    def sources(self, article: str | None = None, status: str | None = None) -> list[SourceInfo]:
+        """Cited sources (of one article, or all) with their status: ok, failing, gone, soft_404 or paused."""
+        from archiver.db.tracking import list_sources
+
+        return [SourceInfo(**row) for row in list_sources(self.store, article, status)]
 
     def diff(self, url: str, from_capture: int | None = None, to_capture: int | None = None) -> TextDiff:
         """Word-level diff of the main text of ``url`` (default: its latest two captures whose texts differ)."""

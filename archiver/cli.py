@@ -327,7 +327,7 @@ class ArchiverGroup(click.Group):
         sys.exit(code or 0)
 
 
-ARCHIVE_HELP = "Archive directory (default: $ARCHIVER_HOME, the config file's archive, or ./archive)."
+ARCHIVE_HELP = "Archive directory (default: $ARCHIVER_HOME, the config file's archive, else ./archive, else the current directory when it is an archive)."
 QUIET_HELP = "Print only problems and changes: no progress, no summary when all is well. [env var: ARCHIVER_QUIET]"
 LOG_HELP = "Append the command, everything it prints and its exit status, with UTC times, to FILE. [env var: ARCHIVER_LOG_FILE]"
 
@@ -575,6 +575,16 @@ def render_capture_summary(outcome: CaptureResult, quiet: bool = False) -> str:
         for quote in quotes:
             if quote.status in ("altered", "missing"):
                 lines.append(f"  quotation {quote.status}: \"{quote.text[:80]}\"")
+        if article.version and article.version > 1:
+            lines.append(
+                f"  version {article.version}: {len(article.citations_added)} citations added, "
+                f"{len(article.citations_removed)} removed since version {article.version - 1}"
+            )
+            lines += [f"  + {url}" for url in article.citations_added] + [f"  - {url}" for url in article.citations_removed]
+    if outcome.changes:
+        lines.append(f"{len(outcome.changes)} changes since the last capture or recheck:")
+        for change in sorted(outcome.changes, key=lambda c: seriousness(c.kind)):
+            lines.append(f"  {change.kind:<17} {change.url}  {describe(change)}".rstrip())
     lines.append(f"Archive: {outcome.archive} (run {outcome.run_id})")
     return "\n".join(lines)
 
@@ -730,7 +740,7 @@ def _clip(text: str, width: int = 90) -> str:
 
 @main.command()
 @click.option("--since", metavar="DATE", help="Only changes detected on or after DATE (ISO 8601, e.g. 2026-11-01).")
-@click.option("--article", metavar="URL", help="Only changes to this article's sources.")
+@click.option("--article", metavar="URL", help="Only this article's history: its own changes, and its sources' since it first cited each (whatever capture or recheck noticed them).")
 @click.option("--kind", type=click.Choice(KINDS), multiple=True, help="Only changes of this kind (repeat for several).")
 @click.option("--json", "as_json", is_flag=True, help="Print the events as a JSON list.")
 @everyday_options
@@ -833,6 +843,7 @@ def demo(ctx, last_version):
             where = archive.path
     click.echo(f"\nThe archive is in {where}/. Next, try:")
     click.echo(f"  archiver --archive {where} changes")
+    click.echo(f"  archiver --archive {where} sources --status gone")
     click.echo(f"  archiver --archive {where} report {ARTICLE_URL} --format md")
     click.echo(f"  archiver --archive {where} verify")
 
@@ -1081,6 +1092,184 @@ def export(ctx, wacz_path, cdxj_path, article, sign, sign_key, sign_cert, tsa_ur
             click.echo(f"note: {name}.open is still being written by a run: not exported", err=True)
 
 
+# -- what is tracked -------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--tracking", type=click.Choice(["tracked", "paused", "untracked"]), help="Only articles in this tracking state.")
+@click.option("--json", "as_json", is_flag=True, help="Print the articles as a JSON list.")
+@everyday_options
+@click.pass_context
+@archive_errors
+def articles(ctx, tracking, as_json):
+    """List the articles in the archive: tracking state, versions, and their sources' states.
+
+    \b
+    Examples:
+      archiver articles
+      archiver articles --tracking paused --json
+    """
+    with reading(ctx) as archive:
+        found = archive.articles(tracking=tracking)
+    if as_json:
+        click.echo(json.dumps([a.to_dict() for a in found], indent=2, ensure_ascii=False))
+        return
+    for a in found:
+        counts = ", ".join(f"{n} {status.replace('_', ' ')}" for status, n in a.source_statuses.items() if n)
+        click.echo(f"{a.id:>4}  {a.tracking:<9} {a.url}")
+        click.echo(
+            f"      {a.title or '(no title)'}; {a.versions} version{'s' if a.versions != 1 else ''}, last captured {a.last_captured or '-'}; "
+            f"{a.sources} sources ({counts or 'none'}); {a.changes} change events"
+        )
+
+
+@main.command()
+@click.option("--article", metavar="URL", help="Only the sources this article (URL or id) cites.")
+@click.option("--status", type=click.Choice(["ok", "failing", "gone", "soft_404", "paused"]), help="Only sources in this state.")
+@click.option("--json", "as_json", is_flag=True, help="Print the sources as a JSON list.")
+@everyday_options
+@click.pass_context
+@archive_errors
+def sources(ctx, article, status, as_json):
+    """List cited sources with their recheck state, schedule and the articles citing them.
+
+    \b
+    Examples:
+      archiver sources --status gone
+      archiver sources --article https://example.org/2026/11/an-opinion-piece.html --status gone
+    """
+    with reading(ctx) as archive:
+        found = archive.sources(article=article, status=status)
+    if as_json:
+        click.echo(json.dumps([s.to_dict() for s in found], indent=2, ensure_ascii=False))
+        return
+    for src in found:
+        when = f"checked {src.last_checked_at}" if src.last_checked_at else "not rechecked yet"
+        nxt = f", next {src.next_check_at}" if src.rechecked and src.next_check_at else ("" if src.rechecked else ", not rechecked (paused or untracked)")
+        click.echo(f"{src.status:<9} {src.url}")
+        click.echo(f"          {src.captures} captures, {src.changes} change events; {when}{nxt}; cited by {len(src.articles)}")
+
+
+def _tracking_target(article: str | None, source: str | None) -> None:
+    if (article is None) == (source is None):
+        fail_usage("give --article URL or --source URL (exactly one)")
+
+
+@main.command()
+@click.option("--article", metavar="URL", help="Pause this article (URL or id): neither it nor its sources are rechecked through it.")
+@click.option("--source", metavar="URL", help="Pause this cited source, whichever articles cite it.")
+@everyday_options
+@click.pass_context
+@archive_errors
+def pause(ctx, article, source):
+    """Pause the rechecks of an article or of one source (archiver resume undoes it).
+
+    \b
+    Examples:
+      archiver pause --article https://example.org/2026/11/an-opinion-piece.html
+      archiver pause --source https://slow.example/report.pdf
+    """
+    _tracking_target(article, source)
+    with writable(ctx) as archive:
+        done = archive.pause(article=article, source=source)
+    what = done.article or done.source
+    click.echo(f"{what}: {'already paused' if done.was_paused else 'paused'}: recheck leaves it out until archiver resume")
+
+
+@main.command()
+@click.option("--article", metavar="URL", help="Resume this article (URL or id).")
+@click.option("--source", metavar="URL", help="Resume this cited source.")
+@everyday_options
+@click.pass_context
+@archive_errors
+def resume(ctx, article, source):
+    """Recheck a paused article or source again.
+
+    \b
+    Examples:
+      archiver resume --article https://example.org/2026/11/an-opinion-piece.html
+      archiver resume --source https://slow.example/report.pdf
+    """
+    _tracking_target(article, source)
+    with writable(ctx) as archive:
+        done = archive.resume(article=article, source=source)
+    what = done.article or done.source
+    click.echo(f"{what}: {'resumed' if done.was_paused else 'was not paused'}: recheck includes it again")
+
+
+@main.command()
+@click.argument("article")
+@click.option("--json", "as_json", is_flag=True, help="Print what was done as JSON.")
+@everyday_options
+@click.pass_context
+@archive_errors
+def untrack(ctx, article, as_json):
+    """Remove ARTICLE (URL or id) from tracking; its rows and WARC records stay.
+
+    Recheck no longer looks at the article, nor at sources no other tracked article cites.
+    Nothing is deleted: evidence is never removed from the archive. Capturing the article
+    again tracks it again.
+
+    \b
+    Examples:
+      archiver untrack https://example.org/2026/11/an-opinion-piece.html
+    """
+    with writable(ctx) as archive:
+        done = archive.untrack(article)
+    if as_json:
+        click.echo(json.dumps(done.to_dict(), indent=2, ensure_ascii=False))
+        return
+    kept = done.kept
+    click.echo(
+        f"{done.article}: {'no longer tracked' if done.was_tracked else 'was already untracked'}; "
+        f"{done.sources_no_longer_rechecked} of its sources are no longer rechecked (no other tracked article cites them)."
+    )
+    click.echo(
+        f"Kept, as evidence: {kept['versions']} article versions, {kept['captures']} captures and {kept['changes']} change events "
+        f"of it and its sources, in {kept['warc_files']} WARC files. Nothing was deleted."
+    )
+
+
+@main.command(name="import")
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--all-links", is_flag=True, help="Also fetch the pages' links that are not citations.")
+@click.option("--requisites", is_flag=True, help="Also capture stylesheets, images and scripts, for faithful replay.")
+@click.option("--max-sources", type=click.IntRange(0), default=MAX_SOURCES, show_default=True, help="Most links fetched per article; the rest are recorded as skipped.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of the summary.")
+@browser_options
+@fetch_options
+@warc_options
+@everyday_options
+@click.pass_context
+@archive_errors
+def import_(ctx, file, all_links, requisites, max_sources, as_json, **kw):
+    """Capture many articles: FILE holds URLs, one per line (- reads stdin); each becomes its own article.
+
+    Blank lines and lines starting with # are ignored; a line that is not a URL is reported
+    and skipped, the others are captured.
+
+    \b
+    Examples:
+      archiver import articles.txt
+      grep -h '^https://' exports/*.txt | archiver import -
+    """
+    lines = click.open_file(file, encoding="utf-8").read().splitlines()
+    options = CaptureOptions(
+        fetch=build_fetch_options(kw), all_links=all_links, requisites=requisites, warc_size=kw["warc_size"], max_sources=max_sources
+    )
+    apply_browser_options(options, kw)
+    with writable(ctx, create=True) as archive:
+        with progress_bar(enabled=not as_json and not is_quiet(ctx)) as progress:
+            outcome = archive.import_articles(lines, options, progress=progress)
+    if as_json:
+        click.echo(json.dumps(outcome.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        for skipped in outcome.skipped:
+            click.echo(f"skipped {skipped.reason}", err=True)
+        text = render_capture_summary(outcome.capture, quiet=is_quiet(ctx))
+        if text:
+            click.echo(text)
+    sys.exit(EXIT_OK if outcome.ok else EXIT_FAILED)
 def send_notifications(urls: tuple[str, ...], command: str, result: dict[str, Any], text: str, archive_path: Path, kw: dict[str, Any]) -> None:
     """POST the outcome to each --notify URL; a webhook that fails is reported on stderr, never fails the run."""
     from archiver.notify import notify

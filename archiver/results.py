@@ -143,6 +143,9 @@ class ArticleCapture(Fetched):
     links: LinkCounts = field(default_factory=LinkCounts)
     unlinked_references: list[str] = field(default_factory=list)
     quotes: list[QuoteStatus] = field(default_factory=list)
+    version: int | None = None  # this capture's article version (1: first capture)
+    citations_added: list[str] = field(default_factory=list)  # cited now, not by the previous version
+    citations_removed: list[str] = field(default_factory=list)  # cited by the previous version, not now
 
 
 @dataclass
@@ -150,6 +153,10 @@ class CaptureResult(Result):
     run_id: int
     archive: str
     articles: list[ArticleCapture] = field(default_factory=list)
+    # Change events this capture caused: tracked URLs (its articles, sources already cited by
+    # them or by other articles) judged against their baselines, and changed citation sets.
+    changes: list[Change] = field(default_factory=list)
+    quote_changes: list[QuoteChange] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -314,3 +321,75 @@ class TimestampToken(Result):
     serial_number: str
     tsa_name: str | None
     warc: WarcLocation
+class ArticleInfo(Result):
+    """A tracked (or formerly tracked) article, as ``archiver articles`` lists it."""
+
+    id: int
+    url: str
+    title: str | None
+    source: str  # 'web' or 'file'
+    tracking: str  # tracked, paused (archiver pause) or untracked (archiver untrack)
+    state: str  # the article page's own recheck state: ok, failing, gone, soft_404
+    added_at: str
+    last_captured: str | None
+    versions: int  # article versions recorded (one per capture of it)
+    sources: int  # distinct sources its latest version cites
+    source_statuses: dict[str, int]
+    changes: int  # change events in its history: its own, and its sources' since it first cited each
+
+
+@dataclass
+class SourceInfo(Result):
+    """A cited source, as ``archiver sources`` lists it."""
+
+    url: str
+    status: str  # ok, failing, gone, soft_404, or paused
+    state: str
+    paused_at: str | None
+    first_seen: str
+    last_checked_at: str | None
+    next_check_at: str | None
+    failure_streak: int
+    baseline_capture_id: int | None
+    captures: int
+    changes: int
+    articles: list[str]  # articles citing it
+    rechecked: bool  # whether a recheck looks at it (not paused, cited by a tracked, unpaused article)
+
+
+@dataclass
+class TrackingChange(Result):
+    """What ``pause`` or ``resume`` did."""
+
+    article: str | None
+    source: str | None
+    paused: bool
+    was_paused: bool
+
+
+@dataclass
+class Untracked(Result):
+    """What ``untrack`` did: the article is no longer rechecked; ``kept`` counts the evidence left in place."""
+
+    article: str
+    was_tracked: bool
+    sources_no_longer_rechecked: int
+    kept: dict[str, int]
+
+
+@dataclass
+class SkippedLine(Result):
+    line: int
+    reason: str
+
+
+@dataclass
+class ImportResult(Result):
+    """``import``: the capture run of the URLs read, and the lines skipped."""
+
+    capture: CaptureResult
+    skipped: list[SkippedLine] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.capture.ok and not self.skipped

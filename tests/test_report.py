@@ -121,7 +121,7 @@ def test_report_after_recheck_statuses_and_timeline(rechecked):
     assert summary["quotations"]["missing"] == 1
     assert summary["sources"]["changed"] >= 3 and summary["sources"]["gone"] == 1
     assert sum(summary["sources"][s] for s in ("intact", "changed", "gone", "soft_404", "moved", "restored", "never_captured")) == summary["sources"]["cited"]
-    assert report["verification"]["commands"][-1]["command"].startswith("archiver verify --article")
+    assert report["verification"]["commands"][-1]["command"].startswith("archiver --archive . verify --article")
 
     # HTML: word diff of changed sources, Robust Links to the replay base, self-contained.
     out = rechecked.parent / "report.html"

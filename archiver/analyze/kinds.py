@@ -12,12 +12,13 @@ from archiver.clock import parse_iso
 from archiver.words import count_words, error_words, http_status_words, human_span, moved_words, restored_words, soft_404_words
 
 # Most serious first: the order of cron mail and of reports.
-KINDS = ("gone", "soft_404", "content_changed", "moved", "binary_changed", "restored")
+KINDS = ("gone", "soft_404", "content_changed", "citations_changed", "moved", "binary_changed", "restored")
 CONTENT_KINDS = ("content_changed", "binary_changed")
 LABELS = {
     "gone": "gone",
     "soft_404": "soft 404",
     "content_changed": "changed",
+    "citations_changed": "citations changed",
     "moved": "moved",
     "binary_changed": "file changed",
     "restored": "restored",
@@ -57,6 +58,13 @@ def describe_change(
         if isinstance(title, dict) and title.get("from") != title.get("to") and title.get("to"):
             text += f"; the title is now \u201c{title['to']}\u201d"
         return text
+    if kind == "citations_changed":
+        # An article's own edit: links to sources added or removed between two versions.
+        added, removed = detail.get("added") or [], detail.get("removed") or []
+        parts = [f"cites {len(added)} new source{'s' if len(added) != 1 else ''}: {', '.join(added)}"] if added else []
+        parts += [f"no longer cites {len(removed)}: {', '.join(removed)}"] if removed else []
+        version = f" (version {detail['from_version']} -> {detail['to_version']})" if detail.get("to_version") else ""
+        return "; ".join(parts) + version if parts else "the citations changed" + version
     if kind == "binary_changed":
         old, new = str(detail.get("from_sha256") or "")[:12], str(detail.get("to_sha256") or "")[:12]
         return "the file changed: its bytes differ" + (f" (sha256 {old}\u2026 is now {new}\u2026)" if old and new else "")

@@ -47,6 +47,37 @@ def _normalised(url: str) -> str | None:
         return None
 
 
+def article_anchors(store: Store, article_id: int) -> dict[int, int]:
+    """url id -> the first capture of that URL this article's history starts from.
+
+    For each URL the article cites (in any version) and for the article itself: the first
+    capture made at or after the article version that first cited it. What happened to the
+    URL before (seen by another article's captures) is not this article's history; what
+    happened after is, whichever command's capture noticed it.
+    """
+    if not store.has_table("article_versions"):
+        return {}  # an archive from before article versions, opened read-only: its whole history
+    firsts = store.rows(
+        """SELECT vc.url_id AS url_id, MIN(v.created_at) AS since FROM version_citations vc
+             JOIN article_versions v ON v.id = vc.version_id
+            WHERE v.article_id = ? AND vc.cited = 1 AND vc.url_id IS NOT NULL GROUP BY vc.url_id
+           UNION ALL
+           SELECT a.url_id, COALESCE((SELECT MIN(created_at) FROM article_versions WHERE article_id = a.id), a.added_at)
+             FROM articles a WHERE a.id = ?""",
+        (article_id, article_id),
+    )
+    anchors: dict[int, int] = {}
+    for row in firsts:
+        found = store.value(
+            "SELECT MIN(id) FROM captures WHERE url_id = ? AND fetched_at >= ?", (row["url_id"], row["since"])
+        )
+        if found is None:  # captured before the version's date (an interrupted run reused it)
+            found = store.value("SELECT MAX(id) FROM captures WHERE url_id = ? AND fetched_at < ?", (row["url_id"], row["since"]))
+        if found is not None:
+            anchors[row["url_id"]] = min(found, anchors.get(row["url_id"], found))
+    return anchors
+
+
 def change_events(store: Store, since: str | None = None, article: str | None = None, kinds: list[str] | None = None) -> list[dict[str, Any]]:
     """Change events, oldest first, with their URL and the new capture's status."""
     where, params = [], []
@@ -58,9 +89,19 @@ def change_events(store: Store, since: str | None = None, article: str | None = 
         where.append("ch.detected_at >= ?")
         params.append(since_iso)
     if article:
+        # The article's history: its own events and its sources' since it first cited each
+        # (events caused by other articles' captures included).
         found = find_article(store, article)
-        where.append("ch.url_id IN (SELECT url_id FROM citations WHERE article_id = ? UNION SELECT ?)")
-        params += [found["id"], found["url_id"]]
+        anchors = article_anchors(store, found["id"])
+        if not store.has_table("article_versions"):  # an older archive opened read-only
+            where.append("ch.url_id IN (SELECT url_id FROM citations WHERE article_id = ? UNION SELECT ?)")
+            params += [found["id"], found["url_id"]]
+        elif anchors:
+            where.append("(" + " OR ".join("(ch.url_id = ? AND ch.to_capture_id > ?)" for _ in anchors) + ")")
+            for url_id, capture_id in anchors.items():
+                params += [url_id, capture_id]
+        else:
+            where.append("0")
     if kinds:
         where.append(f"ch.kind IN ({', '.join('?' for _ in kinds)})")
         params += kinds

@@ -324,6 +324,67 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX submissions_url ON submissions(url_id, id);
     """,
+    # evidence that is never overwritten -- every judgement that moves (or keeps) a baseline,
+    # every version of an article with its citation set, and tracking that can be paused or ended.
+    """
+    CREATE TABLE judgements (
+        id INTEGER PRIMARY KEY,
+        url_id INTEGER NOT NULL REFERENCES urls(id),
+        capture_id INTEGER NOT NULL REFERENCES captures(id),
+        run_id INTEGER REFERENCES runs(id),
+        baseline_before INTEGER REFERENCES captures(id),
+        baseline_after INTEGER REFERENCES captures(id),
+        state TEXT NOT NULL,
+        change_id INTEGER REFERENCES changes(id),
+        judged_at TEXT NOT NULL
+    );
+    CREATE INDEX judgements_url ON judgements(url_id, id);
+    CREATE INDEX judgements_capture ON judgements(capture_id);
+    CREATE TABLE article_versions (
+        id INTEGER PRIMARY KEY,
+        article_id INTEGER NOT NULL REFERENCES articles(id),
+        version INTEGER NOT NULL,
+        capture_id INTEGER REFERENCES captures(id),
+        run_id INTEGER REFERENCES runs(id),
+        created_at TEXT NOT NULL,
+        title TEXT,
+        text_sha256 TEXT,
+        citations INTEGER NOT NULL DEFAULT 0,
+        added TEXT,
+        removed TEXT,
+        UNIQUE (article_id, version)
+    );
+    CREATE TABLE version_citations (
+        id INTEGER PRIMARY KEY,
+        version_id INTEGER NOT NULL REFERENCES article_versions(id),
+        url_id INTEGER REFERENCES urls(id),
+        href TEXT NOT NULL,
+        anchor_text TEXT,
+        context TEXT,
+        position INTEGER NOT NULL,
+        cited INTEGER NOT NULL,
+        skip_reason TEXT
+    );
+    CREATE INDEX version_citations_version ON version_citations(version_id, position);
+    CREATE INDEX version_citations_url ON version_citations(url_id);
+    -- What archives made before this migration knew: one version per article, from its citations,
+    -- dated at the article's first capture so that its history keeps everything seen since.
+    INSERT INTO article_versions (article_id, version, capture_id, run_id, created_at, title, text_sha256, citations)
+        SELECT a.id, 1, a.capture_id, c.run_id,
+               COALESCE((SELECT MIN(f.fetched_at) FROM captures f WHERE f.url_id = a.url_id), c.fetched_at, a.added_at),
+               a.title, c.text_sha256,
+               (SELECT COUNT(DISTINCT ci.url_id) FROM citations ci WHERE ci.article_id = a.id AND ci.cited = 1 AND ci.url_id IS NOT NULL)
+          FROM articles a LEFT JOIN captures c ON c.id = a.capture_id;
+    INSERT INTO version_citations (version_id, url_id, href, anchor_text, context, position, cited, skip_reason)
+        SELECT v.id, ci.url_id, ci.href, ci.anchor_text, ci.context, ci.position, ci.cited, ci.skip_reason
+          FROM citations ci JOIN article_versions v ON v.article_id = ci.article_id AND v.version = 1;
+    ALTER TABLE articles ADD COLUMN untracked_at TEXT;
+    ALTER TABLE articles ADD COLUMN paused_at TEXT;
+    ALTER TABLE urls ADD COLUMN paused_at TEXT;
+    ALTER TABLE quotes ADD COLUMN version_id INTEGER REFERENCES article_versions(id);
+    ALTER TABLE quotes ADD COLUMN retired_at TEXT;
+    UPDATE quotes SET version_id = (SELECT v.id FROM article_versions v WHERE v.article_id = quotes.article_id AND v.version = 1);
+    """,
     # Datasette and sqlite-utils: a foreign key from captures to their WARC file (filled by a
     # trigger, so the code that writes captures is unchanged), and views for the common questions.
     """
@@ -358,7 +419,7 @@ MIGRATIONS: list[str] = [
       JOIN articles a ON a.id = q.article_id
       JOIN urls au ON au.id = a.url_id
       LEFT JOIN urls su ON su.id = q.url_id
-     WHERE q.status IN ('altered', 'missing');
+     WHERE q.status IN ('altered', 'missing') AND q.retired_at IS NULL;
     CREATE VIEW article_status AS
     SELECT a.id AS article_id, au.url AS article, a.title, a.published,
            (SELECT MIN(x.fetched_at) FROM captures x WHERE x.url_id = a.url_id AND x.warc_file IS NOT NULL) AS first_captured,
@@ -371,9 +432,9 @@ MIGRATIONS: list[str] = [
            COUNT(DISTINCT CASE WHEN u.state = 'gone' THEN c.url_id END) AS gone,
            COUNT(DISTINCT CASE WHEN u.state = 'soft_404' THEN c.url_id END) AS soft_404,
            COUNT(DISTINCT CASE WHEN u.state = 'failing' THEN c.url_id END) AS failing,
-           (SELECT COUNT(*) FROM quotes q WHERE q.article_id = a.id) AS quotations,
-           (SELECT COUNT(*) FROM quotes q WHERE q.article_id = a.id AND q.status = 'altered') AS quotations_altered,
-           (SELECT COUNT(*) FROM quotes q WHERE q.article_id = a.id AND q.status = 'missing') AS quotations_missing,
+           (SELECT COUNT(*) FROM quotes q WHERE q.article_id = a.id AND q.retired_at IS NULL) AS quotations,
+           (SELECT COUNT(*) FROM quotes q WHERE q.article_id = a.id AND q.status = 'altered' AND q.retired_at IS NULL) AS quotations_altered,
+           (SELECT COUNT(*) FROM quotes q WHERE q.article_id = a.id AND q.status = 'missing' AND q.retired_at IS NULL) AS quotations_missing,
            MAX(u.last_checked_at) AS last_checked_at
       FROM articles a
       JOIN urls au ON au.id = a.url_id

@@ -41,12 +41,15 @@ SEALED: dict[str, tuple[str, tuple[str, ...]]] = {
     "unlinked_references": ("id", ("article_id", "text", "context", "position")),
     "texts": ("capture_id", ("url_id", "kind", "title", "text")),
     "changes": ("id", ("url_id", "from_capture_id", "to_capture_id", "kind", "similarity", "detail", "detected_at", "run_id")),
-    "quotes": ("id", ("article_id", "text", "context", "position", "url_id", "status", "similarity", "checked_at", "capture_id")),
+    "quotes": ("id", ("article_id", "text", "context", "position", "url_id", "status", "similarity", "checked_at", "capture_id", "version_id", "retired_at")),
     "quote_checks": ("id", ("quote_id", "capture_id", "run_id", "status", "similarity", "excerpt", "checked_at")),
     "attachments": ("id", ("capture_id", "load_id", "run_id", "kind", "uri", "created_at", "content_type", "content_length", "sha256", "record_type", "warc_file", "warc_offset", "warc_length", "warc_record_id", "truncated", "detail")),
     "browser_loads": ("id", ("capture_id", "url_id", "run_id", "started_at", "finished_at", "browser", "user_agent", "final_url", "title", "network_idle", "scrolled", "page_height", "requests", "fetched", "reused", "refused", "failed", "error", "notes")),
     "browser_requests": ("id", ("load_id", "position", "url", "method", "resource_type", "outcome", "http_status", "capture_id", "reason")),
     "mementos": ("id", ("run_id", "article_id", "url_id", "target_datetime", "target_source", "looked_up_at", "lookup_url", "mementos", "role", "memento_url", "memento_datetime", "capture_id", "compared_capture_id", "verdict", "similarity", "detail", "error")),
+    "judgements": ("id", ("url_id", "capture_id", "run_id", "baseline_before", "baseline_after", "state", "change_id", "judged_at")),
+    "article_versions": ("id", ("article_id", "version", "capture_id", "run_id", "created_at", "title", "text_sha256", "citations", "added", "removed")),
+    "version_citations": ("id", ("version_id", "url_id", "href", "anchor_text", "context", "position", "cited", "skip_reason")),
     "submissions": ("id", ("run_id", "url_id", "endpoint", "requested_at", "http_status", "memento_url", "memento_datetime", "error")),
 }
 

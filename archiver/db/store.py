@@ -72,6 +72,10 @@ class Store:
     def schema_version(self) -> int:
         return self.conn.execute("PRAGMA user_version").fetchone()[0]
 
+    def has_table(self, name: str) -> bool:
+        """Whether the database has this table (an archive opened read-only may predate it)."""
+        return bool(self.value("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)))
+
     def check_version(self) -> None:
         if self.schema_version > len(MIGRATIONS):
             raise SchemaTooNew(_too_new_message(self.path, self.schema_version))
@@ -145,8 +149,10 @@ class Store:
         self.conn.execute("UPDATE captures SET chain_hash = ? WHERE id = ?", (chain_hash(previous, stored), capture_id))
         return capture_id
 
-    def add_capture(self, row: dict[str, Any], hops: list[dict[str, Any]] = (), text: dict[str, Any] | None = None) -> int:
-        """A captures row with its redirect hops and extracted text, in one transaction; returns its id.
+    def add_capture(
+        self, row: dict[str, Any], hops: list[dict[str, Any]] = (), text: dict[str, Any] | None = None, attachments: list[dict[str, Any]] = ()
+    ) -> int:
+        """A captures row with its redirect hops, extracted text and attachments, in one transaction; returns its id.
 
         Call only once the WARC records the row points at are flushed to disk.
         """
@@ -156,6 +162,8 @@ class Store:
                 self.insert("hops", {"capture_id": capture_id, **hop})
             if text is not None:
                 self.insert("texts", {"capture_id": capture_id, **text})
+            for attachment in attachments:
+                self.insert("attachments", {"capture_id": capture_id, **attachment})
         return capture_id
 
     def update(self, table: str, row_id: int, values: dict[str, Any], key: str = "id") -> None:
@@ -193,63 +201,123 @@ class Store:
     # -- articles and their citations ----------------------------------------------------------
 
     def save_article(
-        self, url_id: int, values: dict[str, Any], citations: list[dict[str, Any]], unlinked: list[dict[str, Any]]
-    ) -> int:
-        """An article's row with its citations and unlinked references; the latest capture defines them.
+        self, url_id: int, values: dict[str, Any], citations: list[dict[str, Any]], unlinked: list[dict[str, Any]],
+        version: dict[str, Any] | None = None,
+    ) -> tuple[int, dict[str, Any]]:
+        """An article's row, its current citations and unlinked references, and a new article version.
 
         ``citations`` rows carry ``url`` (normalised, or None for a link that cannot be fetched)
-        instead of ``url_id``.
+        instead of ``url_id``. The current citation set (``citations``) is replaced; every
+        earlier set stays in ``version_citations`` under its own ``article_versions`` row.
+        ``version``: that row's run_id, created_at and text_sha256. Returns (article id, the
+        new version row with ``added`` and ``removed``: URLs cited now and not before, and the reverse).
         """
         with self.transaction():
             article_id = self.value("SELECT id FROM articles WHERE url_id = ?", (url_id,))
             if article_id is None:
                 article_id = self.insert("articles", {"url_id": url_id, "added_at": iso_utc(), **values})
             else:
-                self.update("articles", article_id, values)
+                # Capturing an article again tracks it again, if it was removed from tracking.
+                self.update("articles", article_id, {**values, "untracked_at": None})
                 self.conn.execute("DELETE FROM citations WHERE article_id = ?", (article_id,))
                 self.conn.execute("DELETE FROM unlinked_references WHERE article_id = ?", (article_id,))
+            previous = self.row(
+                "SELECT * FROM article_versions WHERE article_id = ? ORDER BY version DESC LIMIT 1", (article_id,)
+            )
+            before: list[str] = []
+            if previous is not None:
+                before = [
+                    r["url"] for r in self.rows(
+                        """SELECT DISTINCT u.url FROM version_citations vc JOIN urls u ON u.id = vc.url_id
+                           WHERE vc.version_id = ? AND vc.cited = 1 ORDER BY vc.position""",
+                        (previous["id"],),
+                    )
+                ]
+            rows = []
             for citation in citations:
                 citation = dict(citation)
                 url = citation.pop("url")
-                self.insert("citations", {"article_id": article_id, "url_id": self.url_id(url) if url else None, **citation})
+                row = {"url_id": self.url_id(url) if url else None, **citation}
+                rows.append((url, row))
+                self.insert("citations", {"article_id": article_id, **row})
             for ref in unlinked:
                 self.insert("unlinked_references", {"article_id": article_id, **ref})
-        return article_id
+            now_cited = list(dict.fromkeys(url for url, row in rows if url and row["cited"]))
+            added = [u for u in now_cited if u not in before] if previous is not None else []
+            removed = [u for u in before if u not in now_cited]
+            info = dict(version or {})
+            record = {
+                "article_id": article_id,
+                "version": (previous["version"] + 1) if previous else 1,
+                "capture_id": values.get("capture_id"),
+                "run_id": info.get("run_id"),
+                "created_at": info.get("created_at") or iso_utc(),
+                "title": values.get("title"),
+                "text_sha256": info.get("text_sha256"),
+                "citations": len(now_cited),
+                "added": added,
+                "removed": removed,
+            }
+            record["id"] = self.insert("article_versions", record)
+            for _url, row in rows:
+                self.insert("version_citations", {"version_id": record["id"], **row})
+        record["previous"] = previous
+        return article_id, record
 
     # -- tracking: baselines, verdicts, the schedule ----------------------------------------------
 
-    def start_tracking(self, url_id: int, capture_id: int, baseline: bool, interval: int, next_check_at: str) -> None:
-        """A captured URL joins the recheck schedule (if not already on it); ``baseline``: the capture is one."""
+    def start_tracking(
+        self, url_id: int, capture_id: int, baseline: bool, interval: int, next_check_at: str, judgement: dict[str, Any] | None = None
+    ) -> None:
+        """A URL's first capture puts it on the recheck schedule; ``baseline``: the capture is its baseline.
+
+        Only for a URL not tracked yet: every later capture is judged (:meth:`record_check`).
+        ``judgement``: the ``judgements`` row saying so.
+        """
         with self.transaction():
             if baseline:
-                # Never moves a baseline back (a resumed run reuses an earlier capture).
                 self.conn.execute(
-                    "UPDATE urls SET baseline_capture_id = ?, state = 'ok', failure_streak = 0 "
-                    "WHERE id = ? AND (baseline_capture_id IS NULL OR baseline_capture_id <= ?)",
-                    (capture_id, url_id, capture_id),
+                    "UPDATE urls SET baseline_capture_id = ?, state = 'ok', failure_streak = 0 WHERE id = ? AND baseline_capture_id IS NULL",
+                    (capture_id, url_id),
                 )
             self.conn.execute(
                 "UPDATE urls SET check_interval = ?, next_check_at = ? WHERE id = ? AND next_check_at IS NULL",
                 (interval, next_check_at, url_id),
             )
+            if judgement is not None:
+                self.insert("judgements", {"url_id": url_id, **judgement})
 
-    def record_check(self, url_id: int, change: dict[str, Any] | None, url_state: dict[str, Any]) -> int | None:
-        """A recheck's verdict on one URL: the change event (if any) and the URL's new state, together."""
+    def record_check(
+        self, url_id: int, change: dict[str, Any] | None, url_state: dict[str, Any], judgement: dict[str, Any] | None = None
+    ) -> int | None:
+        """A verdict on one new capture of a URL: the change event (if any), the judgement and the URL's new state, together."""
         with self.transaction():
             change_id = self.insert("changes", {"url_id": url_id, **change}) if change else None
             self.update("urls", url_id, url_state)
+            if judgement is not None:
+                self.insert("judgements", {"url_id": url_id, "change_id": change_id, **judgement})
         return change_id
+
+    def add_change(self, url_id: int, change: dict[str, Any]) -> int:
+        """A change event seen without a new baseline judgement (an article's citation set changed)."""
+        with self.transaction():
+            return self.insert("changes", {"url_id": url_id, **change})
 
     # -- quotations ----------------------------------------------------------------------------
 
-    def replace_quotes(self, article_id: int, quotes: list[tuple[dict[str, Any], dict[str, Any] | None]]) -> list[int]:
-        """An article's quotations, each with its first check (None: unchecked); earlier ones are dropped."""
+    def replace_quotes(
+        self, article_id: int, quotes: list[tuple[dict[str, Any], dict[str, Any] | None]], version_id: int | None = None
+    ) -> list[int]:
+        """An article version's quotations, each with its first check (None: unchecked).
+
+        The earlier version's quotations are retired (``retired_at``), never deleted: their
+        checks are evidence too.
+        """
         with self.transaction():
-            self.conn.execute("DELETE FROM quote_checks WHERE quote_id IN (SELECT id FROM quotes WHERE article_id = ?)", (article_id,))
-            self.conn.execute("DELETE FROM quotes WHERE article_id = ?", (article_id,))
+            self.conn.execute("UPDATE quotes SET retired_at = ? WHERE article_id = ? AND retired_at IS NULL", (iso_utc(), article_id))
             ids = []
             for quote, check in quotes:
-                quote_id = self.insert("quotes", {"article_id": article_id, **quote})
+                quote_id = self.insert("quotes", {"article_id": article_id, "version_id": version_id, **quote})
                 if check is not None:
                     self.insert("quote_checks", {"quote_id": quote_id, **check})
                 ids.append(quote_id)

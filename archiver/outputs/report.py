@@ -25,7 +25,7 @@ from archiver.clock import iso_utc
 from archiver.analyze.diff import diff_summary, reflow, render_html as diff_html, word_diff
 from archiver.analyze.answers import readable_capture
 from archiver.analyze.kinds import CONTENT_KINDS, describe_change
-from archiver.db.queries import find_article, original_capture, text_of_capture
+from archiver.db.queries import article_anchors, find_article, original_capture, text_of_capture
 from archiver.db.store import Store
 from archiver.warc.reader import read_payload
 from archiver.words import error_words, http_status_words, human_date
@@ -88,6 +88,9 @@ def _check_outcome(latest: dict[str, Any], first: dict[str, Any] | None, events:
         how = "the server said it has not changed" if latest.get("http_status") == 304 else "the same bytes as before"
         return f"no change {since} ({how})"
     if latest.get("http_status"):
+        if first is not None and latest.get("payload_sha256") and latest["payload_sha256"] != first.get("payload_sha256"):
+            # "Intact" between two different hashes needs saying why: only noise moved.
+            return f"no change {since} ({answered}; different bytes, same main text: only noise such as dates, ads or tokens moved)"
         return f"no change {since} ({answered})"
     return "checked"
 
@@ -147,7 +150,10 @@ def gather_report(store: Store, article: str, replay_base: str | None = None, ar
            WHERE c.article_id = ? AND c.cited = 1 ORDER BY c.position""",
         (art["id"],),
     )
-    quotes = store.rows("SELECT * FROM quotes WHERE article_id = ? ORDER BY position", (art["id"],))
+    versioned = store.has_table("article_versions")  # False: an older archive opened read-only
+    quotes = store.rows(
+        "SELECT * FROM quotes WHERE article_id = ?" + (" AND retired_at IS NULL" if versioned else "") + " ORDER BY position", (art["id"],)
+    )
     for quote in quotes:
         quote["history"] = store.rows(
             "SELECT status, similarity, checked_at, capture_id, run_id FROM quote_checks WHERE quote_id = ? ORDER BY id", (quote["id"],)
@@ -155,10 +161,11 @@ def gather_report(store: Store, article: str, replay_base: str | None = None, ar
 
     entries, per_url = [], {}
     tokens = TokenIndex(store)
+    anchors = article_anchors(store, art["id"])
     for cite in cites:
         url = cite["url"] or cite["href"]
         if cite["url_id"] not in per_url:
-            per_url[cite["url_id"]] = _source(store, cite, quotes, replay_base, archive_dir)
+            per_url[cite["url_id"]] = _source(store, cite, quotes, replay_base, archive_dir, anchors.get(cite["url_id"]))
             per_url[cite["url_id"]].update(_timestamps(tokens, per_url[cite["url_id"]]))
             per_url[cite["url_id"]].update(memento_facts(store, art["id"], cite["url_id"], url))
         source = per_url[cite["url_id"]]
@@ -210,6 +217,8 @@ def gather_report(store: Store, article: str, replay_base: str | None = None, ar
             "version_url": ((_robust_link(art["url"], None, art_capture, replay_base) or {}) if art_capture else {}).get("data-versionurl"),
             "screenshots": _screenshots(store, art["url_id"], archive_dir),
             "timestamp": tokens.covering(art_capture["id"] if art_capture else None),
+            "versions": _versions(store, art["id"]),
+            "changes": _article_changes(store, art["url_id"], anchors.get(art["url_id"])),
         },
         "summary": {
             "citations": len(entries),
@@ -238,6 +247,32 @@ def _timestamps(tokens: TokenIndex, source: dict[str, Any]) -> dict[str, Any]:
         "first_capture_timestamp": tokens.covering(first["id"] if first else None),
         "latest_check_timestamp": tokens.covering(latest["id"] if latest else None),
     }
+def _versions(store: Store, article_id: int) -> list[dict[str, Any]]:
+    """Every recorded version of the article: when, from which capture, its citations added and removed."""
+    if not store.has_table("article_versions"):
+        return []
+    rows = store.rows(
+        "SELECT version, capture_id, created_at, title, text_sha256, citations, added, removed FROM article_versions WHERE article_id = ? ORDER BY version",
+        (article_id,),
+    )
+    for row in rows:
+        row["added"] = json.loads(row["added"]) if row["added"] else []
+        row["removed"] = json.loads(row["removed"]) if row["removed"] else []
+    return rows
+
+
+def _article_changes(store: Store, url_id: int, anchor: int | None) -> list[dict[str, Any]]:
+    """The article's own change events: its text edited, its citations added or removed, gone."""
+    events = store.rows("SELECT * FROM changes WHERE url_id = ? AND to_capture_id > ? ORDER BY id", (url_id, anchor or 0))
+    out = []
+    for e in events:
+        e["detail"] = json.loads(e["detail"]) if e["detail"] else {}
+        out.append(
+            {"id": e["id"], "detected_at": e["detected_at"], "kind": e["kind"], "similarity": e["similarity"],
+             "from_capture_id": e["from_capture_id"], "to_capture_id": e["to_capture_id"], "detail": e["detail"],
+             "description": describe_event(e)}
+        )
+    return out
 
 
 def _quote(q: dict[str, Any]) -> dict[str, Any]:
@@ -295,9 +330,14 @@ def _screenshots(store: Store, url_id: int, archive_dir: str | None) -> dict[str
 
 
 def _source(
-    store: Store, cite: dict[str, Any], quotes: list[dict[str, Any]], replay_base: str | None, archive_dir: str | None = None
+    store: Store, cite: dict[str, Any], quotes: list[dict[str, Any]], replay_base: str | None, archive_dir: str | None = None,
+    anchor: int | None = None,
 ) -> dict[str, Any]:
-    """What the archive knows about one cited URL (shared by citations of the same URL)."""
+    """What the archive knows about one cited URL (shared by citations of the same URL).
+
+    ``anchor``: the first capture of the URL since this article cited it; captures and change
+    events before it belong to other articles' history (see queries.article_anchors).
+    """
     url_id = cite["url_id"]
     if url_id is None:
         return {
@@ -306,8 +346,9 @@ def _source(
             "screenshots": None,
         }
     url_row = store.row("SELECT * FROM urls WHERE id = ?", (url_id,))
-    captures = store.rows("SELECT * FROM captures WHERE url_id = ? ORDER BY id", (url_id,))
-    events = store.rows("SELECT * FROM changes WHERE url_id = ? ORDER BY id", (url_id,))
+    since = anchor or 0
+    captures = store.rows("SELECT * FROM captures WHERE url_id = ? AND id >= ? ORDER BY id", (url_id, since))
+    events = store.rows("SELECT * FROM changes WHERE url_id = ? AND to_capture_id > ? ORDER BY id", (url_id, since))
     for event in events:
         event["detail"] = json.loads(event["detail"]) if event["detail"] else {}
     status, reason = _status(url_row, captures, events)
@@ -379,7 +420,7 @@ def _verify_commands(art, art_capture, entries, files, file_rows, head, store: S
             }
         )
     commands.append(
-        {"description": "With archiver: recheck all of the above and the database's hash chain.", "command": f"archiver verify --article {shlex.quote(art['url'])} --head {head}", "expect": "exit status 0"}
+        {"description": "With archiver: recheck all of the above and the database's hash chain.", "command": f"archiver --archive . verify --article {shlex.quote(art['url'])} --head {head}", "expect": "exit status 0"}
     )
     return commands
 
@@ -472,9 +513,19 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"- Quotations: {q['total']}; present: {q['present']}; altered: {q['altered']}; missing: {q['missing']}",
         f"- Unlinked references (not vouched for): {s['unlinked_references']}",
         "",
-        "## Citations",
-        "",
     ]
+    if len(art["versions"]) > 1 or art["changes"]:
+        out += ["## The article's own history", ""]
+        for v in art["versions"]:
+            delta = ""
+            if v["version"] > 1:
+                delta = f"; cites {len(v['added'])} new, no longer cites {len(v['removed'])}"
+            out.append(f"- Version {v['version']}: captured {v['created_at']} (capture {v['capture_id']}), {v['citations']} sources cited{delta}")
+            out += [f"  - added: {md_code(u)}" for u in v["added"]] + [f"  - removed: {md_code(u)}" for u in v["removed"]]
+        for change in art["changes"]:
+            out.append(f"- {change['detected_at']}: {md(change['description'])}")
+        out.append("")
+    out += ["## Citations", ""]
     for number, entry in enumerate(report["citations"], 1):
         out.append(f"### {number}. {md(entry['anchor_text'] or entry['url'])} — {STATUS_LABELS[entry['status']]}")
         out.append("")
@@ -708,8 +759,19 @@ def render_html(report: dict[str, Any]) -> str:
         f"<li>{q['total']} quotations</li><li>{q['present']} present</li><li>{q['altered']} altered</li><li>{q['missing']} missing</li>",
         f"<li>{s['unlinked_references']} unlinked references</li>",
         "</ul>",
-        "<h2>Citations</h2>",
     ]
+    if len(art["versions"]) > 1 or art["changes"]:
+        parts.append("<h2>The article's own history</h2><ul>")
+        for v in art["versions"]:
+            delta = f"; cites {len(v['added'])} new, no longer cites {len(v['removed'])}" if v["version"] > 1 else ""
+            items = "".join(f"<li>added <code>{e(u)}</code></li>" for u in v["added"]) + "".join(f"<li>removed <code>{e(u)}</code></li>" for u in v["removed"])
+            parts.append(
+                f"<li>Version {v['version']}: captured {e(v['created_at'])} (capture {v['capture_id']}), {v['citations']} sources cited{e(delta)}"
+                + (f"<ul>{items}</ul>" if items else "") + "</li>"
+            )
+        parts += [f"<li>{e(c['detected_at'])}: {e(c['description'])}</li>" for c in art["changes"]]
+        parts.append("</ul>")
+    parts.append("<h2>Citations</h2>")
     for number, entry in enumerate(report["citations"], 1):
         status = entry["status"]
         parts.append('<section class="cite">')

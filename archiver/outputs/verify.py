@@ -98,6 +98,7 @@ class _RecordParser:
         self._in_payload = False
         self._decoder: ContentDecoder | None = None
         self._trailer = b""
+        self._fields: bytes | None = None  # the block of an application/warc-fields metadata record
 
     def feed(self, data: bytes) -> None:
         if self._block_left is None:
@@ -146,6 +147,8 @@ class _RecordParser:
             self._http_head = b""
         elif info.type in ("resource", "conversion"):
             self._start_payload(None)
+        elif info.type == "metadata" and h.get("content-type", "").startswith("application/warc-fields"):
+            self._fields = b""
 
     def _start_payload(self, encoding: str | None) -> None:
         self._in_payload = True
@@ -156,6 +159,8 @@ class _RecordParser:
     def _block(self, part: bytes) -> None:
         if self._block_hash is not None:
             self._block_hash.update(part)
+        if self._fields is not None and len(self._fields) < _MAX_HEAD:
+            self._fields += part
         if self._http_head is not None and not self._in_payload:
             self._http_head += part
             end = self._http_head.find(b"\r\n\r\n")
@@ -201,6 +206,12 @@ class _RecordParser:
             label = info.payload_digest_header
             if not _digest_matches(label, self._payload_hash.hexdigest()):
                 info.problems.append(f"WARC-Payload-Digest does not match the payload ({label})")
+        if self._fields is not None:
+            # A server's "not modified" answer is kept as fields (docs/warc.md): its status is checked too.
+            for line in self._fields.decode("utf-8", "replace").split("\r\n"):
+                name, _, value = line.partition(":")
+                if name.strip().lower() == "http-status" and value.strip().isdigit():
+                    info.http_status = int(value.strip())
         if self._decoder is not None:
             self._decoder.finish()
             info.decoded_sha256 = self._decoder.sha256.hexdigest()
@@ -497,7 +508,13 @@ def _compare_rows(selected, hops, files: dict[str, FileResult], by_id: dict[int,
             ("WARC-Truncated", info.truncated_header, row["truncated"]),
         ]
         if info.type in ("response", "revisit"):
-            expect.append(("HTTP status", info.http_status, row["http_status"]))
+            status = info.http_status
+            if info.type == "revisit" and status is None:
+                # A server-not-modified revisit has no block: the server's answer is in the
+                # metadata record that refers to it.
+                answer = _answer_of(files[row["warc_file"]], info.record_id)
+                status = answer.http_status if answer is not None else None
+            expect.append(("HTTP status", status, row["http_status"]))
         if info.type in ("response", "resource"):
             expect.append(("payload sha256", info.decoded_sha256, row["payload_sha256"]))
             expect.append(("payload length", info.decoded_length, row["content_length"]))
@@ -513,7 +530,9 @@ def _compare_rows(selected, hops, files: dict[str, FileResult], by_id: dict[int,
                     diffs.append(f"WARC-Refers-To {info.refers_to} is not capture {original['id']}'s record {original['warc_record_id']}")
                 if row["payload_sha256"] != original["payload_sha256"]:
                     diffs.append(f"payload sha256 differs from the original capture {original['id']}")
-                if row["warc_payload_digest"] != original["warc_payload_digest"]:
+                # A server-not-modified revisit carries no payload digest (docs/warc.md).
+                not_modified = row["http_status"] == 304 and row["warc_payload_digest"] is None
+                if row["warc_payload_digest"] != original["warc_payload_digest"] and not not_modified:
                     diffs.append(f"WARC-Payload-Digest differs from the original capture {original['id']}")
         for message in diffs:
             problems.append(Problem("mismatch", f"{what}: {message}", row["warc_file"], row["warc_offset"], row["id"]))
@@ -535,6 +554,14 @@ def _compare_rows(selected, hops, files: dict[str, FileResult], by_id: dict[int,
         if info.type in ("response", "revisit") and info.http_status != hop["http_status"]:
             problems.append(Problem("mismatch", f"{what}: HTTP status is {info.http_status} in the WARC, {hop['http_status']} in the database", hop["warc_file"], hop["warc_offset"], hop["capture_id"]))
     return problems
+
+
+def _answer_of(result: FileResult, record_id: str | None) -> RecordInfo | None:
+    """The metadata record holding the server's answer for a revisit with no block."""
+    for info in result.records.values():
+        if info.type == "metadata" and record_id and (info.refers_to == record_id or record_id in info.concurrent_to):
+            return info
+    return None
 
 
 def _attachments(store) -> list[dict[str, Any]]:

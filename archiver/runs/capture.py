@@ -1,9 +1,14 @@
 """One capture run, top to bottom: the articles, their citations, every cited source.
 
     for each target: fetch (or read) the article -> WARC + captures row
-                     find its links -> articles, citations, unlinked_references rows
+                     find its links -> articles, citations, unlinked_references rows,
+                                       and a new article version (article_versions, version_citations)
     fetch every source once, concurrently -> WARC + captures rows (+ extracted text)
     find the article's quotations and locate them in its sources -> quotes rows
+
+A page captured for the first time starts being tracked; a page already tracked (the article
+captured again, a source another article cites) is judged against its baseline exactly as a
+recheck would (runs/judge.py): what changed is a change event of this run.
 """
 
 from __future__ import annotations
@@ -12,14 +17,13 @@ from typing import Any, Callable
 
 from archiver import __version__
 from archiver.runs.directory import ArchiveDir
-from archiver.analyze.citations import ArticleLinks, canonical_url, find_links_html, find_links_markdown, find_links_text
-from archiver.clock import iso_utc
+from archiver.analyze.citations import ArticleLinks
 from archiver.net.fetch import Fetcher
-from archiver.options import CaptureOptions
+from archiver.options import CONFIRM_FAILURES, CaptureOptions
 from archiver.runs.targets import Target
-from archiver.results import ArticleCapture, BrowserLoad, CaptureResult, Fetched, MediaFile, MediaFound, LinkCounts, QuoteStatus, SkippedLink, SourceCapture
-from archiver.analyze.quotes import Quote, find_quotes, locate
-from archiver.runs.schedule import first_check
+from archiver.results import Change, QuoteChange, ArticleCapture, BrowserLoad, CaptureResult, Fetched, MediaFile, MediaFound, LinkCounts, SkippedLink, SourceCapture
+from archiver.runs.judge import Judge
+from archiver.runs.versions import LINKS_LIMIT, find_article_links, limit_sources, save_quotes, save_version
 from archiver.analyze.answers import failed_answer, usable_answer
 from archiver.analyze.text import EXTRACT_LIMIT
 from archiver.runs.browse import EMPTY_WORDS, BrowserPages, body_of, looks_empty
@@ -29,7 +33,6 @@ from archiver.analyze.requisites import css_requisites, find_requisites
 from archiver.analyze.text import slim_html, sniff_kind
 
 Progress = Callable[[int, int, str], None]
-LINKS_LIMIT = 4 << 20  # bytes of an article's markup (scripts and styles removed) searched for links
 
 # An interrupted capture of the same targets this recent is resumed rather than redone.
 RESUME_WINDOW = 86_400
@@ -51,6 +54,8 @@ class CaptureRun:
         self.pages: BrowserPages | None = None
         self.media: MediaCapture | None = None
         self.media_found: dict[str, dict[str, Any]] = {}  # url -> {"files", "error"} under --media
+        self.changes: list[Change] = []  # change events this run's captures caused
+        self.quote_changes: list[QuoteChange] = []
         self._done = self._total = 0  # progress
 
     def run(self, targets: list[Target]) -> CaptureResult:
@@ -67,6 +72,8 @@ class CaptureRun:
         self.run_id = run_id
         recorder = Recorder(self.archive, run_id, settings, self.options.warc_size)
         fetcher = Fetcher(self.options.fetch)
+        # Every new capture of a URL already tracked is judged against its baseline, as a recheck would.
+        self.judge = Judge(self.store, run_id, fetcher, CONFIRM_FAILURES)
         if self.options.uses_browser:
             self.pages = BrowserPages(self.archive, recorder, run_id, fetcher, self.options.browser_options)
         if self.options.media:
@@ -87,7 +94,7 @@ class CaptureRun:
         finally:
             closers = [c.close for c in (self.pages, self.media) if c is not None] + [recorder.close, fetcher.close]
             close_run(self.store, run_id, status, lambda: self._counts(articles), failure, *closers)
-        return CaptureResult(run_id, str(self.archive.path), [self._public(a) for a in articles])
+        return CaptureResult(run_id, str(self.archive.path), [self._public(a) for a in articles], self.changes, self.quote_changes)
 
     # -- articles --------------------------------------------------------------------------
 
@@ -122,8 +129,9 @@ class CaptureRun:
                 row = captured.row
             base = row.get("final_url") or target.url
         article["capture"] = row
+        # The article is a tracked page too: its own edits are change events.
+        self._track(row, captured)
         if target.path is None:
-            start_tracking(self.store, row)
             self._find_media(target.url, row, data, content_type)
         if row.get("error") and not data:
             article["error"] = row["error"]
@@ -140,57 +148,22 @@ class CaptureRun:
             self.texts[target.url] = captured.extracted.text
         if article["error"] and not data:
             return article
-        article["article_id"] = self._store_article(url_id, row, links, "file" if target.path else "web")
+        article["article_id"], article["version"] = self._store_article(url_id, row, links, "file" if target.path else "web")
         return article
 
     def _limit_sources(self, links: ArticleLinks) -> None:
-        """Past --max-sources links to fetch, the rest are recorded but not fetched.
-
-        A page with ten thousand "citations" would otherwise keep a run busy for days.
-        """
-        wanted = [l for l in links.links if l.skip_reason is None and (l.cited or self.options.all_links)]
-        wanted.sort(key=lambda l: not l.cited)  # citations first, then other links
-        for link in wanted[self.options.max_sources:]:
-            link.skip_reason = f"limit: more than {self.options.max_sources} links to fetch (--max-sources)"
+        limit_sources(links, self.options.max_sources, self.options.all_links)
 
     @staticmethod
     def _find_links(data: bytes, content_type: str | None, base: str | None, target: Target) -> ArticleLinks:
-        if target.path is not None and target.path.suffix.lower() in (".md", ".markdown"):
-            return find_links_markdown(data.decode("utf-8", "replace"), base)
-        kind = sniff_kind(data, content_type)
-        if kind == "html":
-            if target.path is not None:
-                base = canonical_url(data) or base
-            return find_links_html(data, base or target.url)
-        if kind == "text":
-            text = data.decode("utf-8", "replace")
-            if "markdown" in (content_type or ""):
-                return find_links_markdown(text, base)
-            return find_links_text(text, base)
-        return ArticleLinks()
+        return find_article_links(data, content_type, base, target.url, target.path.suffix if target.path is not None else None)
 
-    def _store_article(self, url_id: int, row: dict, links: ArticleLinks, source: str) -> int:
-        values = {
-            "title": links.title or row.get("title"),
-            "author": links.author,
-            "published": links.published,
-            "capture_id": row["id"],
-            "source": source,
-        }
-        citations = [
-            {
-                "url": link.url if link.skip_reason is None else None,
-                "href": link.href[:4096],
-                "anchor_text": link.anchor_text[:1000],
-                "context": link.context,
-                "position": link.position,
-                "cited": link.cited,
-                "skip_reason": link.skip_reason,
-            }
-            for link in links.links
-        ]
-        unlinked = [{"text": ref.text, "context": ref.context, "position": ref.position} for ref in links.unlinked]
-        return self.store.save_article(url_id, values, citations, unlinked)
+    def _store_article(self, url_id: int, row: dict, links: ArticleLinks, source: str) -> tuple[int, dict[str, Any]]:
+        """The article's row and a new version of it; a changed citation set is a change event of the article."""
+        article_id, version, change = save_version(self.store, self.run_id, url_id, row, links, source)
+        if change is not None:
+            self.changes.append(change)
+        return article_id, version
 
     # -- sources ---------------------------------------------------------------------------
 
@@ -236,7 +209,7 @@ class CaptureRun:
                 self.texts[url] = text
             self.sources[url] = {"kind": jobs[url], "capture": row}
             if jobs[url] == "citation":
-                start_tracking(self.store, row)
+                self._track(row, None)
             self._done += 1
             self._tick(url)
         while pending:
@@ -284,9 +257,18 @@ class CaptureRun:
             self.texts[url] = captured.extracted.text
         self.sources[url] = {"kind": kind, "capture": captured.row}
         if kind == "citation":
-            start_tracking(self.store, captured.row)
+            self._track(captured.row, captured)
         self._done += 1
         self._tick(url)
+
+    def _track(self, row: dict[str, Any], captured: Captured | None) -> None:
+        """A tracked page captured: its first capture starts tracking, a later one is judged against its baseline."""
+        verdict = self.judge.track(row, captured)
+        if verdict is not None:
+            change, quotes, _ok = verdict
+            if change is not None:
+                self.changes.append(change)
+            self.quote_changes.extend(quotes)
 
     # -- the browser ---------------------------------------------------------------------------
 
@@ -327,34 +309,11 @@ class CaptureRun:
         if "article_id" not in article:
             article["quotes"] = []
             return
-        links: ArticleLinks = article["links"]
-        text = self.texts.get(article["url"])
-        quotes = find_quotes(links.main_html, None if links.main_html else text, article["capture"].get("final_url") or article["url"])
-        cited = [l.url for l in links.links if l.cited and l.skip_reason is None]
-        results = []
-        rows: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
-        now = iso_utc()
-        for quote in quotes:
-            status, similarity, excerpt, url = locate_in_sources(quote, cited, self.texts)
-            capture_id = self.sources.get(url, {}).get("capture", {}).get("id") if url else None
-            row = {
-                "text": quote.text,
-                "context": quote.context,
-                "position": quote.position,
-                "url_id": self.store.url_id(url, create=False) if url else None,
-                "status": status,
-                "similarity": similarity,
-                "checked_at": now if status else None,
-                "capture_id": capture_id,
-            }
-            # Nothing checked (status None): no history line; recheck looks once the source reads.
-            check = None
-            if status is not None:
-                check = {"capture_id": capture_id, "run_id": self.run_id, "status": status, "similarity": similarity, "excerpt": excerpt, "checked_at": now}
-            rows.append((row, check))
-            results.append(QuoteStatus(quote.text, url, status, similarity))
-        self.store.replace_quotes(article["article_id"], rows)
-        article["quotes"] = results
+        article["quotes"] = save_quotes(
+            self.store, self.run_id, article["article_id"], article["version"]["id"], article["links"], self.texts.get(article["url"]),
+            article["capture"].get("final_url") or article["url"], self.texts,
+            lambda url: self.sources.get(url, {}).get("capture", {}).get("id"),
+        )
 
     # -- output ------------------------------------------------------------------------------------
 
@@ -393,6 +352,11 @@ class CaptureRun:
         out.links = LinkCounts(cited=sum(1 for l in links.links if l.cited), total=len(links.links))
         out.unlinked_references = [r.text for r in links.unlinked]
         out.quotes = article.get("quotes", [])
+        version = article.get("version")
+        if version is not None:
+            out.version = version["version"]
+            out.citations_added = list(version["added"])
+            out.citations_removed = list(version["removed"])
         return out
 
     def _source(self, url: str, source: dict[str, Any], cited: bool, anchor_text: str | None) -> SourceCapture:
@@ -417,39 +381,4 @@ class CaptureRun:
         rows = [a["capture"] for a in articles if a.get("capture")] + [s["capture"] for s in self.sources.values()]
         failed = sum(1 for row in rows if failed_answer(row.get("http_status"), row.get("error")))
         skipped = sum(1 for a in articles for l in (a.get("links") or ArticleLinks()).links if l.skip_reason)
-        return {"urls_total": len(rows), "captured": len(rows) - failed, "failed": failed, "skipped": skipped}
-
-
-def start_tracking(store, row: dict[str, Any]) -> None:
-    """A captured page joins the recheck schedule; a usable answer (2xx, whole) becomes its baseline.
-
-    A source that failed at capture time is due for recheck at once, to see whether it answers now.
-    """
-    usable = usable_answer(row.get("http_status"), row.get("error"))
-    interval, next_check_at = first_check(row["fetched_at"], usable)
-    store.start_tracking(row["url_id"], row["id"], usable, interval, next_check_at)
-
-
-def locate_in_sources(quote: Quote, cited: list[str], texts: dict[str, str]) -> tuple[str | None, float | None, str | None, str | None]:
-    """Best (status, similarity, excerpt, url) for a quotation among the article's cited sources.
-
-    The source the quotation links to is tried first; a passage found present anywhere wins.
-    Status is None (unchecked) when the source it names, or every cited source, could not be
-    read: "missing" would claim more than archiver saw.
-    """
-    order = []
-    if quote.source_hint and quote.source_hint in texts:
-        order.append(quote.source_hint)
-    order += [u for u in cited if u in texts and u not in order]
-    best: tuple[str | None, float | None, str | None, str | None] = ("missing", 0.0, None, quote.source_hint)
-    rank = {"present": 2, "altered": 1, "missing": 0}
-    for url in order:
-        status, similarity, excerpt = locate(quote.text, texts[url])
-        if (rank[status], similarity) > (rank[best[0]], best[1]):
-            best = (status, similarity, excerpt, url)
-        if status == "present":
-            break
-    hint_unread = quote.source_hint is not None and quote.source_hint not in texts
-    if best[0] == "missing" and (not order or hint_unread):
-        return None, None, None, quote.source_hint
-    return best
+        return {"urls_total": len(rows), "captured": len(rows) - failed, "failed": failed, "skipped": skipped, "changes": len(self.changes)}

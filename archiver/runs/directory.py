@@ -26,7 +26,13 @@ _HARMLESS = {"README.md", ".gitignore", ".gitkeep", ".lock", "warcs"}
 
 
 def default_archive_dir() -> Path:
-    return Path(os.environ.get("ARCHIVER_HOME") or "archive")
+    """$ARCHIVER_HOME, else ./archive; run inside an archive directory (no ./archive, an
+    ./archive.db), that directory: the report's "how to verify" commands run there."""
+    if os.environ.get("ARCHIVER_HOME"):
+        return Path(os.environ["ARCHIVER_HOME"])
+    if not Path("archive").exists() and Path(DB_NAME).is_file():
+        return Path(".")
+    return Path("archive")
 
 
 class ArchiveDir:

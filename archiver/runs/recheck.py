@@ -4,28 +4,27 @@
     unchanged payload -> revisit record; else full response + extracted text
     classify against the last good capture -> changes row; schedule the next check
     re-locate the quotations found in that source -> quote_checks rows
+    a tracked article fetched whole and edited -> a new article version (runs/versions.py),
+                                                  its citations added or removed -> changes row
 """
 
 from __future__ import annotations
 
-import secrets
 from typing import Any, Callable
 
 from archiver import __version__
 from archiver.runs.directory import ArchiveDir
-from archiver.clock import iso_utc, utc_now
-from archiver.analyze.compare import Observation, classify
+from archiver.clock import iso_utc
 from archiver.net.fetch import Fetcher, FetchResult
-from archiver.options import RecheckOptions
+from archiver.options import MAX_SOURCES, RecheckOptions
 from archiver.results import Change, QuoteChange, RecheckResult
-from archiver.analyze.quotes import locate
-from archiver.analyze.answers import failed_answer
 from archiver.runs.browse import BrowserPages
 from archiver.runs.recorder import Captured, Recorder, RevisitPlan, close_run
-from archiver.runs.schedule import MIN_INTERVAL, after_check
-from archiver.analyze.text import Extracted, extract
-from archiver.db.queries import find_article, original_capture
-from archiver.urls import site_root
+from archiver.runs.judge import Judge
+from archiver.runs.versions import LINKS_LIMIT, cited_urls, find_article_links, limit_sources, save_quotes, save_version
+from archiver.analyze.text import EXTRACT_LIMIT, slim_html, sniff_kind
+from archiver.runs.schedule import MIN_INTERVAL
+from archiver.db.queries import find_article, original_capture, text_of_capture
 from archiver.warc.writer import sha256_digest_label
 
 RESUME_WINDOW = MIN_INTERVAL  # an interrupted recheck this recent is resumed, not redone
@@ -39,7 +38,10 @@ def _chain(*iterables):
 
 
 def tracked_urls(archive: ArchiveDir, article: str | None = None, due_only: bool = True) -> list[dict[str, Any]]:
-    """URLs a recheck looks at: articles fetched from the web and their cited sources."""
+    """URLs a recheck looks at: articles fetched from the web and their cited sources.
+
+    Articles removed from tracking or paused, and URLs paused, are left out (``archiver pause``).
+    """
     store = archive.store
     where, params = "", []
     if article is not None:
@@ -49,10 +51,10 @@ def tracked_urls(archive: ArchiveDir, article: str | None = None, due_only: bool
         f"""
         SELECT DISTINCT u.* FROM urls u WHERE u.id IN (
             SELECT c.url_id FROM citations c JOIN articles a ON a.id = c.article_id
-             WHERE c.cited = 1 AND c.url_id IS NOT NULL {where}
+             WHERE c.cited = 1 AND c.url_id IS NOT NULL AND a.untracked_at IS NULL AND a.paused_at IS NULL {where}
             UNION
-            SELECT a.url_id FROM articles a WHERE a.source = 'web' {where}
-        ) AND (u.url LIKE 'http://%' OR u.url LIKE 'https://%')
+            SELECT a.url_id FROM articles a WHERE a.source = 'web' AND a.untracked_at IS NULL AND a.paused_at IS NULL {where}
+        ) AND u.paused_at IS NULL AND (u.url LIKE 'http://%' OR u.url LIKE 'https://%')
         ORDER BY u.id
         """,
         params + params,
@@ -69,7 +71,6 @@ class RecheckRun:
         self.store = archive.store
         self.options = options
         self.progress = progress
-        self._probes: dict[str, Extracted | None] = {}
 
     def run(self) -> RecheckResult:
         urls = tracked_urls(self.archive, self.options.article, self.options.due_only)
@@ -102,6 +103,10 @@ class RecheckRun:
         total = len(pending) + len(unjudged)
         recorder = Recorder(self.archive, run_id, settings, self.options.warc_size)
         self.fetcher = Fetcher(self.options.fetch)
+        self.judge = Judge(self.store, run_id, self.fetcher, self.options.confirm)
+        # Tracked articles fetched whole are read again for their links (a new version when edited).
+        self.articles = {r["url_id"] for r in self.store.rows("SELECT url_id FROM articles WHERE source = 'web'")}
+        self.article_changes: list[Change] = []
         in_browser = self._browser_baselines() if self.options.browser else set()
         pages = BrowserPages(self.archive, recorder, run_id, self.fetcher, self.options.browser_options) if in_browser else None
         try:
@@ -115,6 +120,8 @@ class RecheckRun:
                 failed += 0 if ok else 1
                 if change:
                     changes.append(change)
+                changes.extend(self.article_changes)  # an article's citations changed with its text
+                self.article_changes.clear()
                 quote_changes.extend(quotes)
                 if self.progress:
                     self.progress(done, total, url_row["url"])
@@ -142,7 +149,10 @@ class RecheckRun:
     def _check_in_browser(self, url_row: dict[str, Any], pages: BrowserPages):
         last_good = self._last_good(url_row["id"])
         page = pages.capture(url_row["id"], url_row["url"])
-        return self._judge(url_row, page.row, last_good, fresh=page.captured)
+        verdict = self._judge(url_row, page.row, last_good, fresh=page.captured)
+        if url_row["id"] in self.articles and page.row.get("http_status") == 200 and page.row.get("record_type") == "response":
+            self._article_edit(url_row, page.captured, page.data, page.content_type)
+        return verdict
 
     def _check_result(self, url_row: dict[str, Any], result: FetchResult, recorder: Recorder):
         try:
@@ -153,10 +163,7 @@ class RecheckRun:
     # -- one URL ---------------------------------------------------------------------------
 
     def _last_good(self, url_id: int) -> dict[str, Any] | None:
-        """The baseline: the latest capture judged good (by capture, or by a recheck's verdict)."""
-        return self.store.row(
-            "SELECT c.* FROM urls u JOIN captures c ON c.id = u.baseline_capture_id WHERE u.id = ?", (url_id,)
-        )
+        return self.judge.baseline(url_id)
 
     def _conditional_headers(self, url_id: int) -> dict[str, str]:
         last = self._last_good(url_id)
@@ -166,18 +173,6 @@ class RecheckRun:
         if last and last.get("last_modified"):
             headers["If-Modified-Since"] = last["last_modified"]
         return headers
-
-    def _extracted_of(self, capture: dict[str, Any] | None) -> Extracted | None:
-        if capture is None:
-            return None
-        original = original_capture(self.store, capture)
-        text = self.store.row("SELECT kind, title, text FROM texts WHERE capture_id = ?", (original["id"],))
-        if text is None:
-            kind = "binary" if original.get("payload_sha256") else None
-            return Extracted(kind=kind or "binary", title=original.get("title"), text=None, text_sha256=None, fingerprint=None) if kind else None
-        return Extracted(
-            kind=text["kind"], title=text["title"], text=text["text"], text_sha256=original.get("text_sha256"), fingerprint=original.get("fingerprint")
-        )
 
     def _check(self, url_row: dict[str, Any], result: FetchResult, recorder: Recorder) -> tuple[Change | None, list[QuoteChange], bool]:
         url_id = url_row["id"]
@@ -197,138 +192,47 @@ class RecheckRun:
             ):
                 revisit = RevisitPlan("identical", original, original.get("warc_record_id"))
         captured = recorder.record_fetch(url_id, result, revisit=revisit)
-        return self._judge(url_row, captured.row, last_good, fresh=captured)
+        verdict = self._judge(url_row, captured.row, last_good, fresh=captured)
+        if revisit is None and final is not None and final.status == 200 and final.decoded is not None and url_id in self.articles:
+            final.decoded.seek(0)
+            self._article_edit(url_row, captured, final.decoded.read(EXTRACT_LIMIT), final.content_type)
+        return verdict
+
+    def _article_edit(self, url_row: dict[str, Any], captured: Captured, data: bytes, content_type: str | None) -> None:
+        """A tracked article fetched whole: when its text or its citations differ from its latest
+        version, the fetch is a new version (citations added or removed: a change event)."""
+        row = captured.row
+        article = self.store.row("SELECT * FROM articles WHERE url_id = ? AND source = 'web'", (url_row["id"],))
+        if article is None or not data:
+            return
+        if sniff_kind(data, content_type) == "html":
+            data = slim_html(data)[:LINKS_LIMIT]
+        links = find_article_links(data, content_type, row.get("final_url") or url_row["url"], url_row["url"])
+        limit_sources(links, MAX_SOURCES, False)
+        latest = self.store.row("SELECT * FROM article_versions WHERE article_id = ? ORDER BY version DESC LIMIT 1", (article["id"],))
+        if latest is not None:
+            before = [r["url"] for r in self.store.rows(
+                """SELECT DISTINCT u.url FROM version_citations vc JOIN urls u ON u.id = vc.url_id
+                   WHERE vc.version_id = ? AND vc.cited = 1 ORDER BY vc.position""",
+                (latest["id"],),
+            )]
+            if latest["text_sha256"] == row.get("text_sha256") and sorted(before) == sorted(cited_urls(links)):
+                return
+        article_id, version, change = save_version(self.store, self.run_id, url_row["id"], row, links, "web")
+        # The new version's quotations, located in what its sources said at their last good capture.
+        texts: dict[str, str] = {}
+        holders: dict[str, int] = {}
+        for url in cited_urls(links):
+            source = self.store.row("SELECT baseline_capture_id FROM urls WHERE url = ?", (url,))
+            found = text_of_capture(self.store, source["baseline_capture_id"]) if source and source["baseline_capture_id"] else None
+            if found is not None:
+                holders[url], texts[url] = source["baseline_capture_id"], found[1]
+        text = captured.extracted.text if captured.extracted is not None else None
+        save_quotes(self.store, self.run_id, article_id, version["id"], links, text, row.get("final_url") or url_row["url"], texts, holders.get)
+        if change is not None:
+            self.article_changes.append(change)
 
     def _judge(
         self, url_row: dict[str, Any], row: dict[str, Any], last_good: dict[str, Any] | None, fresh: Captured | None = None
     ) -> tuple[Change | None, list[QuoteChange], bool]:
-        """Classify a recorded capture against the baseline, store the verdict, re-locate quotations.
-
-        ``fresh``: the capture just recorded, with its extracted text; without it the row was
-        recorded by an interrupted run and its text is read back from the database.
-        """
-        url_id = url_row["id"]
-        is_revisit = row.get("record_type") == "revisit"
-        error_code = (row["error"] or "").split(":", 1)[0] or None
-        # A cut body is a failed look, not new content.
-        if error_code in ("too_large",) and row.get("http_status"):
-            error_code = None
-        new_obs = Observation(
-            requested_url=url_row["url"],
-            final_url=row["final_url"],
-            http_status=row["http_status"],
-            error=error_code,
-            payload_sha256=row["payload_sha256"],
-            extracted=fresh.extracted if fresh is not None and not is_revisit else self._extracted_of(row),
-            not_modified=is_revisit,
-        )
-        previous_obs = None
-        if last_good is not None:
-            previous_obs = Observation(
-                requested_url=last_good["requested_url"],
-                final_url=last_good["final_url"],
-                http_status=last_good["http_status"],
-                error=None,
-                payload_sha256=last_good["payload_sha256"],
-                extracted=self._extracted_of(last_good),
-            )
-        ok = not failed_answer(row["http_status"], row["error"]) and row["http_status"] is not None
-        streak = 0 if ok else (url_row["failure_streak"] or 0) + 1
-        probe = self._probe(row) if self._needs_probe(new_obs, previous_obs) else None
-        verdict = classify(previous_obs, url_row.get("state") or "ok", new_obs, streak, self.options.confirm, probe)
-        if verdict.state == "ok":
-            streak = 0
-
-        now = utc_now()
-        interval, next_check_at = after_check(url_row["check_interval"], bool(verdict.kind) or verdict.state != "ok", now)
-        event = None
-        if verdict.kind:
-            event = {
-                "from_capture_id": last_good["id"] if last_good else None,
-                "to_capture_id": row["id"],
-                "kind": verdict.kind,
-                "similarity": verdict.similarity,
-                "detail": dict(verdict.detail),
-                "detected_at": iso_utc(now),
-                "run_id": self.run_id,
-            }
-        url_state = {
-            "state": verdict.state,
-            "failure_streak": streak,
-            "check_interval": interval,
-            "last_checked_at": iso_utc(now),
-            "next_check_at": next_check_at,
-            # Only a capture judged good becomes what the next check compares with.
-            **({"baseline_capture_id": row["id"]} if verdict.state == "ok" and row["http_status"] else {}),
-        }
-        change_id = self.store.record_check(url_id, event, url_state)
-        change = None
-        if event is not None:
-            change = Change(
-                id=change_id, url=url_row["url"], http_status=row["http_status"], error=row["error"], final_url=row["final_url"], **event
-            )
-        quotes = self._recheck_quotes(url_id, url_row["url"], row, new_obs)
-        return change, quotes, ok
-
-    @staticmethod
-    def _needs_probe(new: Observation, previous: Observation | None) -> bool:
-        """Probe only where the answer is a 200 whose text moved: that is where soft 404s hide."""
-        if new.not_modified or new.http_status != 200 or new.extracted is None or not new.extracted.text:
-            return False
-        if previous is None or previous.extracted is None or not previous.extracted.text:
-            return False
-        return new.extracted.text_sha256 != previous.extracted.text_sha256
-
-    def _probe(self, row: dict[str, Any]) -> Extracted | None:
-        """The site's answer to a URL that cannot exist (Bar-Yossef et al. 2004), once per site per run."""
-        root = site_root(row["final_url"] or row["requested_url"])
-        if root not in self._probes:
-            probe_url = f"{root}archiver-probe-{secrets.token_hex(8)}"
-            result = self.fetcher.fetch(probe_url)
-            try:
-                final = result.final
-                extracted = None
-                if final is not None and final.status == 200 and final.decoded is not None:
-                    final.decoded.seek(0)
-                    extracted = extract(final.decoded.read(8 * 1024 * 1024), final.content_type, final.url)
-                self._probes[root] = extracted
-            finally:
-                result.close()
-        return self._probes[root]
-
-    # -- quotations -------------------------------------------------------------------------
-
-    def _recheck_quotes(self, url_id: int, url: str, row: dict[str, Any], obs: Observation) -> list[QuoteChange]:
-        quotes = self.store.rows(
-            """SELECT q.*, u.url AS article_url FROM quotes q JOIN articles a ON a.id = q.article_id
-               JOIN urls u ON u.id = a.url_id WHERE q.url_id = ?""",
-            (url_id,),
-        )
-        if not quotes:
-            return []
-        text = obs.extracted.text if obs.extracted is not None and obs.extracted.text else ""
-        reported = []
-        checks = []
-        now = iso_utc()
-        state = None
-        for quote in quotes:
-            if text:
-                status, similarity, excerpt = locate(quote["text"], text)
-            elif failed_answer(row["http_status"], row["error"]):
-                status, similarity, excerpt = "missing", 0.0, None
-            else:
-                continue
-            if row["error"] and not text:
-                # We could not look: keep the last status until the page is confirmed gone.
-                if state is None:
-                    state = self.store.value("SELECT state FROM urls WHERE id = ?", (url_id,))
-                if state != "gone":
-                    continue
-            checks.append(
-                (quote["id"], {"capture_id": row["id"], "run_id": self.run_id, "status": status, "similarity": similarity, "excerpt": excerpt, "checked_at": now})
-            )
-            # A quotation first checked now (its source was unreadable at capture) is no news.
-            if quote["status"] is not None and status != quote["status"]:
-                reported.append(QuoteChange(quote["id"], quote["article_url"], url, quote["text"], quote["status"], status, similarity, excerpt))
-        self.store.record_quote_checks(checks)
-        return reported
+        return self.judge.judge(url_row, row, last_good, fresh=fresh)

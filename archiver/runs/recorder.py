@@ -19,10 +19,10 @@ from archiver import USER_AGENT
 from archiver.runs.directory import ArchiveDir
 from archiver.clock import iso_utc, utc_now
 from archiver.net.fetch import Exchange, FetchResult
-from archiver.warc.records import WrittenExchange, write_exchange, write_resource, write_revisit
+from archiver.warc.records import WrittenExchange, write_exchange, write_resource, write_revisit, write_server_answer
 from archiver.analyze.answers import usable_answer
 from archiver.analyze.text import Extracted, extract_exchange, safe_extract
-from archiver.warc.writer import WarcFileWriter, file_sha256, sha256_digest_label
+from archiver.warc.writer import WarcFileWriter, WrittenRecord, file_sha256, sha256_digest_label
 
 Extractor = Callable[[Exchange], "Extracted | None"]
 
@@ -42,6 +42,7 @@ class WrittenFetch:
 
     hops: list[tuple[Exchange, WrittenExchange]]
     revisit: RevisitPlan | None
+    server_answer: WrittenRecord | None = None  # the 304 kept beside a server-not-modified revisit
 
 
 @dataclass
@@ -111,6 +112,7 @@ class Recorder:
     def write(self, result: FetchResult, revisit: RevisitPlan | None = None) -> WrittenFetch:
         """Every hop's records, flushed to disk; the final response as a revisit when ``revisit`` says so."""
         hops: list[tuple[Exchange, WrittenExchange]] = []
+        answer = None
         final = result.final
         for exchange in result.exchanges:
             if exchange is final and revisit is not None and exchange.status is not None:
@@ -123,11 +125,13 @@ class Recorder:
                     refers_to_id=revisit.refers_to_id,
                     payload_digest=revisit.capture["warc_payload_digest"],
                 )
+                if revisit.profile == "not_modified" and written.response is not None:
+                    answer = write_server_answer(self.writer, exchange, written.response)
             else:
                 written = write_exchange(self.writer, exchange)
             hops.append((exchange, written))
         self.writer.flush()
-        return WrittenFetch(hops, revisit)
+        return WrittenFetch(hops, revisit, answer)
 
     def store_fetch(self, url_id: int, result: FetchResult, written: WrittenFetch, extracted: Extracted | None) -> Captured:
         """The captures row (and its hops and text) of records already on disk, in one transaction."""
@@ -148,7 +152,16 @@ class Recorder:
                         "warc_record_id": record.record_id if record else None,
                     }
                 )
-        row["id"] = self.store.add_capture(row, hops, _text_row(url_id, extracted))
+        attachments = []
+        answer = written.server_answer
+        if answer is not None:
+            attachments.append(
+                {"run_id": self.run_id, "kind": "server_answer", "uri": row["final_url"],
+                 "created_at": row["fetched_at"], "content_type": "application/warc-fields", "content_length": None, "sha256": None,
+                 "record_type": "metadata", "warc_file": answer.warc_file, "warc_offset": answer.offset, "warc_length": answer.length,
+                 "warc_record_id": answer.record_id, "truncated": None, "detail": None}
+            )
+        row["id"] = self.store.add_capture(row, hops, _text_row(url_id, extracted), attachments)
         return Captured(row, extracted)
 
     def _capture_row(self, url_id, result: FetchResult, written: WrittenFetch, extracted) -> dict[str, Any]:

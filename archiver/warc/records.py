@@ -52,9 +52,13 @@ def write_revisit(
     refers_to_id: str | None,
     payload_digest: str,
 ) -> WrittenExchange:
-    """A revisit record: the HTTP head only, pointing at the capture that holds the body.
+    """A revisit record pointing at the capture that holds the body.
 
-    ``profile`` is ``identical`` (same payload digest) or ``not_modified`` (a 304 answer).
+    ``profile`` ``identical`` (same payload digest): the block is the HTTP head of the new
+    answer (WARC 1.1, 6.7.2). ``not_modified`` (a 304 answer): the block is empty (6.7.3
+    allows it; readers parse no HTTP head from an empty revisit), so that replay tools (pywb, ReplayWeb.page) serve the original's head and
+    payload at the recheck's date instead of a bodiless 304; the 304 itself is kept by
+    :func:`write_server_answer` in a metadata record that refers to this one (docs/warc.md).
     """
     refers = [
         ("WARC-Profile", PROFILE_IDENTICAL if profile == "identical" else PROFILE_NOT_MODIFIED),
@@ -63,8 +67,28 @@ def write_revisit(
     ]
     if refers_to_id:
         refers.append(("WARC-Refers-To", refers_to_id))
-    # WARC 1.1 (6.7.2): a revisit's block is the HTTP head alone; the payload is in the record referred to.
-    return _write_pair(writer, exchange, "revisit", refers, [], [exchange.response_head or b""], payload_digest)
+    if profile == "identical":
+        return _write_pair(writer, exchange, "revisit", refers, [], [exchange.response_head or b""], payload_digest)
+    # No WARC-Payload-Digest: the spec defines this profile's payload as the original's, which
+    # the record does not hold (warcio's WARC checker prohibits the field here). No Content-Type:
+    # there is no block to type, and readers then agree there is no HTTP message in it.
+    return _write_pair(writer, exchange, "revisit", refers, [], [], None, content_type=None)
+
+
+def write_server_answer(writer: WarcFileWriter, exchange: Exchange, revisit: WrittenRecord) -> WrittenRecord:
+    """The server's answer to a conditional request (a 304), as fields of a metadata record.
+
+    ``application/warc-fields``: pywb and ReplayWeb.page never replay it as the page. One
+    ``http-header`` field per header line, in the order the server sent them.
+    """
+    head = (exchange.response_head or b"").decode("latin-1")
+    lines = [line for line in head.split("\r\n") if line]
+    fields = [("http-status", str(exchange.status)), ("http-status-line", lines[0] if lines else "")]
+    fields += [("http-header", line) for line in lines[1:]]
+    fields.append(("description", "the server's answer to the conditional request; the revisit record this refers to stands for the content it confirmed"))
+    return write_metadata(
+        writer, exchange.url, fields, exchange.started_at, [("WARC-Refers-To", revisit.record_id), ("WARC-Concurrent-To", revisit.record_id)]
+    )
 
 
 def _write_request(writer: WarcFileWriter, exchange: Exchange, concurrent_to: str | None) -> WrittenRecord | None:
@@ -89,8 +113,9 @@ def _write_pair(
     leading: list[tuple[str, str]],
     trailing: list[tuple[str, str]],
     block: list,
-    payload_digest: str,
+    payload_digest: str | None,
     block_sha256: str | None = None,
+    content_type: str | None = "application/http; msgtype=response",
 ) -> WrittenExchange:
     """The request record, then the response or revisit record, linked both ways by WARC-Concurrent-To."""
     record_id = new_record_id()
@@ -106,11 +131,11 @@ def _write_pair(
         headers.append(("WARC-IP-Address", exchange.ip_address))
     if request_written:
         headers.append(("WARC-Concurrent-To", request_written.record_id))
-    headers += [
-        ("Content-Type", "application/http; msgtype=response"),
-        ("WARC-Payload-Digest", payload_digest),
-        *trailing,
-    ]
+    if content_type:
+        headers.append(("Content-Type", content_type))
+    if payload_digest is not None:
+        headers.append(("WARC-Payload-Digest", payload_digest))
+    headers += trailing
     written = writer.write(Record(record_type, headers, block, block_sha256=block_sha256))
     return WrittenExchange(request_written, written, payload_digest)
 
