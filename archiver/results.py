@@ -321,6 +321,9 @@ class TimestampToken(Result):
     serial_number: str
     tsa_name: str | None
     warc: WarcLocation
+
+
+@dataclass
 class ArticleInfo(Result):
     """A tracked (or formerly tracked) article, as ``archiver articles`` lists it."""
 
