@@ -101,8 +101,11 @@ class _Collector:
         self.links: list[Link] = []
         self._index: dict[str, int] = {}
 
-    def add(self, href: str, base: str | None, anchor: str, context: str, cited: bool, evidence: str | None = None, **item: str | None) -> None:
-        url, skip = _resolve(href, base)
+    def add(
+        self, href: str, base: str | None, anchor: str, context: str, cited: bool, evidence: str | None = None,
+        resolved: tuple[str, str | None] | None = None, **item: str | None,
+    ) -> None:
+        url, skip = resolved if resolved is not None else _resolve(href, base)
         if len(anchor) > ANCHOR_CAP:
             anchor = anchor[: ANCHOR_CAP - 1].rstrip() + "\u2026"
         if skip is not None:
@@ -1206,9 +1209,9 @@ def _find_links_html(html, base_url: str, encoding: str | None, templates) -> Ar
         item: dict[str, str | None] = {}
         if why is None and rl.el in scope:
             item = _item_fields(ev, rl, blk, btext, anchor)
-            if item.get("item_date") and len(_collapse(btext)) <= CONTEXT_CAP:
+            if item.get("item_date") and len(btext) <= 2 * CONTEXT_CAP and len(_collapse(btext)) <= CONTEXT_CAP:
                 context = _collapse(btext)  # a list item is its own context: date, title, comment
-        out.add(rl.href, base, anchor, context, why is None, why, **item)
+        out.add(rl.href, base, anchor, context, why is None, why, (url, skip), **item)
 
     main_html = None
     unlinked: list[UnlinkedReference] = []
@@ -1238,8 +1241,10 @@ def _find_links_html(html, base_url: str, encoding: str | None, templates) -> Ar
 def _item_fields(ev: _Evidence, rl: _RawLink, blk: _Block, btext: str, anchor: str) -> dict[str, str | None]:
     """Date, title and list heading of a link that is one item of a list (or a short dated line)."""
     tag = blk.el.tag.lower() if isinstance(blk.el.tag, str) else ""
-    text = _collapse(btext)
     is_item = tag in _ITEM_TAGS
+    if len(btext) > 2000 or not (is_item or len(btext) <= 600):
+        return {}  # running text, not an item of a list
+    text = _collapse(btext)
     date = item_date(text) if (is_item or len(text) <= 300) else None
     if not is_item and date is None:
         return {}
@@ -1400,17 +1405,20 @@ def _first_title(text: str, markdown: bool) -> str | None:
 _DATE_LINE = re.compile(r"\b((?:1[89]|20)\d\d-\d\d-\d\d(?:[T ]\d\d:\d\d(?::\d\d)?(?:Z|[+-]\d\d:?\d\d)?)?)\b")
 
 
-def canonical_url(html: bytes | str) -> str | None:
+def canonical_url(html: "bytes | str | HtmlDocument") -> str | None:
     """The address a saved page names for itself (rel=canonical, og:url), to resolve its relative links.
 
     A page saved from a browser and captured as a local file keeps its links relative to
     where it came from, not to the file.
     """
-    head = html[:262_144]
-    try:
-        doc = lxml_html.fromstring(head) if head.strip() else None
-    except (etree.ParserError, ValueError):
-        return None
+    if isinstance(html, HtmlDocument):
+        doc = html.root
+    else:
+        head = html[:262_144]
+        try:
+            doc = lxml_html.fromstring(head) if head.strip() else None
+        except (etree.ParserError, ValueError):
+            return None
     if doc is None:
         return None
     candidates = doc.xpath("//link[contains(concat(' ', normalize-space(translate(@rel, 'CANONICAL', 'canonical')), ' '), ' canonical ')]/@href")

@@ -243,4 +243,12 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX attachments_capture ON attachments(capture_id, kind);
     """,
+    # citation lists -- each link's list item (date and title as the item writes them) and,
+    # for a link that is not a citation, the evidence that it is not one.
+    """
+    ALTER TABLE citations ADD COLUMN item_date TEXT;
+    ALTER TABLE citations ADD COLUMN item_title TEXT;
+    ALTER TABLE citations ADD COLUMN list_heading TEXT;
+    ALTER TABLE citations ADD COLUMN evidence TEXT;
+    """,
 ]

@@ -26,10 +26,11 @@ from archiver.runs.browse import EMPTY_WORDS, BrowserPages, body_of, looks_empty
 from archiver.runs.media import MediaCapture
 from archiver.runs.recorder import Captured, Recorder, close_run
 from archiver.analyze.requisites import css_requisites, find_requisites
-from archiver.analyze.text import slim_html, sniff_kind
+from archiver.analyze.document import HtmlDocument
+from archiver.analyze.templates import TemplateIndex, host_of
+from archiver.analyze.text import decode, extract_keeping_document, html_document, sniff_kind
 
 Progress = Callable[[int, int, str], None]
-LINKS_LIMIT = 4 << 20  # bytes of an article's markup (scripts and styles removed) searched for links
 
 # An interrupted capture of the same targets this recent is resumed rather than redone.
 RESUME_WINDOW = 86_400
@@ -107,7 +108,7 @@ class CaptureRun:
         else:
             result = fetcher.fetch(target.url)
             try:
-                captured = recorder.record_fetch(url_id, result)
+                captured = recorder.record_fetch(url_id, result, extract=extract_keeping_document)
                 row = captured.row
                 data = b""
                 final = result.final
@@ -129,13 +130,21 @@ class CaptureRun:
             article["error"] = row["error"]
         elif row.get("http_status") and not usable_answer(row["http_status"], None):
             article["error"] = f"http_status: the article answered HTTP {row['http_status']}"
+        document = None
         if data and sniff_kind(data, content_type) == "html":
-            # Link finding parses the page: scripts and styles go first, and freak sizes are cut.
-            data = slim_html(data)[:LINKS_LIMIT]
-        links = self._find_links(data, content_type, base, target) if data else ArticleLinks()
+            # One decode and one parse of the page serve its text, its links, its quotations and
+            # its requisites: the extractor's when it kept it for the very bytes read here.
+            extracted = captured.extracted
+            kept = extracted.document if extracted is not None and extracted.document is not None else None
+            document = kept if kept is not None and not self.browsed.get(target.url) else html_document(data, content_type)
+            if extracted is not None:
+                extracted.document = None
+        links = self._find_links(data, content_type, base, target, document) if data else ArticleLinks()
         self._limit_sources(links)
         article["links"] = links
         article["data"] = data
+        article["document"] = document
+        article["base"] = base or target.url
         if captured.extracted is not None and captured.extracted.text:
             self.texts[target.url] = captured.extracted.text
         if article["error"] and not data:
@@ -154,16 +163,21 @@ class CaptureRun:
             link.skip_reason = f"limit: more than {self.options.max_sources} links to fetch (--max-sources)"
 
     @staticmethod
-    def _find_links(data: bytes, content_type: str | None, base: str | None, target: Target) -> ArticleLinks:
+    def _find_links(
+        data: bytes, content_type: str | None, base: str | None, target: Target, document: HtmlDocument | None = None,
+        templates: TemplateIndex | None = None,
+    ) -> ArticleLinks:
         if target.path is not None and target.path.suffix.lower() in (".md", ".markdown"):
-            return find_links_markdown(data.decode("utf-8", "replace"), base)
+            return find_links_markdown(decode(data, content_type), base)
         kind = sniff_kind(data, content_type)
         if kind == "html":
+            if document is None:
+                document = html_document(data, content_type)
             if target.path is not None:
-                base = canonical_url(data) or base
-            return find_links_html(data, base or target.url)
+                base = canonical_url(document) or base
+            return find_links_html(document, base or target.url, templates=templates)
         if kind == "text":
-            text = data.decode("utf-8", "replace")
+            text = decode(data, content_type)
             if "markdown" in (content_type or ""):
                 return find_links_markdown(text, base)
             return find_links_text(text, base)
@@ -186,6 +200,10 @@ class CaptureRun:
                 "position": link.position,
                 "cited": link.cited,
                 "skip_reason": link.skip_reason,
+                "item_date": link.item_date,
+                "item_title": (link.item_title or "")[:1000] or None,
+                "list_heading": (link.list_heading or "")[:1000] or None,
+                "evidence": link.evidence,
             }
             for link in links.links
         ]
@@ -211,16 +229,17 @@ class CaptureRun:
         if self.options.requisites:
             for article in articles:
                 html = self._article_html(article)
-                if html:
+                if html is not None:
                     for url, _kind in find_requisites(html, article["capture"].get("final_url") or article["url"]):
                         if url not in article_urls:
                             jobs.setdefault(url, "requisite")
         return jobs
 
     @staticmethod
-    def _article_html(article: dict[str, Any]) -> bytes | None:
-        data = article.get("data")
-        return data if data and sniff_kind(data, article["capture"].get("content_type")) == "html" else None
+    def _article_html(article: dict[str, Any]):
+        """The article's parsed tree (for its requisites), or None when it is not HTML."""
+        document = article.get("document")
+        return document.root if document is not None else None
 
     def _capture_sources(self, articles: list[dict[str, Any]], fetcher: Fetcher, recorder: Recorder) -> None:
         jobs = self._source_jobs(articles)
@@ -329,7 +348,8 @@ class CaptureRun:
             return
         links: ArticleLinks = article["links"]
         text = self.texts.get(article["url"])
-        quotes = find_quotes(links.main_html, None if links.main_html else text, article["capture"].get("final_url") or article["url"])
+        main = links.main if links.main is not None else links.main_html
+        quotes = find_quotes(main, None if main is not None else text, article["capture"].get("final_url") or article["url"])
         cited = [l.url for l in links.links if l.cited and l.skip_reason is None]
         results = []
         rows: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
