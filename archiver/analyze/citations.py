@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import Any, Iterator
 
 from lxml import etree
 from lxml import html as lxml_html
@@ -47,6 +47,9 @@ class Link:
     item_date: str | None = None  # date written beside the link in its list item (ISO 8601 when readable)
     item_title: str | None = None  # title the list item or paragraph gives the linked work
     list_heading: str | None = None  # the heading or sentence introducing the link's list
+    # Cited, but shaped like a site's template (a bare list of links): pages of the same site
+    # could still show it is template. Judged without that evidence (``templates=None``).
+    provisional: bool = False
 
 
 @dataclass
@@ -103,7 +106,7 @@ class _Collector:
 
     def add(
         self, href: str, base: str | None, anchor: str, context: str, cited: bool, evidence: str | None = None,
-        resolved: tuple[str, str | None] | None = None, **item: str | None,
+        resolved: tuple[str, str | None] | None = None, **item: Any,
     ) -> None:
         url, skip = resolved if resolved is not None else _resolve(href, base)
         if len(anchor) > ANCHOR_CAP:
@@ -116,7 +119,7 @@ class _Collector:
         if i is None:
             self._index[url] = len(self.links)
             self.links.append(Link(url, href, anchor, context, len(self.links), cited, skip, evidence, **item))
-        elif cited and not self.links[i].cited:
+        elif cited and (not self.links[i].cited or (self.links[i].provisional and not item.get("provisional"))):
             old = self.links[i]
             self.links[i] = Link(url, href, anchor, context, old.position, True, skip, None, **item)
 
@@ -1211,6 +1214,8 @@ def _find_links_html(html, base_url: str, encoding: str | None, templates) -> Ar
             item = _item_fields(ev, rl, blk, btext, anchor)
             if item.get("item_date") and len(btext) <= 2 * CONTEXT_CAP and len(_collapse(btext)) <= CONTEXT_CAP:
                 context = _collapse(btext)  # a list item is its own context: date, title, comment
+        if why is None and templates is None and (not prose or ev.bare(blk)) and ev.within(rl.el, ev.cite_lists) is None:
+            item["provisional"] = True
         out.add(rl.href, base, anchor, context, why is None, why, (url, skip), **item)
 
     main_html = None

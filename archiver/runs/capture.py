@@ -28,7 +28,7 @@ from archiver.runs.recorder import Captured, Recorder, close_run
 from archiver.analyze.requisites import css_requisites, find_requisites
 from archiver.analyze.document import HtmlDocument
 from archiver.analyze.templates import TemplateIndex, host_of
-from archiver.analyze.text import decode, extract_keeping_document, html_document, sniff_kind
+from archiver.analyze.text import decode, extract_exchange, extract_keeping_document, html_document, sniff_kind
 
 Progress = Callable[[int, int, str], None]
 
@@ -53,6 +53,7 @@ class CaptureRun:
         self.media: MediaCapture | None = None
         self.media_found: dict[str, dict[str, Any]] = {}  # url -> {"files", "error"} under --media
         self._done = self._total = 0  # progress
+        self.templates: dict[str, TemplateIndex] = {}  # host -> link blocks of its pages seen in this run
 
     def run(self, targets: list[Target]) -> CaptureResult:
         settings = self.options.settings()
@@ -145,6 +146,8 @@ class CaptureRun:
         article["data"] = data
         article["document"] = document
         article["base"] = base or target.url
+        article["target_obj"] = target
+        article["source"] = "file" if target.path else "web"
         if captured.extracted is not None and captured.extracted.text:
             self.texts[target.url] = captured.extracted.text
         if article["error"] and not data:
@@ -242,9 +245,59 @@ class CaptureRun:
         return document.root if document is not None else None
 
     def _capture_sources(self, articles: list[dict[str, Any]], fetcher: Fetcher, recorder: Recorder) -> None:
+        """Fetch every source; links shaped like a site template wait until the site's other pages are in.
+
+        First wave: the citations nothing could overturn, among them (usually) other pages of the
+        article's own site. Their link blocks show which of the article's link lists are the
+        site's template; the article's links are judged again with that evidence, and the second
+        wave fetches the citations that survive. With no such pages the lists stay citations.
+        """
         jobs = self._source_jobs(articles)
-        self._total = len(articles) + len(jobs)
+        held = self._held_back(articles, jobs)
+        self.templates = {}
+        for article in articles:
+            if any(l.provisional for l in article["links"].links) and article.get("document") is not None:
+                self.templates.setdefault(host_of(article["base"]), TemplateIndex())
+        for article in articles:  # several articles of one site are each other's siblings
+            index = self.templates.get(host_of(article.get("base") or article["url"]))
+            if index is not None and article.get("document") is not None:
+                index.add_page(article["document"].root, article["base"])
+        first = {url: kind for url, kind in jobs.items() if url not in held}
+        self._total = len(articles) + len(first)
         self._done = len(articles)
+        self._fetch_sources(first, fetcher, recorder)
+        if not held:
+            return
+        for article in articles:
+            self._judge_templates(article)
+        rest = {url: kind for url, kind in self._source_jobs(articles).items() if url not in self.sources}
+        self._total += len(rest)
+        self._fetch_sources(rest, fetcher, recorder)
+
+    @staticmethod
+    def _held_back(articles: list[dict[str, Any]], jobs: dict[str, str]) -> set[str]:
+        """Citations that only a site template could still overturn, and that nothing else needs first."""
+        firm: set[str] = set()
+        provisional: set[str] = set()
+        for article in articles:
+            for link in (article.get("links") or ArticleLinks()).links:
+                if link.cited and link.skip_reason is None:
+                    (provisional if link.provisional else firm).add(link.url)
+        return {url for url in provisional - firm if jobs.get(url) == "citation"}
+
+    def _judge_templates(self, article: dict[str, Any]) -> None:
+        """Judge the article's links again, now that pages of its site show their templates."""
+        index = self.templates.get(host_of(article.get("base") or article["url"]))
+        if index is None or "article_id" not in article or article.get("document") is None:
+            return
+        if not any(sib.url != article["base"] for sib in index.siblings):
+            return  # no other page of the site: no evidence, the lists stay citations
+        links = self._find_links(article["data"], article["capture"].get("content_type"), article["base"], article["target_obj"], article["document"], index)
+        self._limit_sources(links)
+        article["links"] = links
+        article["article_id"] = self._store_article(article["url_id"], article["capture"], links, article["source"])
+
+    def _fetch_sources(self, jobs: dict[str, str], fetcher: Fetcher, recorder: Recorder) -> None:
         pending = dict(jobs)
         # Resuming an interrupted run of the same targets: what it captured is not fetched again.
         for url in [u for u in pending if u in self.reusable]:
@@ -263,9 +316,15 @@ class CaptureRun:
             in_browser = [u for u in pending if jobs[u] != "requisite" and self.options.browser_for(u, "source")]
             for url, result in fetcher.fetch_many((url, None) for url in pending if url not in in_browser):
                 try:
-                    captured = recorder.record_fetch(self.store.url_id(url), result)
+                    sibling = self.templates.get(host_of(url)) if jobs[url] == "citation" else None
+                    extractor = extract_keeping_document if sibling is not None else extract_exchange
+                    captured = recorder.record_fetch(self.store.url_id(url), result, extract=extractor)
                     row = captured.row
                     final = result.final
+                    if sibling is not None and captured.extracted is not None and captured.extracted.document is not None:
+                        # a page of the article's own site: its link blocks are template evidence
+                        sibling.add_page(captured.extracted.document.root, row.get("final_url") or url)
+                        captured.extracted.document = None
                     body = body_of(result) if jobs[url] != "requisite" else b""
                     if body and self._looked_empty(url, body, row.get("content_type"), captured):
                         in_browser.append(url)
@@ -294,7 +353,7 @@ class CaptureRun:
             # Images and fonts a stylesheet pulls in are requisites too (one level deep).
             for css_url, css in stylesheets:
                 for url, _ in css_requisites(css.decode("utf-8", "replace"), css_url):
-                    if url not in jobs:
+                    if url not in jobs and url not in self.sources:
                         jobs[url] = pending[url] = "requisite"
                         self._total += 1
 
