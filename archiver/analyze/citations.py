@@ -691,6 +691,12 @@ class _Evidence:
     def _mark_announced(self) -> None:
         for el in self.scope_order():
             tag = el.tag.lower()
+            if tag in _LIST_TAGS and tag != "tbody":
+                intro = _intro_of(el)
+                # "Here are five briefings ...:", "Sources", "Previous posts in this series"
+                if intro and len(intro) <= 200 and _CITE_INTRO.search(intro) and not _RECIRC_HEAD.match(intro):
+                    self.cite_lists.add(el)
+                continue
             if tag in _HEADINGS or (tag in ("p", "div", "strong", "b", "span") and len(el) <= 2):
                 text = _text_of(el, 120)
                 if not text or len(text) > 100 or next(el.iter("a", "area"), None) is not None:
@@ -1214,7 +1220,7 @@ def _find_links_html(html, base_url: str, encoding: str | None, templates) -> Ar
             item = _item_fields(ev, rl, blk, btext, anchor)
             if item.get("item_date") and len(btext) <= 2 * CONTEXT_CAP and len(_collapse(btext)) <= CONTEXT_CAP:
                 context = _collapse(btext)  # a list item is its own context: date, title, comment
-        if why is None and templates is None and (not prose or ev.bare(blk)) and ev.within(rl.el, ev.cite_lists) is None:
+        if why is None and templates is None and (not prose or ev.bare(blk) or blk.el.tag in _ITEM_TAGS) and ev.within(rl.el, ev.cite_lists) is None:
             item["provisional"] = True
         out.add(rl.href, base, anchor, context, why is None, why, (url, skip), **item)
 
