@@ -260,9 +260,9 @@ _BOILER_TOKENS = frozenset(
     ad ads adv advert adverts advertisement advertisements advertising adslot adunit adsense adcontainer
     adwrapper adwrap dfp gpt sponsor sponsors sponsored sponsorship
     tag tags taglist tagcloud topics breadcrumb breadcrumbs crumbs
-    popular trending recommended recommendations recommendation recirc recirculation
+    popular trending recommended recommendations recommendation recirc recirculation similar
     breaking ticker teaser teasers carousel
-    widget widgets outbrain taboola zergnet cookie cookies consent gdpr paywall
+    widget widgets outbrain taboola zergnet cookie cookies consent gdpr
     login signin toolbar pagination pager byline bio author authors meta postmeta entrymeta dateline
     skip skiplink skiplinks print email subnav utility""".split()
 )
@@ -568,6 +568,12 @@ _RECIRC_HEAD = re.compile(
     re.I,
 )
 _WORDS = re.compile(r"\w{2,}")
+# How a related-content box introduces itself: "Related coverage from ...:", "More from ...".
+_RECIRC_START = re.compile(
+    r"^\W*(?:related|more (?:from|stories|news|on|articles|coverage)|read more|recommended|you (?:may|might) also|"
+    r"also read|read also|trending|popular|most read|don'?t miss|see also from|other stories)\b",
+    re.I,
+)
 _EMBED = re.compile(r"(?:^|-)(?:twitter-tweet|tweet|instagram-media|tiktok-embed|reddit-card|bluesky-embed|mastodon-embed|fb-post|threads-post|embedded-post|embed)(?:-|$)")
 _IMAGE_URL = re.compile(r"\.(?:jpe?g|png|gif|webp|avif|svg|bmp|tiff?)(?:$|[?#])", re.I)
 _MEDIA_ANCHOR = re.compile(r"^\W*(?:video|videos|photos?|gallery|watch|listen|podcast|audio|see full gallery)\W*$", re.I)
@@ -584,6 +590,17 @@ _CITE_INTRO = re.compile(
 _HEADINGS = frozenset("h1 h2 h3 h4 h5 h6".split())
 _ITEM_TAGS = frozenset("li dd dt tr td th".split())
 _LIST_TAGS = frozenset("ul ol dl table tbody menu".split())
+
+
+_SECOND_LEVEL = frozenset("co com org net gov ac edu ne or go gob nic mil".split())
+
+
+def site_of(host: str) -> str:
+    """The registrable part of a host name, near enough: news.bbc.co.uk -> bbc.co.uk, video.site.com -> site.com."""
+    labels = host.split(".")
+    if len(labels) >= 3 and len(labels[-1]) == 2 and labels[-2] in _SECOND_LEVEL:
+        return ".".join(labels[-3:])
+    return ".".join(labels[-2:])
 
 
 def _not_a_citation_url(url: str) -> bool:
@@ -675,7 +692,7 @@ class _Evidence:
     def __init__(self, page: "_Page", scope: set[etree._Element], roots: set[etree._Element], boiler: set[etree._Element], templates: "TemplateIndex | None", base: str) -> None:
         self.page = page
         self._roots = roots
-        self._host = host_of(base)
+        self._site = site_of(host_of(base))
         self._last_prose: int | None = None
         self._bare: dict[int, bool] = {}
         self._by_block: dict[int, list] | None = None
@@ -692,9 +709,7 @@ class _Evidence:
         for el in self.scope_order():
             tag = el.tag.lower()
             if tag in _LIST_TAGS and tag != "tbody":
-                intro = _intro_of(el)
-                # "Here are five briefings ...:", "Sources", "Previous posts in this series"
-                if intro and len(intro) <= 200 and _CITE_INTRO.search(intro) and not _RECIRC_HEAD.match(intro):
+                if self._announced_as_sources(el):
                     self.cite_lists.add(el)
                 continue
             if tag in _HEADINGS or (tag in ("p", "div", "strong", "b", "span") and len(el) <= 2):
@@ -705,6 +720,24 @@ class _Evidence:
                     self._mark_after(el, self.recirc)
                 elif tag in _HEADINGS and _CITE_INTRO.search(text):
                     self._mark_after(el, self.cite_lists)
+
+    @staticmethod
+    def _announced_as_sources(lst: etree._Element) -> bool:
+        """A list the text introduces: a heading naming sources ("Sources", "Previous briefings"),
+        or a sentence leading into it with a colon ("here are five briefings for folks to review:")."""
+        prev = lst.getprevious()
+        while prev is not None and (not isinstance(prev.tag, str) or not _text_of(prev, 10)):
+            prev = prev.getprevious()
+        if prev is None:
+            return False
+        intro = _text_of(prev, 2000)
+        if not intro or _RECIRC_HEAD.match(intro[:120]) or _RECIRC_PREFIX.match(intro) or _RECIRC_START.match(intro[-200:]):
+            return False
+        if prev.tag.lower() in _HEADINGS or len(intro) <= 80 and next(prev.iter("a"), None) is None:
+            return bool(_CITE_INTRO.search(intro))
+        return intro.rstrip().endswith(":") and next(prev.iter("a"), None) is None or bool(
+            intro.rstrip().endswith(":") and _CITE_INTRO.search(intro[-200:])
+        )
 
     def _mark_after(self, heading: etree._Element, into: set[etree._Element]) -> None:
         """The box a heading opens: its parent when the heading leads a box, else what follows it up to the next heading."""
@@ -736,7 +769,8 @@ class _Evidence:
             sib = sib.getnext()
 
     def same_host(self, url: str) -> bool:
-        return host_of(url) == self._host
+        """On the article's own site (www.site.example and video.site.example alike)."""
+        return site_of(host_of(url)) == self._site
 
     def trailing(self, el: etree._Element) -> bool:
         """After the article's last paragraph of running text: where "more stories" lists sit."""
@@ -912,7 +946,7 @@ def _boiler_kind(el: etree._Element) -> str:
         return "header or footer"
     if parts & {"share", "shares", "sharing", "social", "socials", "sharebar", "sharetools"}:
         return "share button"
-    if parts & {"newsletter", "subscribe", "subscription", "signup", "promo", "paywall"}:
+    if parts & {"newsletter", "subscribe", "subscription", "signup", "promo"}:
         return "call to action"
     if parts & {"ad", "ads", "advert", "advertisement", "sponsor", "sponsored", "dfp", "outbrain", "taboola"}:
         return "advertisement"
