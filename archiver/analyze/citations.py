@@ -264,13 +264,13 @@ _BOILER_TOKENS = frozenset(
     breaking ticker teaser teasers carousel
     widget widgets outbrain taboola zergnet cookie cookies consent gdpr
     login signin toolbar pagination pager byline bio author authors meta postmeta entrymeta dateline
-    skip skiplink skiplinks print email subnav utility""".split()
+    skip skiplink skiplinks print email subnav utility rollover hovercard tooltip popover prev previous prevnext nextprev""".split()
 )
 _BOILER_PHRASES = re.compile(
     r"(?:^|-)(?:more-(?:stories|news|from|articles|on)|read-more|most-(?:read|popular|viewed|shared|emailed)"
     r"|you-may-(?:like|also)|also-(?:read|like)|about-(?:the-)?author|author-(?:box|info|bio|card)"
     r"|further-reading-links|next-(?:article|post|story)|prev(?:ious)?-(?:article|post|story)"
-    r"|post-(?:navigation|nav)|in-(?:this|other)-news|top-stories|latest-(?:news|stories|posts))(?:-|$)"
+    r"|post-(?:navigation|nav)|in-(?:this|other)-news|top-stories|latest-(?:news|stories|posts)|next-prev|prev-next)(?:-|$)"
 )
 _HINT_PHRASES = re.compile(
     r"(?:^|-)(?:article-?body|article-?content|article-?text|articlebody|entry-content|entry-body|post-content|"
@@ -293,6 +293,11 @@ def _attr_tokens(el: etree._Element) -> str:
     return "-".join(t for t in _TOKEN_SPLIT.split(" ".join(parts).lower()) if t)
 
 
+# Off-screen positioning hides link spam from readers. (display:none is not evidence: pages fold
+# whole article sections away behind "read more" buttons with it.)
+_HIDDEN_STYLE = re.compile(r"(?:left|top|text-indent)\s*:\s*-\d{4,}(?:px|em)", re.I)
+
+
 def _is_boiler(el: etree._Element, tag: str, toks: str) -> bool:
     if tag in _BOILER_TAGS:
         return True
@@ -301,6 +306,9 @@ def _is_boiler(el: etree._Element, tag: str, toks: str) -> bool:
         return True
     if el.get("aria-hidden") == "true" or el.get("hidden") is not None:
         return True
+    style = el.get("style")
+    if style and _HIDDEN_STYLE.search(style):
+        return True  # invisible to readers: hidden widgets, off-screen link spam
     if not toks:
         return False
     if _HINT_PHRASES.search(toks):
@@ -546,6 +554,12 @@ _TAXONOMY_URL = re.compile(
     r"schlagwort|schlagworte|rubrik|etiqueta|tema|categoria)(?:/|$)|[?&](?:tag|tags|author|cat|category|termo|topic)=",
     re.I,
 )
+_AUTHOR_URL = re.compile(
+    r"^https?://[^/]+(?:/[^?#]*)?/(?:author|authors|byline|bylines|profiles?|people|staff|contributors?|writers?|"
+    r"columnists?|journalists?|autor|autoren)(?:/|$)|[?&]author=",
+    re.I,
+)
+_SOURCES_WORD = re.compile(r"\b(?:sources?|references?|further reading|bibliography|notes|citations?)\b", re.I)
 _SOCIAL_PROFILE = re.compile(
     r"^https?://(?:www\.|m\.)?(?:twitter\.com|x\.com|facebook\.com|instagram\.com|youtube\.com|linkedin\.com|tiktok\.com|"
     r"threads\.net|pinterest\.com|flipboard\.com|t\.me|bsky\.app)/(?:(?:in|company|user|c|channel|profile)/)?@?[\w.\-]+/?(?:\?[^#]*)?$",
@@ -897,8 +911,10 @@ def _judge(ev: _Evidence, rl: "_RawLink", url: str | None, anchor: str, prose: b
         return "advertisement"
     if _CTA_URL.match(url) or _CTA_ANCHOR.match(anchor) and len(anchor.split()) <= 8:
         return "call to action"
-    if context and _PROMO.search(context) and not _CITE_INTRO.search(context[:40]):
+    if context and _PROMO.search(context) and not _SOURCES_WORD.search(context[:40]):
         return "call to action"
+    if _AUTHOR_URL.match(url) and re.search(r"\bby\s+(?:\w+\s+){0,2}" + re.escape(anchor[:60]), context, re.I):
+        return "byline"  # "Additional reporting by <a>Name</a>"
     cite_list = ev.within(el, ev.cite_lists)
     if cite_list is None and ev.within(el, ev.recirc) is not None:
         return "related-content module"
@@ -936,6 +952,8 @@ def _judge(ev: _Evidence, rl: "_RawLink", url: str | None, anchor: str, prose: b
 
 def _boiler_kind(el: etree._Element) -> str:
     tag = el.tag.lower() if isinstance(el.tag, str) else ""
+    if el.get("aria-hidden") == "true" or el.get("hidden") is not None or _HIDDEN_STYLE.search(el.get("style") or ""):
+        return "hidden"
     toks = _attr_tokens(el)
     parts = set(toks.split("-")) if toks else set()
     if parts & _COMMENT_TOKENS:
