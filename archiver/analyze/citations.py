@@ -559,6 +559,10 @@ _AUTHOR_URL = re.compile(
     r"columnists?|journalists?|autor|autoren)(?:/|$)|[?&]author=",
     re.I,
 )
+# A person's (or a desk's) name as a link text: "Abigail Van Buren", "News Nation Bureau", "@handle".
+_NAME = re.compile(r"^@?\w[\w.'\-]*$|^(?:[A-Z\u00c0-\u00de][\w.'\-]*|van|von|de|der|del|da|bin|al|la|le)(?: (?:[A-Z\u00c0-\u00de][\w.'\-]*|van|von|de|der|del|da|bin|al|la|le)){1,4}$")
+_GENERIC_ANCHOR = re.compile(r"^\W*(?:click here|here|this|more|more information|learn more|find out more|read more|details)\W*$", re.I)
+_TAG_LEAD = re.compile(r"\b(?:tags?|tagged(?: with)?|categor(?:y|ia|ies)|filed under|topics?|schlagw\w*|themen|etiquetas)\s*:[^.:!?]{0,120}$", re.I)
 _SOURCES_WORD = re.compile(r"\b(?:sources?|references?|further reading|bibliography|notes|citations?)\b", re.I)
 _SOCIAL_PROFILE = re.compile(
     r"^https?://(?:www\.|m\.)?(?:twitter\.com|x\.com|facebook\.com|instagram\.com|youtube\.com|linkedin\.com|tiktok\.com|"
@@ -610,11 +614,29 @@ _SECOND_LEVEL = frozenset("co com org net gov ac edu ne or go gob nic mil".split
 
 
 def site_of(host: str) -> str:
-    """The registrable part of a host name, near enough: news.bbc.co.uk -> bbc.co.uk, video.site.com -> site.com."""
+    """The name a site goes by across its hosts, near enough: news.bbc.co.uk -> bbc,
+    video.site.com -> site, www.site.de -> site (one publisher's national editions)."""
     labels = host.split(".")
     if len(labels) >= 3 and len(labels[-1]) == 2 and labels[-2] in _SECOND_LEVEL:
-        return ".".join(labels[-3:])
-    return ".".join(labels[-2:])
+        return labels[-3]
+    return labels[-2] if len(labels) >= 2 else host
+
+
+def _own_addresses(root: etree._Element) -> set[str]:
+    found = set()
+    for el in root.iter("link", "meta"):
+        if el.tag == "link" and "canonical" in (el.get("rel") or "").lower().split():
+            value = el.get("href")
+        elif el.tag == "meta" and (el.get("property") or el.get("name") or "").lower() == "og:url":
+            value = el.get("content")
+        else:
+            continue
+        if value:
+            try:
+                found.add(normalise_url(value.strip()))
+            except Exception:  # noqa: BLE001 - a broken canonical names nothing
+                pass
+    return found
 
 
 def _not_a_citation_url(url: str) -> bool:
@@ -707,6 +729,7 @@ class _Evidence:
         self.page = page
         self._roots = roots
         self._site = site_of(host_of(base))
+        self.page_urls = _own_addresses(page.root)  # rel=canonical, og:url: the page under its other names
         self._last_prose: int | None = None
         self._bare: dict[int, bool] = {}
         self._by_block: dict[int, list] | None = None
@@ -876,8 +899,11 @@ def _scope(page: _Page, main: etree._Element, boiler: set[etree._Element]) -> tu
     return scope, set(roots)
 
 
-def _judge(ev: _Evidence, rl: "_RawLink", url: str | None, anchor: str, prose: bool, block_text: str, context: str) -> str | None:
-    """Why the link is not a citation, or None when it is one."""
+def _judge(ev: _Evidence, rl: "_RawLink", url: str | None, anchor: str, prose: bool, block_text: str, context: str, before: str = "") -> str | None:
+    """Why the link is not a citation, or None when it is one.
+
+    ``block_text``: the start of the link's block; ``before``: the block's text just before the link.
+    """
     el = rl.el
     page = ev.page
     if el not in ev.scope:
@@ -887,7 +913,7 @@ def _judge(ev: _Evidence, rl: "_RawLink", url: str | None, anchor: str, prose: b
         return "in-page jump"
     if url is None:
         return None  # unfetchable: reported with its skip reason
-    if url == ev.base:
+    if url == ev.base or url in ev.page_urls:
         return "the page itself"
     node = el
     embedded = False
@@ -913,8 +939,12 @@ def _judge(ev: _Evidence, rl: "_RawLink", url: str | None, anchor: str, prose: b
         return "call to action"
     if context and _PROMO.search(context) and not _SOURCES_WORD.search(context[:40]):
         return "call to action"
-    if _AUTHOR_URL.match(url) and re.search(r"\bby\s+(?:\w+\s+){0,2}" + re.escape(anchor[:60]), context, re.I):
-        return "byline"  # "Additional reporting by <a>Name</a>"
+    if _GENERIC_ANCHOR.match(anchor) and _PROMO.search(block_text):
+        return "call to action"  # "Get the magazine delivered ... Click here for more information."
+    if _TAG_LEAD.search(before):
+        return "author or tag page"  # "... - Tags: <a>ferries</a>, <a>budget</a>"
+    if _AUTHOR_URL.match(url) and _NAME.match(anchor) and ev.within(el, ev.cite_lists) is None:
+        return "author or tag page"  # "Additional reporting by <a>Name</a>", datelines, author boxes
     cite_list = ev.within(el, ev.cite_lists)
     if cite_list is None and ev.within(el, ev.recirc) is not None:
         return "related-content module"
@@ -1266,7 +1296,7 @@ def _find_links_html(html, base_url: str, encoding: str | None, templates) -> Ar
         context = _sentence_around(btext, rl.start, end) if btext.strip() else anchor
         url, skip = _resolve(rl.href, base)
         prose = _in_prose(blk)
-        why = _judge(ev, rl, url if skip is None else None, anchor, prose, _collapse(btext[:300]), context)
+        why = _judge(ev, rl, url if skip is None else None, anchor, prose, _collapse(btext[:300]), context, btext[max(0, rl.start - 200) : rl.start])
         item: dict[str, str | None] = {}
         if why is None and rl.el in scope:
             item = _item_fields(ev, rl, blk, btext, anchor)
