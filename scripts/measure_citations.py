@@ -34,7 +34,7 @@ pages (macro: a page enters a mean only where the figure is defined, e.g. precis
 pages where the method cited something). Speed is pages per second of link finding
 (decode + parse + judge), beside trafilatura's link extraction on the same pages.
 
-Usage: python scripts/measure_citations.py [--limit N] [--no-baseline2] [--show-errors N]
+Usage: python scripts/measure_citations.py [--limit N] [--no-baseline2] [--show-errors N] [--compare-with REV]
 """
 
 from __future__ import annotations
@@ -301,11 +301,63 @@ def report(title: str, run: Run, baseline2: bool) -> None:
         print("   ", e)
 
 
+def _finder_at(rev: str):
+    """find_links_html as it was at git revision ``rev`` (loaded from git, for a same-run speed baseline)."""
+    import importlib.util
+    import subprocess
+    import tempfile
+
+    root = Path(__file__).resolve().parents[1]
+    source = subprocess.run(["git", "-C", str(root), "show", f"{rev}:archiver/analyze/citations.py"], capture_output=True, check=True).stdout
+    with tempfile.NamedTemporaryFile("wb", suffix=".py", delete=False) as fh:
+        fh.write(source)
+    spec = importlib.util.spec_from_file_location("citations_at_" + rev.replace("/", "_"), fh.name)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
+    spec.loader.exec_module(module)
+    return module.find_links_html
+
+
+def measure_speed(args: argparse.Namespace) -> None:
+    """Pages per second of link finding on every corpus page, methods interleaved page by page so
+    a busy machine slows them alike: this finder, the one at ``--compare-with``, trafilatura."""
+    pages: list[tuple[bytes, str]] = []
+    aeb = CORPUS / "articles" / "aeb"
+    for page_id, entry in sorted(json.loads((aeb / "ground-truth.json").read_text(encoding="utf-8")).items()):
+        path = aeb / "html" / f"{page_id}.html.gz"
+        if path.exists():
+            pages.append((gzip.decompress(path.read_bytes()), entry["url"]))
+    te = CORPUS / "articles" / "trafilatura-eval"
+    for url, entry in sorted(json.loads((te / "evaldata-subset.json").read_text(encoding="utf-8")).items()):
+        path = te / "html" / entry["file"]
+        if path.exists():
+            pages.append((path.read_bytes(), url))
+    if args.limit:
+        pages = pages[: args.limit]
+    methods = {"archiver.analyze.citations": find_links_html}
+    if args.compare_with:
+        methods[f"citations at {args.compare_with}"] = _finder_at(args.compare_with)
+    if not args.no_baseline2:
+        methods["trafilatura links"] = trafilatura_links
+    seconds = dict.fromkeys(methods, 0.0)
+    for html, url in pages:
+        for name, method in methods.items():
+            t0 = time.perf_counter()
+            method(html, url)
+            seconds[name] += time.perf_counter() - t0
+    first = len(pages) / seconds["archiver.analyze.citations"]
+    print(f"\nSpeed on {len(pages)} corpus pages (methods interleaved page by page):")
+    for name, secs in seconds.items():
+        rate = len(pages) / secs
+        print(f"  {name:<32} {rate:6.1f} pages/s   (archiver / this: {first / rate:.2f})")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--limit", type=int, default=0, help="pages per corpus group (0: all)")
     parser.add_argument("--no-baseline2", action="store_true", help="skip the (slow) trafilatura baseline")
     parser.add_argument("--show-errors", type=int, default=0, help="print up to N misclassified links per group")
+    parser.add_argument("--compare-with", metavar="REV", help="also time the citation finder of this git revision (same pages, same run)")
     args = parser.parse_args(argv)
     baseline2 = not args.no_baseline2
     if baseline2 and trafilatura_links(b"<html><body><p>x</p></body></html>", "https://example.org/") is None:
@@ -318,6 +370,7 @@ def main(argv: list[str] | None = None) -> int:
     report("Own labelled pages (tests/citation_pages)", measure_own_pages(args), baseline2)
     report("AEB (derived link labels)", measure_aeb(args), baseline2)
     report("trafilatura-eval ('without' = must not be cited, 'with' = cited)", measure_trafilatura_eval(args), baseline2)
+    measure_speed(args)
     return 0
 
 

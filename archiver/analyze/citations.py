@@ -281,16 +281,26 @@ _CAMEL = re.compile(r"([a-z0-9])([A-Z])")
 _TOKEN_SPLIT = re.compile(r"[^a-z0-9]+")
 
 
+_TOKEN_MEMO: dict[str, str] = {}  # pages repeat the same few class strings thousands of times
+
+
 def _attr_tokens(el: etree._Element) -> str:
     """class/id/aria-label/itemprop of ``el`` as one '-'-joined lower-case token string."""
     parts = []
     for name in ("class", "id", "aria-label", "itemprop", "data-component", "data-module"):
         v = el.get(name)
         if v and len(v) < 500:
-            parts.append(_CAMEL.sub(r"\1-\2", v))
+            parts.append(v)
     if not parts:
         return ""
-    return "-".join(t for t in _TOKEN_SPLIT.split(" ".join(parts).lower()) if t)
+    key = " ".join(parts)
+    toks = _TOKEN_MEMO.get(key)
+    if toks is None:
+        toks = "-".join(t for t in _TOKEN_SPLIT.split(_CAMEL.sub(r"\1-\2", key).lower()) if t)
+        if len(_TOKEN_MEMO) > 50_000:
+            _TOKEN_MEMO.clear()
+        _TOKEN_MEMO[key] = toks
+    return toks
 
 
 # Off-screen positioning hides link spam from readers. (display:none is not evidence: pages fold
@@ -1219,7 +1229,7 @@ def _metadata(root: etree._Element, main: etree._Element | None) -> tuple[str | 
     return (title or None), (author or None), (published or None)
 
 
-def _trafilatura_metadata(text: str, url: str) -> tuple[str | None, str | None]:
+def _trafilatura_metadata(text, url: str) -> tuple[str | None, str | None]:
     """(author, date) from trafilatura's metadata extractor; (None, None) when unavailable."""
     try:
         from trafilatura import extract_metadata
@@ -1283,6 +1293,7 @@ def _find_links_html(html, base_url: str, encoding: str | None, templates) -> Ar
 
     out = _Collector()
     block_text: dict[int, str] = {}
+    resolutions: dict[str, tuple[str, str | None]] = {}  # the same href recurs (menus, share bars)
     for rl in page.links:
         blk = rl.block
         key = id(blk)
@@ -1294,7 +1305,10 @@ def _find_links_html(html, base_url: str, encoding: str | None, templates) -> Ar
         if not anchor:
             anchor = _collapse(rl.alt or rl.el.get("aria-label") or rl.el.get("title") or "")
         context = _sentence_around(btext, rl.start, end) if btext.strip() else anchor
-        url, skip = _resolve(rl.href, base)
+        resolved = resolutions.get(rl.href)
+        if resolved is None:
+            resolved = resolutions[rl.href] = _resolve(rl.href, base)
+        url, skip = resolved
         prose = _in_prose(blk)
         why = _judge(ev, rl, url if skip is None else None, anchor, prose, _collapse(btext[:300]), context, btext[max(0, rl.start - 200) : rl.start])
         item: dict[str, str | None] = {}
@@ -1323,7 +1337,7 @@ def _find_links_html(html, base_url: str, encoding: str | None, templates) -> Ar
         unlinked = _find_unlinked(chunks)
     title, author, published = _metadata(root, main)
     if published is None:  # its date search is thorough but costly: only when we found none
-        t_author, t_date = _trafilatura_metadata(doc.text, base_url)
+        t_author, t_date = _trafilatura_metadata(doc.copy_root(), base_url)  # a copy: it may prune what it reads
         author = author or t_author
         published = published or t_date
     result = ArticleLinks(title, author, published, out.links, unlinked, main_html)
