@@ -573,6 +573,11 @@ _AUTHOR_URL = re.compile(
 _NAME = re.compile(r"^@?\w[\w.'\-]*$|^(?:[A-Z\u00c0-\u00de][\w.'\-]*|van|von|de|der|del|da|bin|al|la|le)(?: (?:[A-Z\u00c0-\u00de][\w.'\-]*|van|von|de|der|del|da|bin|al|la|le)){1,4}$")
 _GENERIC_ANCHOR = re.compile(r"^\W*(?:click here|here|this|more|more information|learn more|find out more|read more|details)\W*$", re.I)
 _TAG_LEAD = re.compile(r"\b(?:tags?|tagged(?: with)?|categor(?:y|ia|ies)|filed under|topics?|schlagw\w*|themen|etiquetas)\s*:[^.:!?]{0,120}$", re.I)
+_SEARCH_URL = re.compile(
+    r"^https?://[^/]+(?:/[^?#]*)?/(?:search|suche|buscar|busca|recherche|cerca|zoeken)(?:/|\?|$)|^https?://[^?#]+\?(?:[^#]*&)?(?:q|s|query|search|keyword)=",
+    re.I,
+)
+_CREDIT = re.compile(r"\b(?:powered|powdered|proudly powered|built|hosted|theme|site) (?:by|with|on)\b", re.I)
 _SOURCES_WORD = re.compile(r"\b(?:sources?|references?|further reading|bibliography|notes|citations?)\b", re.I)
 _SOCIAL_PROFILE = re.compile(
     r"^https?://(?:www\.|m\.)?(?:twitter\.com|x\.com|facebook\.com|instagram\.com|youtube\.com|linkedin\.com|tiktok\.com|"
@@ -877,8 +882,23 @@ def _scope(page: _Page, main: etree._Element, boiler: set[etree._Element]) -> tu
             core_weight = max(core_weight, clean.get(node, 0))
         node = page.parent.get(node)
         climbed += 1
-    # Source lists that sit beside the article body rather than in it.
+    # The article's lead or standfirst in a box of its own just before (or after) the body:
+    # contiguous siblings of running text belong to it.
     top = roots[0]
+    parent = page.parent.get(top)
+    if parent is not None and isinstance(parent.tag, str) and parent.tag.lower() not in ("body", "html"):
+        siblings = [c for c in _elements(iter(parent))]
+        if top in siblings:
+            i = siblings.index(top)
+            for step in (-1, 1):
+                j = i + step
+                while 0 <= j < len(siblings):
+                    sib = siblings[j]
+                    if sib in boiler or clean.get(sib, 0) < _MIN_PROSE or not _mostly_prose(page, sib):
+                        break
+                    roots.append(sib)
+                    j += step
+    # Source lists that sit beside the article body rather than in it.
     anc = top
     for _ in range(3):
         parent = page.parent.get(anc)
@@ -907,6 +927,19 @@ def _scope(page: _Page, main: etree._Element, boiler: set[etree._Element]) -> tu
         for el in r.iter():
             scope.add(el)
     return scope, set(roots)
+
+
+def _mostly_prose(page: _Page, el: etree._Element) -> bool:
+    """Running text rather than a teaser box: its blocks' words are mostly not links."""
+    text = links = 0
+    for sub in el.iter():
+        b = page.block_of.get(sub)
+        if b is not None:
+            text += b.text_len
+            links += b.link_len
+        if text > 4000:
+            break
+    return text >= _MIN_PROSE and links <= 0.3 * (text + links)
 
 
 def _judge(ev: _Evidence, rl: "_RawLink", url: str | None, anchor: str, prose: bool, block_text: str, context: str, before: str = "") -> str | None:
@@ -945,6 +978,8 @@ def _judge(ev: _Evidence, rl: "_RawLink", url: str | None, anchor: str, prose: b
         return "share button"
     if _AD_URL.match(url):
         return "advertisement"
+    if _CREDIT.search(context) and len(anchor.split()) <= 3:
+        return "page chrome"  # "Powered by WordPress"
     if _CTA_URL.match(url) or _CTA_ANCHOR.match(anchor) and len(anchor.split()) <= 8:
         return "call to action"
     if context and _PROMO.search(context) and not _SOURCES_WORD.search(context[:40]):
@@ -963,6 +998,8 @@ def _judge(ev: _Evidence, rl: "_RawLink", url: str | None, anchor: str, prose: b
             return "related-content module"
         if _TAXONOMY_URL.match(url):
             return "author or tag page"
+        if _SEARCH_URL.match(url):
+            return "navigation"  # keyword rows linking a site search, not a document
         if _SOCIAL_PROFILE.match(url):
             return "follow link"
         if _PAGINATION_ANCHOR.match(anchor):
@@ -973,9 +1010,10 @@ def _judge(ev: _Evidence, rl: "_RawLink", url: str | None, anchor: str, prose: b
             return "image link"
         if _RECIRC_HEAD.match(anchor) and len(anchor) < 40:
             return "related-content module"
-        if ev.bare(rl.block) and ev.same_host(url) and len(anchor.split()) >= 2 and not item_date(block_text):
-            # a line that is nothing but a headline of the same site: a teaser ("more stories")
-            return "related-content module"
+        if ev.bare(rl.block) and ev.same_host(url) and not item_date(block_text):
+            # a line that is nothing but a headline of the same site: a teaser ("more stories");
+            # a single word of the same site in a bare row of links: a tag or a section
+            return "related-content module" if len(anchor.split()) >= 2 else "author or tag page"
         if _MEDIA_ANCHOR.match(anchor):
             return "related-content module"
     if cite_list is None and rl.image_only and (_IMAGE_URL.search(url) or ev.same_host(url)):

@@ -309,9 +309,13 @@ def _read(body: str | Path | bytes | bytearray | memoryview, max_bytes: int) -> 
 # How much of a body each extractor is given. Main-text extraction (lxml, trafilatura) needs
 # tens of times its input in memory, so a hostile or freak page must not reach it whole:
 # scripts, styles and inline SVG are dropped first (they are most of a modern page's bytes),
-# and what is left is cut here. 4 MiB of markup is several book-length articles; the same
-# cut serves text extraction and link finding, which read one parse of the page.
-HTML_LIMIT = 4 << 20
+# and what is left is cut here. 1 MiB of markup is a book-length article.
+HTML_LIMIT = 1 << 20
+# Link finding reads further (a long reference list can sit past the first megabyte), and its
+# parse is what citations, quotations and requisites share. A page whose slimmed markup fits
+# in HTML_LIMIT -- nearly every page -- is parsed once for text and links alike; a bigger one
+# gets its text from its first HTML_LIMIT, parsed and freed before the whole is parsed for links.
+LINKS_LIMIT = 4 << 20
 PDF_LIMIT = 16 << 20
 TEXT_LIMIT = 4 << 20
 
@@ -381,15 +385,20 @@ def extract(body_path_or_bytes, content_type: str | None, url: str, max_bytes: i
     text: str | None
     document = None
     if kind == "html":
-        document = html_document(data, content_type)
-        doc = document.root
+        slim = slim_html(data[: 8 * LINKS_LIMIT])[:LINKS_LIMIT]
+        whole = HtmlDocument.from_bytes(slim, content_type) if len(slim) <= HTML_LIMIT else None
+        reading = whole if whole is not None else HtmlDocument.from_bytes(slim[:HTML_LIMIT], content_type)
+        doc = reading.root
         title, lang = _title_of(doc), _lang_of(doc)
         links = _link_texts(doc)
         # trafilatura prunes the tree it reads, and body_text drops chrome: both get a copy
-        text = html_main_text(document.copy_root(), url) if doc is not None else ""
+        text = html_main_text(reading.copy_root(), url) if doc is not None else ""
         if not text:
-            text = body_text(document.copy_root())
+            text = body_text(reading.copy_root())
         text = _drop_link_lines(text, links)
+        del reading, doc
+        if keep_document:
+            document = whole if whole is not None else HtmlDocument.from_bytes(slim, content_type)
     elif kind == "pdf":
         title, text = _pdf(data) if len(data) <= PDF_LIMIT else (None, None)
     elif kind == "text":
@@ -402,8 +411,8 @@ def extract(body_path_or_bytes, content_type: str | None, url: str, max_bytes: i
 
 
 def html_document(data: bytes, content_type: str | None = None) -> HtmlDocument:
-    """The page as every reader of it sees it: heavy elements slimmed, cut at HTML_LIMIT, decoded once, parsed once."""
-    return HtmlDocument.from_bytes(slim_html(data[: 8 * HTML_LIMIT])[:HTML_LIMIT], content_type)
+    """The page as its links' readers see it: heavy elements slimmed, cut at LINKS_LIMIT, decoded once, parsed once."""
+    return HtmlDocument.from_bytes(slim_html(data[: 8 * LINKS_LIMIT])[:LINKS_LIMIT], content_type)
 
 
 EXTRACT_LIMIT = 16 << 20  # bytes of a decoded body read for extraction (``extract`` cuts further by kind)
