@@ -191,6 +191,9 @@ def test_seed_article_captures_both_dated_lists(cli, archive_dir, sample_web):
         assert rows[url]["evidence"] == "site template"
     asked = {url for _, url in sample_web.requests}
     assert not asked & set(SEED_BOILERPLATE_LINKS)
+    md = cli("report", SEED_ARTICLE_URL, "--format", "md").stdout
+    for date, title, _ in SEED_CITATIONS:
+        assert f"{date}: {title}" in md.replace("\\", "")
 
 
 def test_demo_captures_both_articles_and_their_changes_are_the_expected_ones(cli, archive_dir, sample_web):
