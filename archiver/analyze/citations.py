@@ -891,12 +891,15 @@ def _scope(page: _Page, main: etree._Element, boiler: set[etree._Element]) -> tu
         if top in siblings:
             i = siblings.index(top)
             for step in (-1, 1):
-                j = i + step
-                while 0 <= j < len(siblings):
+                j, skipped = i + step, 0
+                while 0 <= j < len(siblings) and skipped <= 2:
                     sib = siblings[j]
-                    if sib in boiler or clean.get(sib, 0) < _MIN_PROSE or not _mostly_prose(page, sib):
+                    if clean.get(sib, 0) == 0 and (sib in boiler or next(sib.iter("a"), None) is None):
+                        skipped += 1  # an ad slot or a figure between the lead and the body
+                    elif sib in boiler or clean.get(sib, 0) < _MIN_PROSE or not _mostly_prose(page, sib):
                         break
-                    roots.append(sib)
+                    else:
+                        roots.append(sib)
                     j += step
     # Source lists that sit beside the article body rather than in it.
     anc = top
