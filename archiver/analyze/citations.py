@@ -745,10 +745,8 @@ class _Evidence:
         self._roots = roots
         self._site = site_of(host_of(base))
         self.page_urls = _own_addresses(page.root)  # rel=canonical, og:url: the page under its other names
-        self._last_prose: int | None = None
         self._bare: dict[int, bool] = {}
         self._by_block: dict[int, list] | None = None
-        self._pos: dict[etree._Element, int] = {}
         self.scope = scope
         self.boiler = boiler
         self.templates = templates
@@ -823,14 +821,6 @@ class _Evidence:
     def same_host(self, url: str) -> bool:
         """On the article's own site (www.site.example and video.site.example alike)."""
         return site_of(host_of(url)) == self._site
-
-    def trailing(self, el: etree._Element) -> bool:
-        """After the article's last paragraph of running text: where "more stories" lists sit."""
-        if self._last_prose is None:
-            prose = [b.el for b in self.page.blocks if b.el in self.scope and b.text_len >= 80 and _in_prose(b)]
-            self._last_prose = self.page.order.index(prose[-1]) if prose else -1
-            self._pos = {e: i for i, e in enumerate(self.page.order)}
-        return self._pos.get(el, -1) > self._last_prose
 
     def bare(self, blk: _Block) -> bool:
         """A block that is links and little else: at most one word of its own per link."""
@@ -1026,7 +1016,7 @@ def _judge(ev: _Evidence, rl: "_RawLink", url: str | None, anchor: str, prose: b
     elif prose and re.match(r"^\W*by\s+\S", block_text, re.I) and len(block_text) < 120 and _TAXONOMY_URL.match(url):
         return "byline"
     if cite_list is None and ev.templates is not None:
-        if ev.templates.is_template(el, rl.block, url):
+        if ev.templates.is_template(el):
             return "site template"
     return None
 
@@ -1330,7 +1320,7 @@ def _find_links_html(html, base_url: str, encoding: str | None, templates) -> Ar
         scope, roots = set(), set()
     ev = _Evidence(page, scope, roots, boiler, templates, self_url)
     if templates is not None:
-        templates.bind(page, self_url)
+        templates.bind(self_url)
 
     out = _Collector()
     block_text: dict[int, str] = {}

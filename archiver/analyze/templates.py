@@ -117,13 +117,14 @@ class TemplateIndex:
                 texts.add(key)
         self.siblings.append(_Sibling(try_normalise(url) or url, blocks, texts))
 
-    def bind(self, page: object, article_url: str) -> None:
-        """Start judging the links of one article (its tree is walked lazily, link by link)."""
+    def bind(self, article_url: str) -> None:
+        """Start judging the links of one article (its blocks are looked at lazily, link by link)."""
         self._article = article_url.split("#", 1)[0]
         self._base = article_url
         self._memo = {}
 
-    def is_template(self, el: etree._Element, block: object, url: str) -> bool:
+    def is_template(self, el: etree._Element) -> bool:
+        """Whether the block holding link ``el`` recurs on a sibling page."""
         if not self.siblings:
             return False
         c = _container(el)
