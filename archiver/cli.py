@@ -812,7 +812,7 @@ def diff(ctx, url, from_id, to_id, color, as_json):
 @click.pass_context
 @archive_errors
 def demo(ctx, last_version):
-    """Capture the bundled sample article and its sources (no internet needed), then recheck them as they change.
+    """Capture the bundled sample articles and their sources (no internet needed), then recheck them as they change.
 
     The sample web is served on 127.0.0.1 as an HTTP proxy for invented hosts; its
     pages change between versions the way real sources do.
@@ -822,15 +822,15 @@ def demo(ctx, last_version):
       archiver --archive /tmp/demo demo
       archiver demo --until 1
     """
-    from archiver.sample import ARTICLE_URL, SampleWeb
+    from archiver.sample import ARTICLE_URL, SEED_ARTICLE_URL, SampleWeb
 
     with SampleWeb(hang_seconds=2) as web:
         fetch = replace(FetchOptions(), proxy=web.proxy_url, connect_timeout=2, read_timeout=2, total_timeout=6, retries=0)
         with writable(ctx, create=True) as archive:
             click.echo(f"== Sample web on {web.proxy_url} (version 1, the day of publication)")
-            click.echo(f"$ archiver capture {ARTICLE_URL} --proxy {web.proxy_url}")
+            click.echo(f"$ archiver capture {ARTICLE_URL} {SEED_ARTICLE_URL} --proxy {web.proxy_url}")
             with progress_bar() as progress:
-                outcome = archive.capture([ARTICLE_URL], fetch=fetch, progress=progress)
+                outcome = archive.capture([ARTICLE_URL, SEED_ARTICLE_URL], fetch=fetch, progress=progress)
             click.echo(render_capture_summary(outcome))
             for version, when in ((2, "a month later"), (3, "two months later")):
                 if version > last_version:

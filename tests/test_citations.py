@@ -322,3 +322,28 @@ def test_corpus_precision_recall():
     recall = tp / (tp + fn)
     assert precision >= 0.85, (tp, fp, fn)
     assert recall >= 0.7, (tp, fp, fn)
+
+
+def test_item_dates_in_the_forms_lists_write_them():
+    from archiver.analyze.citations import item_date
+
+    assert item_date("10 May 2018: \u201cTitle of the post\u201d") == "2018-05-10"
+    assert item_date("May 10, 2018 \u2014 Title") == "2018-05-10"
+    assert item_date("2018-05-10 Title") == "2018-05-10"
+    assert item_date("Sept. 3rd, 2019: the hearing") == "2019-09-03"
+    assert item_date("March 2020 report") == "2020-03"
+    assert item_date("no date here, 12 items") is None
+
+
+def test_unlinked_titles_still_named_beside_a_source_list():
+    html = f"""<html><body><article><h1>Ferries</h1>
+    <p>{PARA} As I wrote in my 2019 post \u201cThe Ferry That Never Came\u201d, the timetable was already thin.</p>
+    <p>Previous posts in this series:</p>
+    <ul><li>3 May 2021: <a href="/2021/05/ferries">Ferries again</a></li><li>9 June 2021: <a href="/2021/06/fares">Fares</a></li></ul>
+    </article></body></html>"""
+    result = find_links_html(html, "https://quay.example/2021/07/ferries-three")
+    assert [r.text for r in result.unlinked] == ["The Ferry That Never Came"]
+    links = by_url(result)
+    fares = links["https://quay.example/2021/06/fares"]
+    assert fares.cited and (fares.item_date, fares.item_title) == ("2021-06-09", "Fares")
+    assert fares.list_heading == "Previous posts in this series:"

@@ -64,8 +64,8 @@ def by_url(report: dict) -> dict[str, dict]:
 
 TOP_KEYS = {"report_version", "generated_at", "software", "archive", "article", "summary", "citations",
             "unattributed_quotations", "unlinked_references", "verification"}
-CITATION_KEYS = {"position", "anchor_text", "context", "href", "url", "status", "status_reason", "first_capture",
-                 "latest_check", "captures", "changes", "quotations", "diff", "robust_link", "screenshots",
+CITATION_KEYS = {"position", "anchor_text", "context", "item_date", "item_title", "list_heading", "href", "url", "status", "status_reason",
+                 "first_capture", "latest_check", "captures", "changes", "quotations", "diff", "robust_link", "screenshots",
                  "first_capture_timestamp", "latest_check_timestamp", "mementos", "submissions"}
 
 

@@ -52,8 +52,14 @@ def _first_link(el, base_url: str | None) -> str | None:
     return None
 
 
-def find_quotes(main_html: str | None, text: str | None = None, base_url: str | None = None) -> list[Quote]:
-    """Blockquotes and quoted passages of more than ~8 words, in document order."""
+def find_quotes(main_html, text: str | None = None, base_url: str | None = None) -> list[Quote]:
+    """Blockquotes and quoted passages of more than ~8 words, in document order.
+
+    ``main_html`` is the article's main content: its element in the page's parsed tree (read,
+    never changed), or its markup.
+    """
+    if main_html is not None and not isinstance(main_html, str):
+        return _quotes_from_html(main_html, base_url)
     if main_html and main_html.strip():
         return _quotes_from_html(main_html, base_url)
     if text:
@@ -61,13 +67,16 @@ def find_quotes(main_html: str | None, text: str | None = None, base_url: str | 
     return []
 
 
-def _quotes_from_html(main_html: str, base_url: str | None) -> list[Quote]:
+def _quotes_from_html(main_html, base_url: str | None) -> list[Quote]:
     import lxml.html
 
-    try:
-        root = lxml.html.fragment_fromstring(main_html, create_parent="div")
-    except Exception:  # unparsable markup: no quotes rather than a crash
-        return []
+    if isinstance(main_html, str):
+        try:
+            root = lxml.html.fragment_fromstring(main_html, create_parent="div")
+        except Exception:  # unparsable markup: no quotes rather than a crash
+            return []
+    else:
+        root = main_html
     quotes: list[Quote] = []
     for el in root.iter():
         if not isinstance(el.tag, str):

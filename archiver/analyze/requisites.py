@@ -11,12 +11,18 @@ from archiver.urls import try_normalise
 _CSS_URL = re.compile(r"""url\(\s*['"]?([^'")\s]+)['"]?\s*\)|@import\s+['"]([^'"]+)['"]""", re.I)
 
 
-def find_requisites(html: str | bytes, base_url: str) -> list[tuple[str, str]]:
-    """(url, kind) for every requisite of an HTML page, in document order, without duplicates."""
-    try:
-        doc = lxml_html.fromstring(html if isinstance(html, (bytes, str)) and html else "<html></html>")
-    except (ValueError, TypeError, lxml_html.etree.ParserError):
-        return []
+def find_requisites(html, base_url: str) -> list[tuple[str, str]]:
+    """(url, kind) for every requisite of an HTML page, in document order, without duplicates.
+
+    ``html`` is the page's markup or its already parsed tree (an lxml element, read only).
+    """
+    if html is not None and not isinstance(html, (bytes, str)):
+        doc = html
+    else:
+        try:
+            doc = lxml_html.fromstring(html if isinstance(html, (bytes, str)) and html else "<html></html>")
+        except (ValueError, TypeError, lxml_html.etree.ParserError):
+            return []
     base = base_url
     for element in doc.iter("base"):
         if element.get("href"):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import codecs
 import difflib
 import hashlib
 import io
@@ -10,9 +9,11 @@ import logging
 import re
 import unicodedata
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Protocol
+
+from archiver.analyze.document import HtmlDocument, decode_html
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +26,9 @@ class Extracted:
     text_sha256: str | None  # sha256 hex of text (utf-8)
     fingerprint: str | None  # 64-bit simhash over word shingles, 16 hex chars
     lang: str | None = None
+    # The decoded and parsed page, kept when asked for: citations, quotations and requisites
+    # then read the very tree the text came from instead of decoding and parsing again.
+    document: HtmlDocument | None = field(default=None, repr=False, compare=False)
 
 
 # --------------------------------------------------------------------------- normalisation
@@ -132,39 +136,9 @@ def similarity(a: str, b: str) -> float:
 
 # --------------------------------------------------------------------------- decoding & sniffing
 
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:\-]+)""", re.I)
-_CT_CHARSET = re.compile(r"charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:\-]+)", re.I)
-
-
-def _codec(name: str | None) -> str | None:
-    if not name:
-        return None
-    try:
-        codec = codecs.lookup(name.strip().lower()).name
-    except (LookupError, ValueError):
-        return None
-    # Browsers read latin-1 labels as windows-1252 (WHATWG Encoding); so do we.
-    return "cp1252" if codec in ("latin-1", "iso8859-1", "ascii") else codec
-
-
 def decode(data: bytes, content_type: str | None = None, html: bool = False) -> str:
-    """Bytes to str: BOM, charset from content_type, then <meta>, else utf-8 with replacement."""
-    for bom, enc in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
-        if data.startswith(bom):
-            return data[len(bom):].decode(enc, errors="replace")
-    encoding = None
-    if content_type:
-        m = _CT_CHARSET.search(content_type)
-        encoding = _codec(m.group(1)) if m else None
-    if encoding is None and html:
-        m = _META_CHARSET.search(data[:4096])
-        encoding = _codec(m.group(1).decode("ascii", "replace")) if m else None
-    if encoding is None:
-        encoding = "utf-8"
-    try:
-        return data.decode(encoding, errors="replace")
-    except (LookupError, ValueError):
-        return data.decode("utf-8", errors="replace")
+    """Bytes to str: BOM, charset from content_type, then <meta> (HTML), else utf-8 with replacement."""
+    return decode_html(data, content_type, html)
 
 
 _HTML_START = re.compile(rb"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|meta|title|div|p\b)", re.I | re.S)
@@ -205,15 +179,6 @@ _DROP_TAGS = ("script", "style", "nav", "header", "footer", "noscript", "templat
 # <form> is kept: ASP.NET pages wrap the whole body in one.
 _BLOCK_TAGS = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "section",
                "article", "table", "ul", "ol", "dd", "dt", "figcaption", "td", "th", "main", "aside", "hr"}
-
-
-def _lxml_doc(html: str):
-    import lxml.html
-
-    try:
-        return lxml.html.document_fromstring(html)
-    except Exception:  # lxml raises ParserError/ValueError on empty or odd documents
-        return None
 
 
 def _title_of(doc) -> str | None:
@@ -299,8 +264,8 @@ def _drop_link_lines(text: str, links: set[str]) -> str:
     return "\n".join(kept)
 
 
-def html_main_text(html: str, url: str | None = None) -> str:
-    """Main text of an HTML page via trafilatura, '' when it finds none."""
+def html_main_text(html, url: str | None = None) -> str:
+    """Main text of an HTML page (its text, or a parsed tree trafilatura may prune) via trafilatura, '' when it finds none."""
     import trafilatura
 
     try:
@@ -346,6 +311,11 @@ def _read(body: str | Path | bytes | bytearray | memoryview, max_bytes: int) -> 
 # scripts, styles and inline SVG are dropped first (they are most of a modern page's bytes),
 # and what is left is cut here. 1 MiB of markup is a book-length article.
 HTML_LIMIT = 1 << 20
+# Link finding reads further (a long reference list can sit past the first megabyte), and its
+# parse is what citations, quotations and requisites share. A page whose slimmed markup fits
+# in HTML_LIMIT -- nearly every page -- is parsed once for text and links alike; a bigger one
+# gets its text from its first HTML_LIMIT, parsed and freed before the whole is parsed for links.
+LINKS_LIMIT = 4 << 20
 PDF_LIMIT = 16 << 20
 TEXT_LIMIT = 4 << 20
 
@@ -404,22 +374,31 @@ def _sha(text: str | None) -> str | None:
     return hashlib.sha256(text.encode("utf-8")).hexdigest() if text is not None else None
 
 
-def extract(body_path_or_bytes, content_type: str | None, url: str, max_bytes: int = 50_000_000) -> Extracted:
-    """Kind, title and normalised main text of a response body (a path or bytes)."""
+def extract(body_path_or_bytes, content_type: str | None, url: str, max_bytes: int = 50_000_000, keep_document: bool = False) -> Extracted:
+    """Kind, title and normalised main text of a response body (a path or bytes).
+
+    ``keep_document``: also return the decoded, parsed page (``Extracted.document``) for other readers.
+    """
     data = _read(body_path_or_bytes, max_bytes)
     kind = sniff_kind(data, content_type)
     title = lang = None
     text: str | None
+    document = None
     if kind == "html":
-        data = slim_html(data[: 8 * HTML_LIMIT])[:HTML_LIMIT]
-        html = decode(data, content_type, html=True)
-        doc = _lxml_doc(html)
+        slim = slim_html(data[: 8 * LINKS_LIMIT])[:LINKS_LIMIT]
+        whole = HtmlDocument.from_bytes(slim, content_type) if len(slim) <= HTML_LIMIT else None
+        reading = whole if whole is not None else HtmlDocument.from_bytes(slim[:HTML_LIMIT], content_type)
+        doc = reading.root
         title, lang = _title_of(doc), _lang_of(doc)
         links = _link_texts(doc)
-        text = html_main_text(html, url)
+        # trafilatura prunes the tree it reads, and body_text drops chrome: both get a copy
+        text = html_main_text(reading.copy_root(), url) if doc is not None else ""
         if not text:
-            text = body_text(doc)
+            text = body_text(reading.copy_root())
         text = _drop_link_lines(text, links)
+        del reading, doc
+        if keep_document:
+            document = whole if whole is not None else HtmlDocument.from_bytes(slim, content_type)
     elif kind == "pdf":
         title, text = _pdf(data) if len(data) <= PDF_LIMIT else (None, None)
     elif kind == "text":
@@ -427,7 +406,13 @@ def extract(body_path_or_bytes, content_type: str | None, url: str, max_bytes: i
     else:
         text = None
     return Extracted(kind=kind, title=title, text=text, text_sha256=_sha(text),
-                     fingerprint=fingerprint(text) if text else None, lang=lang)
+                     fingerprint=fingerprint(text) if text else None, lang=lang,
+                     document=document if keep_document else None)
+
+
+def html_document(data: bytes, content_type: str | None = None) -> HtmlDocument:
+    """The page as its links' readers see it: heavy elements slimmed, cut at LINKS_LIMIT, decoded once, parsed once."""
+    return HtmlDocument.from_bytes(slim_html(data[: 8 * LINKS_LIMIT])[:LINKS_LIMIT], content_type)
 
 
 EXTRACT_LIMIT = 16 << 20  # bytes of a decoded body read for extraction (``extract`` cuts further by kind)
@@ -443,17 +428,22 @@ class Body(Protocol):
     def content_type(self) -> str | None: ...
 
 
-def extract_exchange(answer: Body) -> Extracted | None:
+def extract_exchange(answer: Body, keep_document: bool = False) -> Extracted | None:
     """The extracted text of a fetched answer's decoded body; None when there is no body or it defeats the extractor."""
     if answer.decoded is None:
         return None
     answer.decoded.seek(0)
-    return safe_extract(answer.decoded.read(EXTRACT_LIMIT), answer.content_type, answer.url)
+    return safe_extract(answer.decoded.read(EXTRACT_LIMIT), answer.content_type, answer.url, keep_document)
 
 
-def safe_extract(data: bytes, content_type: str | None, url: str) -> Extracted | None:
+def extract_keeping_document(answer: Body) -> Extracted | None:
+    """:func:`extract_exchange` that keeps the parsed page for the article's other readers."""
+    return extract_exchange(answer, keep_document=True)
+
+
+def safe_extract(data: bytes, content_type: str | None, url: str, keep_document: bool = False) -> Extracted | None:
     """:func:`extract`, or None for a page that defeats it: it still gets its capture row."""
     try:
-        return extract(data, content_type, url)
+        return extract(data, content_type, url, keep_document=keep_document)
     except Exception:  # noqa: BLE001 -- one hostile page must not stop a run
         return None

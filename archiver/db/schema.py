@@ -385,6 +385,18 @@ MIGRATIONS: list[str] = [
     ALTER TABLE quotes ADD COLUMN retired_at TEXT;
     UPDATE quotes SET version_id = (SELECT v.id FROM article_versions v WHERE v.article_id = quotes.article_id AND v.version = 1);
     """,
+    # citation lists -- each link's list item (date and title as the item writes them) and,
+    # for a link that is not a citation, the evidence that it is not one.
+    """
+    ALTER TABLE citations ADD COLUMN item_date TEXT;
+    ALTER TABLE citations ADD COLUMN item_title TEXT;
+    ALTER TABLE citations ADD COLUMN list_heading TEXT;
+    ALTER TABLE citations ADD COLUMN evidence TEXT;
+    ALTER TABLE version_citations ADD COLUMN item_date TEXT;
+    ALTER TABLE version_citations ADD COLUMN item_title TEXT;
+    ALTER TABLE version_citations ADD COLUMN list_heading TEXT;
+    ALTER TABLE version_citations ADD COLUMN evidence TEXT;
+    """,
     # Datasette and sqlite-utils: a foreign key from captures to their WARC file (filled by a
     # trigger, so the code that writes captures is unchanged), and views for the common questions.
     """

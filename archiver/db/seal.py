@@ -37,7 +37,7 @@ SEALED: dict[str, tuple[str, tuple[str, ...]]] = {
     "hops": ("id", ("capture_id", "hop", "url", "http_status", "location", "warc_file", "warc_offset", "warc_length", "warc_record_id")),
     "urls": ("id", ("url", "host", "first_seen", "state", "baseline_capture_id")),
     "articles": ("id", ("url_id", "title", "author", "published", "added_at", "capture_id", "source")),
-    "citations": ("id", ("article_id", "url_id", "href", "anchor_text", "context", "position", "cited", "skip_reason")),
+    "citations": ("id", ("article_id", "url_id", "href", "anchor_text", "context", "position", "cited", "skip_reason", "item_date", "item_title", "list_heading", "evidence")),
     "unlinked_references": ("id", ("article_id", "text", "context", "position")),
     "texts": ("capture_id", ("url_id", "kind", "title", "text")),
     "changes": ("id", ("url_id", "from_capture_id", "to_capture_id", "kind", "similarity", "detail", "detected_at", "run_id")),
@@ -49,7 +49,7 @@ SEALED: dict[str, tuple[str, tuple[str, ...]]] = {
     "mementos": ("id", ("run_id", "article_id", "url_id", "target_datetime", "target_source", "looked_up_at", "lookup_url", "mementos", "role", "memento_url", "memento_datetime", "capture_id", "compared_capture_id", "verdict", "similarity", "detail", "error")),
     "judgements": ("id", ("url_id", "capture_id", "run_id", "baseline_before", "baseline_after", "state", "change_id", "judged_at")),
     "article_versions": ("id", ("article_id", "version", "capture_id", "run_id", "created_at", "title", "text_sha256", "citations", "added", "removed")),
-    "version_citations": ("id", ("version_id", "url_id", "href", "anchor_text", "context", "position", "cited", "skip_reason")),
+    "version_citations": ("id", ("version_id", "url_id", "href", "anchor_text", "context", "position", "cited", "skip_reason", "item_date", "item_title", "list_heading", "evidence")),
     "submissions": ("id", ("run_id", "url_id", "endpoint", "requested_at", "http_status", "memento_url", "memento_datetime", "error")),
 }
 

@@ -219,32 +219,11 @@ class Store:
             else:
                 # Capturing an article again tracks it again, if it was removed from tracking.
                 self.update("articles", article_id, {**values, "untracked_at": None})
-                self.conn.execute("DELETE FROM citations WHERE article_id = ?", (article_id,))
-                self.conn.execute("DELETE FROM unlinked_references WHERE article_id = ?", (article_id,))
             previous = self.row(
                 "SELECT * FROM article_versions WHERE article_id = ? ORDER BY version DESC LIMIT 1", (article_id,)
             )
-            before: list[str] = []
-            if previous is not None:
-                before = [
-                    r["url"] for r in self.rows(
-                        """SELECT DISTINCT u.url FROM version_citations vc JOIN urls u ON u.id = vc.url_id
-                           WHERE vc.version_id = ? AND vc.cited = 1 ORDER BY vc.position""",
-                        (previous["id"],),
-                    )
-                ]
-            rows = []
-            for citation in citations:
-                citation = dict(citation)
-                url = citation.pop("url")
-                row = {"url_id": self.url_id(url) if url else None, **citation}
-                rows.append((url, row))
-                self.insert("citations", {"article_id": article_id, **row})
-            for ref in unlinked:
-                self.insert("unlinked_references", {"article_id": article_id, **ref})
-            now_cited = list(dict.fromkeys(url for url, row in rows if url and row["cited"]))
-            added = [u for u in now_cited if u not in before] if previous is not None else []
-            removed = [u for u in before if u not in now_cited]
+            rows = self._replace_citations(article_id, citations, unlinked)
+            added, removed, now_cited = self._citation_delta(previous, rows)
             info = dict(version or {})
             record = {
                 "article_id": article_id,
@@ -263,6 +242,63 @@ class Store:
                 self.insert("version_citations", {"version_id": record["id"], **row})
         record["previous"] = previous
         return article_id, record
+
+    def revise_article_version(
+        self, article_id: int, version_id: int, citations: list[dict[str, Any]], unlinked: list[dict[str, Any]],
+        superseded_change_id: int | None = None,
+    ) -> dict[str, Any]:
+        """Replace the citation set of a version the running capture recorded, judged again in the
+        same run; the event its first judgement made (``superseded_change_id``) goes with it."""
+        with self.transaction():
+            record = self.row("SELECT * FROM article_versions WHERE id = ?", (version_id,))
+            previous = self.row(
+                "SELECT * FROM article_versions WHERE article_id = ? AND version < ? ORDER BY version DESC LIMIT 1",
+                (article_id, record["version"]),
+            )
+            if superseded_change_id is not None:
+                self.conn.execute("DELETE FROM changes WHERE id = ?", (superseded_change_id,))
+            self.conn.execute("DELETE FROM version_citations WHERE version_id = ?", (version_id,))
+            rows = self._replace_citations(article_id, citations, unlinked)
+            added, removed, now_cited = self._citation_delta(previous, rows)
+            self.update("article_versions", version_id, {"citations": len(now_cited), "added": added, "removed": removed})
+            for _url, row in rows:
+                self.insert("version_citations", {"version_id": version_id, **row})
+        record.update({"citations": len(now_cited), "added": added, "removed": removed, "previous": previous})
+        return record
+
+    def _replace_citations(
+        self, article_id: int, citations: list[dict[str, Any]], unlinked: list[dict[str, Any]]
+    ) -> list[tuple[str | None, dict[str, Any]]]:
+        self.conn.execute("DELETE FROM citations WHERE article_id = ?", (article_id,))
+        self.conn.execute("DELETE FROM unlinked_references WHERE article_id = ?", (article_id,))
+        rows = []
+        for citation in citations:
+            citation = dict(citation)
+            url = citation.pop("url")
+            row = {"url_id": self.url_id(url) if url else None, **citation}
+            rows.append((url, row))
+            self.insert("citations", {"article_id": article_id, **row})
+        for ref in unlinked:
+            self.insert("unlinked_references", {"article_id": article_id, **ref})
+        return rows
+
+    def _citation_delta(
+        self, previous: dict[str, Any] | None, rows: list[tuple[str | None, dict[str, Any]]]
+    ) -> tuple[list[str], list[str], list[str]]:
+        """(added, removed, cited now): the URLs cited now against those ``previous`` version cited."""
+        before: list[str] = []
+        if previous is not None:
+            before = [
+                r["url"] for r in self.rows(
+                    """SELECT DISTINCT u.url FROM version_citations vc JOIN urls u ON u.id = vc.url_id
+                       WHERE vc.version_id = ? AND vc.cited = 1 ORDER BY vc.position""",
+                    (previous["id"],),
+                )
+            ]
+        now_cited = list(dict.fromkeys(url for url, row in rows if url and row["cited"]))
+        added = [u for u in now_cited if u not in before] if previous is not None else []
+        removed = [u for u in before if u not in now_cited]
+        return added, removed, now_cited
 
     # -- tracking: baselines, verdicts, the schedule ----------------------------------------------
 

@@ -26,7 +26,7 @@ from archiver.analyze.answers import usable_answer
 from archiver.analyze.citations import ArticleLinks
 from archiver.analyze.compare import Observation, classify
 from archiver.analyze.quotes import find_quotes, locate
-from archiver.analyze.text import EXTRACT_LIMIT, Extracted, safe_extract, slim_html, sniff_kind
+from archiver.analyze.text import EXTRACT_LIMIT, Extracted, safe_extract
 from archiver.options import CONFIRM_FAILURES
 from archiver.results import Problem
 from archiver.runs.directory import ArchiveDir
@@ -145,7 +145,7 @@ class DeepCheck:
     # -- citations and quotations ------------------------------------------------------------
 
     def _article(self, article: dict[str, Any]) -> None:
-        from archiver.runs.capture import LINKS_LIMIT, CaptureRun
+        from archiver.runs.capture import CaptureRun
 
         row = self.captures.get(article["capture_id"])
         if row is None:
@@ -162,12 +162,11 @@ class DeepCheck:
         path = _file_path(article["url"]) if article["source"] == "file" else None
         base = None if path is not None else (row.get("final_url") or article["url"])
         target = Target(article["url"], article["url"], path)
-        if data and sniff_kind(data, content_type) == "html":
-            data = slim_html(data)[:LINKS_LIMIT]
         links = CaptureRun._find_links(data, content_type, base, target) if data else ArticleLinks()
         self._citations(article, links, row)
         text = self._text(row["id"])
-        quotes = find_quotes(links.main_html, None if links.main_html else text, row.get("final_url") or article["url"])
+        main = links.main if links.main is not None else links.main_html
+        quotes = find_quotes(main, None if main is not None else text, row.get("final_url") or article["url"])
         self._quotes(article, quotes, row)
 
     def _article_payload(self, row: dict[str, Any]) -> tuple[bytes, str | None] | None:
@@ -199,7 +198,15 @@ class DeepCheck:
             if link is None:
                 self._differ(label, "the article's record has no such link at that position", row["id"], row["run_id"])
                 continue
-            expected = {"href": link.href[:4096], "anchor_text": link.anchor_text[:1000], "context": link.context, "cited": int(bool(link.cited))}
+            expected = {
+                "href": link.href[:4096], "anchor_text": link.anchor_text[:1000], "context": link.context, "cited": int(bool(link.cited)),
+                "item_date": link.item_date, "item_title": (link.item_title or "")[:1000] or None,
+                "list_heading": (link.list_heading or "")[:1000] or None, "evidence": link.evidence,
+            }
+            if citation["evidence"] == "site template" and link.cited:
+                # The evidence came from the site's other pages fetched in that run, not from this
+                # record: the record alone shows a citation, which the template overturned.
+                expected.update(cited=0, evidence="site template")
             for name, value in expected.items():
                 if citation[name] != value:
                     self._differ(label, f"{name} is {_clip(citation[name])}, the record gives {_clip(value)}", row["id"], row["run_id"])

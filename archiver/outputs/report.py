@@ -140,6 +140,12 @@ def _latest_text(store: Store, captures: list[dict[str, Any]]) -> tuple[int, str
     return None
 
 
+def citation_label(entry: dict[str, Any]) -> str:
+    """How a citation is named: "2018-05-10: Title" for a dated list item, else its link text (or URL)."""
+    title = entry.get("item_title") or entry.get("anchor_text") or entry["url"]
+    return f"{entry['item_date']}: {title}" if entry.get("item_date") else title
+
+
 def gather_report(store: Store, article: str, replay_base: str | None = None, archive_dir: str | None = None) -> dict[str, Any]:
     """Everything the report says about ``article`` (URL or id), as one JSON-ready dict."""
     art = find_article(store, article)
@@ -174,6 +180,9 @@ def gather_report(store: Store, article: str, replay_base: str | None = None, ar
                 "position": cite["position"],
                 "anchor_text": cite["anchor_text"],
                 "context": cite["context"],
+                "item_date": cite.get("item_date"),
+                "item_title": cite.get("item_title"),
+                "list_heading": cite.get("list_heading"),
                 "href": cite["href"],
                 "url": url,
                 **source,
@@ -527,7 +536,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         out.append("")
     out += ["## Citations", ""]
     for number, entry in enumerate(report["citations"], 1):
-        out.append(f"### {number}. {md(entry['anchor_text'] or entry['url'])} — {STATUS_LABELS[entry['status']]}")
+        out.append(f"### {number}. {md(citation_label(entry))} — {STATUS_LABELS[entry['status']]}")
         out.append("")
         if entry["context"]:
             out.append(f"> {md(entry['context'])}")
@@ -775,7 +784,7 @@ def render_html(report: dict[str, Any]) -> str:
     for number, entry in enumerate(report["citations"], 1):
         status = entry["status"]
         parts.append('<section class="cite">')
-        parts.append(f"<h3>{number}. {e(entry['anchor_text'] or entry['url'])} <span class=\"badge s-{status}\">{e(STATUS_LABELS[status])}</span></h3>")
+        parts.append(f"<h3>{number}. {e(citation_label(entry))} <span class=\"badge s-{status}\">{e(STATUS_LABELS[status])}</span></h3>")
         if entry["context"]:
             parts.append(f"<blockquote>{e(entry['context'])}</blockquote>")
         parts.append("<dl>")

@@ -23,14 +23,16 @@ from archiver.options import CONFIRM_FAILURES, CaptureOptions
 from archiver.runs.targets import Target
 from archiver.results import Change, QuoteChange, ArticleCapture, BrowserLoad, CaptureResult, Fetched, MediaFile, MediaFound, LinkCounts, SkippedLink, SourceCapture
 from archiver.runs.judge import Judge
-from archiver.runs.versions import LINKS_LIMIT, find_article_links, limit_sources, save_quotes, save_version
+from archiver.runs.versions import find_article_links, limit_sources, revise_version, save_quotes, save_version
 from archiver.analyze.answers import failed_answer, usable_answer
 from archiver.analyze.text import EXTRACT_LIMIT
 from archiver.runs.browse import EMPTY_WORDS, BrowserPages, body_of, looks_empty
 from archiver.runs.media import MediaCapture
 from archiver.runs.recorder import Captured, Recorder, close_run
 from archiver.analyze.requisites import css_requisites, find_requisites
-from archiver.analyze.text import slim_html, sniff_kind
+from archiver.analyze.document import HtmlDocument
+from archiver.analyze.templates import TemplateIndex, host_of
+from archiver.analyze.text import extract_exchange, extract_keeping_document, html_document, sniff_kind
 
 Progress = Callable[[int, int, str], None]
 
@@ -57,6 +59,7 @@ class CaptureRun:
         self.changes: list[Change] = []  # change events this run's captures caused
         self.quote_changes: list[QuoteChange] = []
         self._done = self._total = 0  # progress
+        self.templates: dict[str, TemplateIndex] = {}  # host -> link blocks of its pages seen in this run
 
     def run(self, targets: list[Target]) -> CaptureResult:
         settings = self.options.settings()
@@ -114,7 +117,7 @@ class CaptureRun:
         else:
             result = fetcher.fetch(target.url)
             try:
-                captured = recorder.record_fetch(url_id, result)
+                captured = recorder.record_fetch(url_id, result, extract=extract_keeping_document)
                 row = captured.row
                 data = b""
                 final = result.final
@@ -137,33 +140,60 @@ class CaptureRun:
             article["error"] = row["error"]
         elif row.get("http_status") and not usable_answer(row["http_status"], None):
             article["error"] = f"http_status: the article answered HTTP {row['http_status']}"
+        document = None
         if data and sniff_kind(data, content_type) == "html":
-            # Link finding parses the page: scripts and styles go first, and freak sizes are cut.
-            data = slim_html(data)[:LINKS_LIMIT]
-        links = self._find_links(data, content_type, base, target) if data else ArticleLinks()
+            # One decode and one parse of the page serve its text, its links, its quotations and
+            # its requisites: the extractor's when it kept it for the very bytes read here.
+            extracted = captured.extracted
+            kept = extracted.document if extracted is not None and extracted.document is not None else None
+            document = kept if kept is not None and not self.browsed.get(target.url) else html_document(data, content_type)
+            if extracted is not None:
+                extracted.document = None
+        links = self._find_links(data, content_type, base, target, document) if data else ArticleLinks()
         self._limit_sources(links)
         article["links"] = links
         article["data"] = data
+        article["document"] = document
+        article["base"] = base or target.url
+        article["target_obj"] = target
+        article["source"] = "file" if target.path else "web"
         if captured.extracted is not None and captured.extracted.text:
             self.texts[target.url] = captured.extracted.text
         if article["error"] and not data:
             return article
-        article["article_id"], article["version"] = self._store_article(url_id, row, links, "file" if target.path else "web")
+        self._store_article(article, url_id, row, links, "file" if target.path else "web")
         return article
 
     def _limit_sources(self, links: ArticleLinks) -> None:
         limit_sources(links, self.options.max_sources, self.options.all_links)
 
     @staticmethod
-    def _find_links(data: bytes, content_type: str | None, base: str | None, target: Target) -> ArticleLinks:
-        return find_article_links(data, content_type, base, target.url, target.path.suffix if target.path is not None else None)
+    @staticmethod
+    def _find_links(
+        data: bytes, content_type: str | None, base: str | None, target: Target, document: HtmlDocument | None = None,
+        templates: TemplateIndex | None = None,
+    ) -> ArticleLinks:
+        suffix = target.path.suffix if target.path is not None else None
+        return find_article_links(data, content_type, base, target.url, suffix, document, templates)
 
-    def _store_article(self, url_id: int, row: dict, links: ArticleLinks, source: str) -> tuple[int, dict[str, Any]]:
+    def _store_article(self, article: dict[str, Any], url_id: int, row: dict, links: ArticleLinks, source: str) -> None:
         """The article's row and a new version of it; a changed citation set is a change event of the article."""
-        article_id, version, change = save_version(self.store, self.run_id, url_id, row, links, source)
+        article["article_id"], article["version"], change = save_version(self.store, self.run_id, url_id, row, links, source)
+        article["citations_change"] = change
         if change is not None:
             self.changes.append(change)
-        return article_id, version
+
+    def _revise_article(self, article: dict[str, Any], links: ArticleLinks) -> None:
+        """The version just stored, with its links judged again (site templates known)."""
+        superseded = article.get("citations_change")
+        article["version"], change = revise_version(
+            self.store, self.run_id, article["url_id"], article["capture"], links, article["version"], superseded
+        )
+        if superseded is not None:
+            self.changes.remove(superseded)
+        article["citations_change"] = change
+        if change is not None:
+            self.changes.append(change)
 
     # -- sources ---------------------------------------------------------------------------
 
@@ -184,21 +214,72 @@ class CaptureRun:
         if self.options.requisites:
             for article in articles:
                 html = self._article_html(article)
-                if html:
+                if html is not None:
                     for url, _kind in find_requisites(html, article["capture"].get("final_url") or article["url"]):
                         if url not in article_urls:
                             jobs.setdefault(url, "requisite")
         return jobs
 
     @staticmethod
-    def _article_html(article: dict[str, Any]) -> bytes | None:
-        data = article.get("data")
-        return data if data and sniff_kind(data, article["capture"].get("content_type")) == "html" else None
+    def _article_html(article: dict[str, Any]):
+        """The article's parsed tree (for its requisites), or None when it is not HTML."""
+        document = article.get("document")
+        return document.root if document is not None else None
 
     def _capture_sources(self, articles: list[dict[str, Any]], fetcher: Fetcher, recorder: Recorder) -> None:
+        """Fetch every source; links shaped like a site template wait until the site's other pages are in.
+
+        First wave: the citations nothing could overturn, among them (usually) other pages of the
+        article's own site. Their link blocks show which of the article's link lists are the
+        site's template; the article's links are judged again with that evidence, and the second
+        wave fetches the citations that survive. With no such pages the lists stay citations.
+        """
         jobs = self._source_jobs(articles)
-        self._total = len(articles) + len(jobs)
+        held = self._held_back(articles, jobs)
+        self.templates = {}
+        for article in articles:
+            if any(l.provisional for l in article["links"].links) and article.get("document") is not None:
+                self.templates.setdefault(host_of(article["base"]), TemplateIndex())
+        for article in articles:  # several articles of one site are each other's siblings
+            index = self.templates.get(host_of(article.get("base") or article["url"]))
+            if index is not None and article.get("document") is not None:
+                index.add_page(article["document"].root, article["base"])
+        first = {url: kind for url, kind in jobs.items() if url not in held}
+        self._total = len(articles) + len(first)
         self._done = len(articles)
+        self._fetch_sources(first, fetcher, recorder)
+        if not held:
+            return
+        for article in articles:
+            self._judge_templates(article)
+        rest = {url: kind for url, kind in self._source_jobs(articles).items() if url not in self.sources}
+        self._total += len(rest)
+        self._fetch_sources(rest, fetcher, recorder)
+
+    @staticmethod
+    def _held_back(articles: list[dict[str, Any]], jobs: dict[str, str]) -> set[str]:
+        """Citations that only a site template could still overturn, and that nothing else needs first."""
+        firm: set[str] = set()
+        provisional: set[str] = set()
+        for article in articles:
+            for link in (article.get("links") or ArticleLinks()).links:
+                if link.cited and link.skip_reason is None:
+                    (provisional if link.provisional else firm).add(link.url)
+        return {url for url in provisional - firm if jobs.get(url) == "citation"}
+
+    def _judge_templates(self, article: dict[str, Any]) -> None:
+        """Judge the article's links again, now that pages of its site show their templates."""
+        index = self.templates.get(host_of(article.get("base") or article["url"]))
+        if index is None or "article_id" not in article or article.get("document") is None:
+            return
+        if not any(sib.url != article["base"] for sib in index.siblings):
+            return  # no other page of the site: no evidence, the lists stay citations
+        links = self._find_links(article["data"], article["capture"].get("content_type"), article["base"], article["target_obj"], article["document"], index)
+        self._limit_sources(links)
+        article["links"] = links
+        self._revise_article(article, links)
+
+    def _fetch_sources(self, jobs: dict[str, str], fetcher: Fetcher, recorder: Recorder) -> None:
         pending = dict(jobs)
         # Resuming an interrupted run of the same targets: what it captured is not fetched again.
         for url in [u for u in pending if u in self.reusable]:
@@ -217,9 +298,15 @@ class CaptureRun:
             in_browser = [u for u in pending if jobs[u] != "requisite" and self.options.browser_for(u, "source")]
             for url, result in fetcher.fetch_many((url, None) for url in pending if url not in in_browser):
                 try:
-                    captured = recorder.record_fetch(self.store.url_id(url), result)
+                    sibling = self.templates.get(host_of(url)) if jobs[url] == "citation" else None
+                    extractor = extract_keeping_document if sibling is not None else extract_exchange
+                    captured = recorder.record_fetch(self.store.url_id(url), result, extract=extractor)
                     row = captured.row
                     final = result.final
+                    if sibling is not None and captured.extracted is not None and captured.extracted.document is not None:
+                        # a page of the article's own site: its link blocks are template evidence
+                        sibling.add_page(captured.extracted.document.root, row.get("final_url") or url)
+                        captured.extracted.document = None
                     body = body_of(result) if jobs[url] != "requisite" else b""
                     if body and self._looked_empty(url, body, row.get("content_type"), captured):
                         in_browser.append(url)
@@ -248,7 +335,7 @@ class CaptureRun:
             # Images and fonts a stylesheet pulls in are requisites too (one level deep).
             for css_url, css in stylesheets:
                 for url, _ in css_requisites(css.decode("utf-8", "replace"), css_url):
-                    if url not in jobs:
+                    if url not in jobs and url not in self.sources:
                         jobs[url] = pending[url] = "requisite"
                         self._total += 1
 

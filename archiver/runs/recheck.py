@@ -21,8 +21,8 @@ from archiver.results import Change, QuoteChange, RecheckResult
 from archiver.runs.browse import BrowserPages
 from archiver.runs.recorder import Captured, Recorder, RevisitPlan, close_run
 from archiver.runs.judge import Judge
-from archiver.runs.versions import LINKS_LIMIT, cited_urls, find_article_links, limit_sources, save_quotes, save_version
-from archiver.analyze.text import EXTRACT_LIMIT, slim_html, sniff_kind
+from archiver.runs.versions import cited_urls, find_article_links, limit_sources, save_quotes, save_version
+from archiver.analyze.text import EXTRACT_LIMIT
 from archiver.runs.schedule import MIN_INTERVAL
 from archiver.db.queries import find_article, original_capture, text_of_capture
 from archiver.warc.writer import sha256_digest_label
@@ -205,8 +205,6 @@ class RecheckRun:
         article = self.store.row("SELECT * FROM articles WHERE url_id = ? AND source = 'web'", (url_row["id"],))
         if article is None or not data:
             return
-        if sniff_kind(data, content_type) == "html":
-            data = slim_html(data)[:LINKS_LIMIT]
         links = find_article_links(data, content_type, row.get("final_url") or url_row["url"], url_row["url"])
         limit_sources(links, MAX_SOURCES, False)
         latest = self.store.row("SELECT * FROM article_versions WHERE article_id = ? ORDER BY version DESC LIMIT 1", (article["id"],))

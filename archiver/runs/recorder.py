@@ -237,7 +237,7 @@ class Recorder:
             "warc_record_id": written.record_id,
             "warc_payload_digest": sha256_digest_label(digest),
         }
-        extracted = safe_extract(data, content_type, uri)
+        extracted = safe_extract(data, content_type, uri, keep_document=True)  # the article's other readers use its parse
         if extracted is not None:
             row.update(text_sha256=extracted.text_sha256, fingerprint=extracted.fingerprint, title=extracted.title)
         row["id"] = self.store.add_capture(row, [], _text_row(url_id, extracted))

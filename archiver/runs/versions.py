@@ -11,24 +11,32 @@ from typing import Any, Callable
 
 from archiver.analyze.citations import ArticleLinks, canonical_url, find_links_html, find_links_markdown, find_links_text
 from archiver.analyze.quotes import Quote, find_quotes, locate
-from archiver.analyze.text import sniff_kind
+from archiver.analyze.document import HtmlDocument
+from archiver.analyze.templates import TemplateIndex
+from archiver.analyze.text import decode, html_document, sniff_kind
 from archiver.clock import iso_utc
 from archiver.results import Change, QuoteStatus
 
-LINKS_LIMIT = 4 << 20  # bytes of an article's markup (scripts and styles removed) searched for links
+def find_article_links(
+    data: bytes, content_type: str | None, base: str | None, url: str, suffix: str | None = None,
+    document: HtmlDocument | None = None, templates: TemplateIndex | None = None,
+) -> ArticleLinks:
+    """The links of an article's body; ``suffix``: the file name's suffix of a local article.
 
-
-def find_article_links(data: bytes, content_type: str | None, base: str | None, url: str, suffix: str | None = None) -> ArticleLinks:
-    """The links of an article's body; ``suffix``: the file name's suffix of a local article."""
+    ``document``: the page already decoded and parsed (one parse serves text, links, quotations
+    and requisites); ``templates``: link blocks of the site's other pages, evidence of its template.
+    """
     if suffix is not None and suffix.lower() in (".md", ".markdown"):
-        return find_links_markdown(data.decode("utf-8", "replace"), base)
+        return find_links_markdown(decode(data, content_type), base)
     kind = sniff_kind(data, content_type)
     if kind == "html":
+        if document is None:
+            document = html_document(data, content_type)
         if suffix is not None:
-            base = canonical_url(data) or base
-        return find_links_html(data, base or url)
+            base = canonical_url(document) or base
+        return find_links_html(document, base or url, templates=templates)
     if kind == "text":
-        text = data.decode("utf-8", "replace")
+        text = decode(data, content_type)
         if "markdown" in (content_type or ""):
             return find_links_markdown(text, base)
         return find_links_text(text, base)
@@ -61,6 +69,24 @@ def save_version(
         "capture_id": row["id"],
         "source": source,
     }
+    citations, unlinked = _citation_rows(links)
+    version_info = {"run_id": run_id, "created_at": row["fetched_at"], "text_sha256": row.get("text_sha256")}
+    article_id, version = store.save_article(url_id, values, citations, unlinked, version_info)
+    return article_id, version, _citations_event(store, run_id, url_id, row, version)
+
+
+def revise_version(
+    store, run_id: int, url_id: int, row: dict[str, Any], links: ArticleLinks, version: dict[str, Any], change: Change | None
+) -> tuple[dict[str, Any], Change | None]:
+    """The same capture's version with its links judged again in the same run (a site template
+    recognised once the site's other pages were in): its citation set is replaced, and the
+    citations_changed event the first judgement made, if any, gives way to the revised one."""
+    citations, unlinked = _citation_rows(links)
+    revised = store.revise_article_version(version["article_id"], version["id"], citations, unlinked, change.id if change else None)
+    return revised, _citations_event(store, run_id, url_id, row, revised)
+
+
+def _citation_rows(links: ArticleLinks) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     citations = [
         {
             "url": link.url if link.skip_reason is None else None,
@@ -70,30 +96,36 @@ def save_version(
             "position": link.position,
             "cited": link.cited,
             "skip_reason": link.skip_reason,
+            "item_date": link.item_date,
+            "item_title": (link.item_title or "")[:1000] or None,
+            "list_heading": (link.list_heading or "")[:1000] or None,
+            "evidence": link.evidence,
         }
         for link in links.links
     ]
     unlinked = [{"text": ref.text, "context": ref.context, "position": ref.position} for ref in links.unlinked]
-    version_info = {"run_id": run_id, "created_at": row["fetched_at"], "text_sha256": row.get("text_sha256")}
-    article_id, version = store.save_article(url_id, values, citations, unlinked, version_info)
+    return citations, unlinked
+
+
+def _citations_event(store, run_id: int, url_id: int, row: dict[str, Any], version: dict[str, Any]) -> Change | None:
+    """A ``citations_changed`` event when the version cites other sources than the one before it."""
     previous = version["previous"]
-    change = None
-    if previous is not None and (version["added"] or version["removed"]):
-        event = {
-            "from_capture_id": previous["capture_id"],
-            "to_capture_id": row["id"],
-            "kind": "citations_changed",
-            "similarity": None,
-            "detail": {"added": version["added"], "removed": version["removed"], "from_version": previous["version"], "to_version": version["version"]},
-            "detected_at": iso_utc(),
-            "run_id": run_id,
-        }
-        change_id = store.add_change(url_id, event)
-        change = Change(
-            id=change_id, url=store.value("SELECT url FROM urls WHERE id = ?", (url_id,)),
-            http_status=row.get("http_status"), error=row.get("error"), final_url=row.get("final_url"), **event,
-        )
-    return article_id, version, change
+    if previous is None or not (version["added"] or version["removed"]):
+        return None
+    event = {
+        "from_capture_id": previous["capture_id"],
+        "to_capture_id": row["id"],
+        "kind": "citations_changed",
+        "similarity": None,
+        "detail": {"added": version["added"], "removed": version["removed"], "from_version": previous["version"], "to_version": version["version"]},
+        "detected_at": iso_utc(),
+        "run_id": run_id,
+    }
+    change_id = store.add_change(url_id, event)
+    return Change(
+        id=change_id, url=store.value("SELECT url FROM urls WHERE id = ?", (url_id,)),
+        http_status=row.get("http_status"), error=row.get("error"), final_url=row.get("final_url"), **event,
+    )
 
 
 def save_quotes(
@@ -108,7 +140,8 @@ def save_quotes(
     capture_of: Callable[[str], int | None],
 ) -> list[QuoteStatus]:
     """The version's quotations, each located in the cited sources' ``texts``; the earlier version's are retired."""
-    quotes = find_quotes(links.main_html, None if links.main_html else text, base_url)
+    main = links.main if links.main is not None else links.main_html
+    quotes = find_quotes(main, None if main is not None else text, base_url)
     cited = cited_urls(links)
     results = []
     rows: list[tuple[dict[str, Any], dict[str, Any] | None]] = []

@@ -1,7 +1,7 @@
 """The bundled sample citation web used by the README demo and the tests.
 
 ``SampleWeb`` serves invented sites (an opinion article on blog.example and the
-sources it cites) through an HTTP forward proxy on 127.0.0.1, in three versions
+sources it cites, and a second article citing in dated lists) through an HTTP forward proxy on 127.0.0.1, in three versions
 that change the way a recheck should notice; ``expected_changes`` says how.
 The ``articles/`` directory holds the same story as a Markdown file and as a
 plain-text letter, for file-target tests.
@@ -10,6 +10,7 @@ plain-text letter, for file-target tests.
 from pathlib import Path
 
 from .routes import (
+    ALL_CITED_SOURCES,
     ARCHIVE_URL,
     ARTICLE_REQUISITES,
     ARTICLE_URL,
@@ -26,6 +27,11 @@ from .routes import (
     NOISE_URL,
     PDF_URL,
     QUOTE_SOURCE,
+    SEED_ARTICLE_URL,
+    SEED_BOILERPLATE_LINKS,
+    SEED_CITATIONS,
+    SEED_CITED_SOURCES,
+    TEMPLATE_LINKS,
     QUOTED_PASSAGE,
     TRANSCRIPT_1_URL,
     TRANSCRIPT_2_URL,
@@ -68,6 +74,12 @@ __all__ = [
     "VERSIONS",
     "ARTICLE_URL",
     "CITED_SOURCES",
+    "ALL_CITED_SOURCES",
+    "SEED_ARTICLE_URL",
+    "SEED_CITATIONS",
+    "SEED_CITED_SOURCES",
+    "SEED_BOILERPLATE_LINKS",
+    "TEMPLATE_LINKS",
     "BOILERPLATE_LINKS",
     "ARTICLE_REQUISITES",
     "QUOTED_PASSAGE",

@@ -104,6 +104,59 @@ BOILERPLATE_LINKS: list[str] = [
     "http://pressengine.example/",
 ]
 
+# The second article, in the shape opinion writers cite in most: "here are five background
+# briefings" followed by a dated list of the author's earlier posts, then "three examples
+# among many from the official website" followed by a dated list of transcripts.
+SEED_ARTICLE_URL = "http://blog.example/2026/11/five-briefings-before-the-vote.html"
+FERRY_CONTRACT_URL = "http://blog.example/2026/05/what-the-ferry-contract-says.html"
+COUNTING_CARS_URL = "http://blog.example/2026/07/counting-cars-on-the-old-road.html"
+CROSSING_BOARD_URL = "http://blog.example/2026/09/who-sits-on-the-crossing-board.html"
+TRANSCRIPT_3_URL = "http://assembly.test/sessions/2026-09-17/transcript.html"
+
+# Its citations, in order: (date the list gives, title the list gives, URL).
+SEED_CITATIONS: list[tuple[str, str, str]] = [
+    ("2026-03-09", "Tolls and promises", EARLIER_POST_URL),
+    ("2026-05-21", "What the ferry contract says", FERRY_CONTRACT_URL),
+    ("2026-07-02", "Counting cars on the old road", COUNTING_CARS_URL),
+    ("2026-09-15", "Who sits on the crossing board", CROSSING_BOARD_URL),
+    ("2026-11-14", "The bridge that wasn't", ARTICLE_URL),
+    ("2026-02-12", "Official transcript, sitting of Thursday 12 February 2026", TRANSCRIPT_1_URL),
+    ("2026-06-04", "Official transcript, sitting of Thursday 4 June 2026", TRANSCRIPT_2_URL),
+    ("2026-09-17", "Official transcript, sitting of Thursday 17 September 2026", TRANSCRIPT_3_URL),
+]
+SEED_CITED_SOURCES: list[str] = [url for _, _, url in SEED_CITATIONS]
+
+# The blog's template: a block of links closing every post, with nothing but its recurrence
+# on the blog's other pages to show it is not the article's (no class, no telling heading).
+TEMPLATE_LINKS: list[str] = [
+    "http://blog.example/start-here/",
+    "http://blog.example/methods/",
+    "http://blog.example/glossary/",
+]
+
+# Every other http(s) link of the second article, in document order: header and nav, a
+# subscribe call to action inside its last paragraph, the template block, tags, comments
+# (commenters' sites and a link inside a comment) and footer.
+SEED_BOILERPLATE_LINKS: list[str] = [
+    "http://blog.example/",
+    "http://blog.example/topics/transport/",
+    "http://blog.example/topics/budget/",
+    "http://blog.example/about/",
+    "http://blog.example/subscribe/",
+    *TEMPLATE_LINKS,
+    "http://blog.example/tags/ansel-crossing/",
+    "http://blog.example/tags/regional-assembly/",
+    "http://gardenerjo.example/",
+    "http://pontoonpete.test/blog/",
+    "http://marisolwrites.example/",
+    "http://blog.example/privacy/",
+    "http://blog.example/contact/",
+    "http://pressengine.example/",
+]
+
+# Every source the demo captures (both articles' citations, each once, first article first).
+ALL_CITED_SOURCES: list[str] = CITED_SOURCES + [u for u in SEED_CITED_SOURCES if u not in CITED_SOURCES]
+
 # Page requisites of the article (stylesheet, script, images), absolute.
 ARTICLE_REQUISITES: list[str] = [
     "http://blog.example/static/img/logo.png",
@@ -215,6 +268,12 @@ _OBSERVED: dict[str, dict[int, tuple[str, ...]]] = {
     CORRECTION_URL: {1: ("ok", "a"), 2: ("ok", "b")},
     DYING_URL: {1: ("ok", "a"), 2: ("silent",)},
     MOVED_URL: {1: ("ok", "a"), 2: ("moved", "a")},
+    # cited by the second article only; they never change
+    FERRY_CONTRACT_URL: {1: ("ok", "a")},
+    COUNTING_CARS_URL: {1: ("ok", "a")},
+    CROSSING_BOARD_URL: {1: ("ok", "a")},
+    ARTICLE_URL: {1: ("ok", "a")},
+    TRANSCRIPT_3_URL: {1: ("ok", "a")},
 }
 
 
@@ -244,8 +303,11 @@ def _change(before: tuple[str, ...], after: tuple[str, ...]) -> str | None:
     return None
 
 
-def expected_changes(from_version: int, to_version: int) -> dict[str, str | None]:
+def expected_changes(from_version: int, to_version: int, sources: list[str] | None = None) -> dict[str, str | None]:
     """Cited source URL -> change kind a recheck at ``to_version`` should report.
+
+    ``sources``: the sources rechecked, by default the first article's (``CITED_SOURCES``);
+    the demo captures both articles, whose sources are ``ALL_CITED_SOURCES``.
 
     ``from_version`` is the version the previous check (capture or recheck) saw.
     None means no change event. Kinds: content_changed, gone, soft_404, moved,
@@ -260,5 +322,5 @@ def expected_changes(from_version: int, to_version: int) -> dict[str, str | None
         raise ValueError("from_version must not be later than to_version")
     return {
         url: _change(_observed(url, from_version), _observed(url, to_version))
-        for url in CITED_SOURCES
+        for url in (CITED_SOURCES if sources is None else sources)
     }
