@@ -30,7 +30,7 @@ import tempfile
 import threading
 import time
 import zlib
-from functools import lru_cache
+from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -63,7 +63,7 @@ LONG_URL_LENGTH = 100 * KiB
 # -- bodies ------------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=None)
+@cache
 def gzip_bomb_body(inflated: int) -> bytes:
     """A valid gzip member of about inflated/1000 bytes that inflates to ``inflated`` zero bytes.
 
@@ -199,12 +199,12 @@ class SilentServer:
         while not self._stop.is_set():
             try:
                 conn, _ = self.sock.accept()
-            except (socket.timeout, OSError):
+            except (TimeoutError, OSError):
                 continue
             self.accepted += 1
             self._held.append(conn)
 
-    def start(self) -> "SilentServer":
+    def start(self) -> SilentServer:
         self._thread.start()
         return self
 
@@ -294,7 +294,7 @@ class BadTLSServer:
     def url(self, path: str = "/") -> str:
         return f"https://127.0.0.1:{self.port}{path}"
 
-    def start(self) -> "BadTLSServer":
+    def start(self) -> BadTLSServer:
         self._thread.start()
         return self
 
@@ -453,7 +453,7 @@ class HostileSite:
             f"</article></main></body></html>"
         ).encode()
 
-    def start(self) -> "HostileSite":
+    def start(self) -> HostileSite:
         self.http.start()
         self.silent.start()
         if self.tls:
@@ -466,7 +466,7 @@ class HostileSite:
         if self.tls:
             self.tls.stop()
 
-    def __enter__(self) -> "HostileSite":
+    def __enter__(self) -> HostileSite:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -520,7 +520,7 @@ class RedirectingProxy:
     def proxy_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def __enter__(self) -> "RedirectingProxy":
+    def __enter__(self) -> RedirectingProxy:
         self._thread.start()
         return self
 
@@ -569,7 +569,7 @@ class Tripwire:
         except OSError:
             return False
 
-    def install(self) -> "Tripwire":
+    def install(self) -> Tripwire:
         wire = self
         real_connect = socket.socket.connect
         real_connect_ex = socket.socket.connect_ex
@@ -621,7 +621,7 @@ class Tripwire:
             owner, name, value = self._saved.pop()
             setattr(owner, name, value)
 
-    def __enter__(self) -> "Tripwire":
+    def __enter__(self) -> Tripwire:
         return self.install()
 
     def __exit__(self, *exc) -> None:

@@ -3,7 +3,6 @@ insert, real WARC files re-read with warcio and FastWARC, a real SQLite file."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 

@@ -67,7 +67,7 @@ def test_per_host_limit_and_delay(server):
     with Fetcher(FetchOptions(allow_private=True, concurrency=8, per_host=4, delay=0.25)) as fetcher:
         list(fetcher.fetch_many((server.url(f"/slow/{i}"), None) for i in range(4)))
     starts = sorted(state["starts"])
-    assert all(b - a >= 0.2 for a, b in zip(starts, starts[1:]))
+    assert all(b - a >= 0.2 for a, b in zip(starts, starts[1:], strict=False))
 
 
 def test_user_agent(server, cli, tmp_path):

@@ -189,7 +189,7 @@ def test_version_2(web):
     assert moved.status_code == 301 and moved.headers["Location"] == MOVED_TO_URL
     followed = get(web, MOVED_URL)
     assert followed.url == MOVED_TO_URL
-    assert [p for p in paragraphs(followed.content)] == paragraphs(v1[MOVED_URL])
+    assert list(paragraphs(followed.content)) == paragraphs(v1[MOVED_URL])
 
     corrected = get(web, CORRECTION_URL).content
     assert paragraphs(corrected)[: len(paragraphs(v1[CORRECTION_URL]))] == paragraphs(v1[CORRECTION_URL])
@@ -268,7 +268,7 @@ def test_version_is_validated():
     with pytest.raises(ValueError):
         server.version = 0
     with pytest.raises(RuntimeError):
-        server.proxy_url
+        _ = server.proxy_url
 
 
 def test_expected_changes():

@@ -12,7 +12,7 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import IO, Any, Protocol
 
 log = logging.getLogger(__name__)
 
@@ -157,8 +157,8 @@ def decode(data: bytes, content_type: str | None = None, html: bool = False) -> 
         m = _CT_CHARSET.search(content_type)
         encoding = _codec(m.group(1)) if m else None
     if encoding is None and html:
-        m = _META_CHARSET.search(data[:4096])
-        encoding = _codec(m.group(1).decode("ascii", "replace")) if m else None
+        meta = _META_CHARSET.search(data[:4096])
+        encoding = _codec(meta.group(1).decode("ascii", "replace")) if meta else None
     if encoding is None:
         encoding = "utf-8"
     try:
@@ -272,7 +272,7 @@ def body_text(doc) -> str:
 # edited AEB articles as the defaults, and stops taking a rotating teaser block for the main
 # text of a short page (the doi.gov "falsepos-footer" pair). deduplicate stays off: its cache
 # is process-wide and would make extraction depend on what was extracted before.
-_TRAFILATURA_OPTIONS = dict(include_comments=False, include_tables=True, favor_precision=True, deduplicate=False)
+_TRAFILATURA_OPTIONS: dict[str, Any] = {"include_comments": False, "include_tables": True, "favor_precision": True, "deduplicate": False}
 
 
 def _link_texts(doc) -> set[str]:
@@ -437,7 +437,7 @@ class Body(Protocol):
     """What extraction needs of a fetched answer (a :class:`archiver.net.fetch.Exchange`)."""
 
     url: str
-    decoded: BinaryIO | None
+    decoded: IO[bytes] | None
 
     @property
     def content_type(self) -> str | None: ...

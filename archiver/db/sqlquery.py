@@ -37,7 +37,7 @@ def connect_readonly(db_path: Path) -> sqlite3.Connection:
     return conn
 
 
-def run_query(db_path: Path, sql: str, params: dict[str, Any] | None = None) -> tuple[list[str], list[tuple]]:
+def run_query(db_path: Path, sql: str, params: dict[str, Any] | tuple[Any, ...] | None = None) -> tuple[list[str], list[tuple]]:
     """(column names, rows) of one SQL statement run read-only."""
     conn = connect_readonly(db_path)
     try:
@@ -65,7 +65,7 @@ def _jsonable(value: Any) -> Any:
 def render(columns: list[str], rows: list[tuple], fmt: str = "table") -> str:
     """Rows as ``json`` (a list of objects), ``csv`` (with a header) or an aligned ``table``."""
     if fmt == "json":
-        return json.dumps([{c: _jsonable(v) for c, v in zip(columns, row)} for row in rows], indent=2, ensure_ascii=False)
+        return json.dumps([{c: _jsonable(v) for c, v in zip(columns, row, strict=True)} for row in rows], indent=2, ensure_ascii=False)
     if fmt == "csv":
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
@@ -77,10 +77,10 @@ def render(columns: list[str], rows: list[tuple], fmt: str = "table") -> str:
         return ""
     cells = [[_cell(v) for v in row] for row in rows]
     widths = [min(60, max([len(c)] + [len(r[i]) for r in cells])) for i, c in enumerate(columns)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths)).rstrip()]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()]
     lines.append("  ".join("-" * w for w in widths))
-    for row in cells:
-        lines.append("  ".join((v if len(v) <= w else v[: w - 1] + "\u2026").ljust(w) for v, w in zip(row, widths)).rstrip())
+    for cell_row in cells:
+        lines.append("  ".join((v if len(v) <= w else v[: w - 1] + "\u2026").ljust(w) for v, w in zip(cell_row, widths, strict=True)).rstrip())
     return "\n".join(lines)
 
 

@@ -151,7 +151,7 @@ def gather_report(store: Store, article: str, replay_base: str | None = None, ar
             }
         )
 
-    sources = {}
+    sources: dict[str, str] = {}
     for entry in entries:
         sources.setdefault(entry["url"], entry["status"])
     source_counts = {"cited": len(sources), "captured": sum(1 for s in sources.values() if s != "never_captured")}
@@ -231,7 +231,7 @@ def _screenshots(store: Store, url_id: int, archive_dir: str | None) -> dict[str
         return None
     if not shots:
         return None
-    out = {}
+    out: dict[str, dict[str, Any] | None] = {}
     for which, shot in (("first", shots[0]), ("latest", shots[-1])):
         if which == "latest" and shot["id"] == shots[0]["id"]:
             out["latest"] = None
@@ -283,7 +283,7 @@ def _source(
     latest = captures[-1] if captures else None
     latest_check = None
     if latest is not None:
-        latest_check = {**_capture(latest), "outcome": _check_outcome(latest, first, events, status)}
+        latest_check = {**(_capture(latest) or {}), "outcome": _check_outcome(latest, first, events, status)}
     diff = None
     if status in ("changed", "moved", "restored") and first is not None:
         before = text_of_capture(store, first["id"])

@@ -148,8 +148,8 @@ class CaptureRun:
 
         A page with ten thousand "citations" would otherwise keep a run busy for days.
         """
-        wanted = [l for l in links.links if l.skip_reason is None and (l.cited or self.options.all_links)]
-        wanted.sort(key=lambda l: not l.cited)  # citations first, then other links
+        wanted = [link for link in links.links if link.skip_reason is None and (link.cited or self.options.all_links)]
+        wanted.sort(key=lambda link: not link.cited)  # citations first, then other links
         for link in wanted[self.options.max_sources:]:
             link.skip_reason = f"limit: more than {self.options.max_sources} links to fetch (--max-sources)"
 
@@ -292,6 +292,7 @@ class CaptureRun:
 
     def _browse(self, url_id: int, url: str) -> tuple[Captured, bytes, str | None]:
         """Load ``url`` in the browser: its document's capture, the rendered DOM, its type."""
+        assert self.pages is not None  # set up when the browser is on
         page = self.pages.capture(url_id, url)
         self.browsed[url] = page.load
         self.looked_empty.pop(url, None)
@@ -330,7 +331,7 @@ class CaptureRun:
         links: ArticleLinks = article["links"]
         text = self.texts.get(article["url"])
         quotes = find_quotes(links.main_html, None if links.main_html else text, article["capture"].get("final_url") or article["url"])
-        cited = [l.url for l in links.links if l.cited and l.skip_reason is None]
+        cited = [link.url for link in links.links if link.cited and link.skip_reason is None]
         results = []
         rows: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
         now = iso_utc()
@@ -389,8 +390,8 @@ class CaptureRun:
                 if source["kind"] == "requisite" and url not in seen:
                     seen.add(url)
                     out.sources.append(self._source(url, source, False, None))
-        out.skipped = [SkippedLink(l.href, l.skip_reason, l.cited) for l in links.links if l.skip_reason]
-        out.links = LinkCounts(cited=sum(1 for l in links.links if l.cited), total=len(links.links))
+        out.skipped = [SkippedLink(link.href, link.skip_reason, link.cited) for link in links.links if link.skip_reason]
+        out.links = LinkCounts(cited=sum(1 for link in links.links if link.cited), total=len(links.links))
         out.unlinked_references = [r.text for r in links.unlinked]
         out.quotes = article.get("quotes", [])
         return out
@@ -416,7 +417,7 @@ class CaptureRun:
     def _counts(self, articles: list[dict[str, Any]]) -> dict[str, int]:
         rows = [a["capture"] for a in articles if a.get("capture")] + [s["capture"] for s in self.sources.values()]
         failed = sum(1 for row in rows if failed_answer(row.get("http_status"), row.get("error")))
-        skipped = sum(1 for a in articles for l in (a.get("links") or ArticleLinks()).links if l.skip_reason)
+        skipped = sum(1 for a in articles for link in (a.get("links") or ArticleLinks()).links if link.skip_reason)
         return {"urls_total": len(rows), "captured": len(rows) - failed, "failed": failed, "skipped": skipped}
 
 
@@ -441,7 +442,7 @@ def locate_in_sources(quote: Quote, cited: list[str], texts: dict[str, str]) -> 
     if quote.source_hint and quote.source_hint in texts:
         order.append(quote.source_hint)
     order += [u for u in cited if u in texts and u not in order]
-    best: tuple[str | None, float | None, str | None, str | None] = ("missing", 0.0, None, quote.source_hint)
+    best: tuple[str, float, str | None, str | None] = ("missing", 0.0, None, quote.source_hint)
     rank = {"present": 2, "altered": 1, "missing": 0}
     for url in order:
         status, similarity, excerpt = locate(quote.text, texts[url])
