@@ -313,13 +313,14 @@ class HostileSite:
     None when it must be captured without error). ``big_size`` and ``bomb_size`` are the
     2 GB body and what the gzip bomb inflates to.
 
-    Sources cut by size (``SIZE_BOUND``) are cited by ``/article-sizes``, all others by
-    ``/article``: the first is captured with a deadline no transfer can reach, so a body is
-    cut at --max-bytes however slow the machine, and the second with a short one, whose
-    sources could never finish in any time.
+    Sources that end only by a deadline (``CLOCK_BOUND``: they never answer, or drip for hours)
+    are cited by ``/article``, captured with short deadlines: they could never finish in any
+    time. All other sources are cited by ``/article-unhurried``, captured with deadlines no
+    transfer can reach: what ends them (a cut at --max-bytes, a redirect loop, a closed
+    connection, a whole page) is the same however slow the machine.
     """
 
-    SIZE_BOUND = ("big", "bomb")
+    CLOCK_BOUND = ("never", "silent", "drip", "drip-head")
 
     def __init__(self, workdir: Path, big_size: int = 2 * GiB, bomb_size: int = 2 * GiB) -> None:
         self.http = CountingServer()
@@ -342,8 +343,9 @@ class HostileSite:
 
     def _routes(self) -> None:
         srv, stop = self.http, self.http.stop_event
-        srv.static("/article", self.article_html())
-        srv.static("/article-sizes", self.article_html(names=self.SIZE_BOUND, unfetchable=False))
+        srv.static("/article", self.article_html(names=self.CLOCK_BOUND))
+        unhurried = tuple(name for name in self.sources if name not in self.CLOCK_BOUND)
+        srv.static("/article-unhurried", self.article_html(names=unhurried, unfetchable=False))
         srv.static("/many-links", many_links_page())
         srv.static("/malformed", malformed_page())
         srv.static("/bad-charset", bad_charset_page(), headers={"Content-Type": "text/html; charset=x-no-such-charset"})
@@ -411,9 +413,9 @@ class HostileSite:
         return out
 
     def article_html(self, extra_links: list[tuple[str, str]] = (), names: tuple[str, ...] | None = None, unfetchable: bool = True) -> bytes:
-        """The hostile article citing ``names`` (default: every source not SIZE_BOUND) in running prose, plus unfetchable links."""
+        """The hostile article citing ``names`` (default: every source) in running prose, plus unfetchable links."""
         paragraphs = []
-        chosen = names if names is not None else [n for n in self.sources if n not in self.SIZE_BOUND]
+        chosen = names if names is not None else list(self.sources)
         links = [(self.sources[name][0], name) for name in chosen] + list(extra_links)
         for url, name in links:
             paragraphs.append(
