@@ -14,12 +14,14 @@ import json
 import socket
 import sqlite3
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from tests import hostile as hs
+from tests.helpers import FAST_FETCH
 from tests.hostile import ERROR_CODES, GiB, MiB, TRIPWIRE_MARK, HostileSite, RedirectingProxy, Tripwire, run_cli
 from tests.warccheck import fastwarc_check
 
@@ -390,7 +392,7 @@ def test_sample_web_proxy_never_sees_private_targets(cli, sample_web, tmp_path, 
 def test_names_resolving_to_private_addresses_refused_at_the_connection(site, monkeypatch, tripwire):
     """The name check can be fooled by DNS; the connection layer checks what the name resolved to."""
     from archiver.net import fetch as fetch_module
-    from archiver.net.fetch import FetchOptions, Fetcher
+    from archiver.net.fetch import Fetcher
     from archiver.net.guard import BlockedAddress, resolve_checked
 
     with pytest.raises(BlockedAddress):
@@ -407,7 +409,7 @@ def test_names_resolving_to_private_addresses_refused_at_the_connection(site, mo
 
     monkeypatch.setattr(socket, "getaddrinfo", fake_dns)
     before = site.http.connections
-    with Fetcher(FetchOptions(retries=0, connect_timeout=2, read_timeout=2, total_timeout=5)) as fetcher:
+    with Fetcher(FAST_FETCH) as fetcher:
         for url in (f"http://localhost:{site.http.port}/ok", f"http://rebind.example:{site.http.port}/ok"):
             result = fetcher.fetch(url)
             assert result.error is not None and result.error.code == "blocked_private", (url, result.error)
@@ -484,9 +486,9 @@ def test_gzip_bomb_helper_is_a_real_bomb():
 def test_bad_tls_certificate_is_a_tls_error(site):
     if site.tls is None:
         pytest.skip(site.tls_skip_reason)
-    from archiver.net.fetch import FetchOptions, Fetcher
+    from archiver.net.fetch import Fetcher
 
-    with Fetcher(FetchOptions(allow_private=True, retries=0, connect_timeout=2, read_timeout=2, total_timeout=5)) as fetcher:
+    with Fetcher(replace(FAST_FETCH, allow_private=True)) as fetcher:
         result = fetcher.fetch(site.tls.url("/"))
     assert result.error.code == "tls" and "certificate" in result.error.message
     assert not result.exchanges[0].status
