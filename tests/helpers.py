@@ -11,14 +11,17 @@ from tests import webserver as ws
 # No retries, so a failure is recorded at once, and deadlines that no transfer in a test can
 # reach on any machine, however loaded: a test never races a deadline against a transfer.
 # Sources that must end by a deadline never finish by themselves (a drip, a host that never
-# answers), and the tests that use them pass SHORT_DEADLINES.
+# answers), and the tests that use them pass SHORT_DEADLINE or SHORT_READ_TIMEOUT.
 FAST = ["--retries", "0", "--timeout", "60", "--deadline", "600"]
 # The same for servers on 127.0.0.1, which the address guard refuses without --allow-private.
 FAST_LOCAL = [*FAST, "--allow-private"]
 # The same, for the Python API.
 FAST_FETCH = FetchOptions(retries=0, read_timeout=60, total_timeout=600)
-# For sources that never finish: what ends them is the deadline, whatever the clock says.
-SHORT_DEADLINES = ["--retries", "0", "--timeout", "2", "--deadline", "5"]
+# For sources that never finish: only the whole-fetch deadline can end a fetch (the read
+# timeout is out of reach), so a drip ends by the deadline however slow the machine...
+SHORT_DEADLINE = ["--retries", "0", "--timeout", "600", "--deadline", "2"]
+# ...and here only silence can: a host that never answers ends by the read timeout.
+SHORT_READ_TIMEOUT = ["--retries", "0", "--timeout", "2", "--deadline", "600"]
 # Browser capture: the page's own deadline is as unreachable as the fetch deadlines.
 BROWSER_FAST = [*FAST, "--page-deadline", "600"]
 

@@ -313,14 +313,16 @@ class HostileSite:
     None when it must be captured without error). ``big_size`` and ``bomb_size`` are the
     2 GB body and what the gzip bomb inflates to.
 
-    Sources that end only by a deadline (``CLOCK_BOUND``: they never answer, or drip for hours)
-    are cited by ``/article``, captured with short deadlines: they could never finish in any
-    time. All other sources are cited by ``/article-unhurried``, captured with deadlines no
-    transfer can reach: what ends them (a cut at --max-bytes, a redirect loop, a closed
+    Sources that only the clock ends could never finish in any time. Those that never answer
+    (``SILENT``) are cited by ``/article``, captured with a short read timeout and a deadline
+    out of reach; those that drip for hours (``DRIPPING``) by ``/article-dripping``, captured
+    the other way round. All other sources are cited by ``/article-unhurried``, captured with
+    neither in reach: what ends them (a cut at --max-bytes, a redirect loop, a closed
     connection, a whole page) is the same however slow the machine.
     """
 
-    CLOCK_BOUND = ("never", "silent", "drip", "drip-head")
+    SILENT = ("never", "silent")
+    DRIPPING = ("drip", "drip-head")
 
     def __init__(self, workdir: Path, big_size: int = 2 * GiB, bomb_size: int = 2 * GiB) -> None:
         self.http = CountingServer()
@@ -343,8 +345,9 @@ class HostileSite:
 
     def _routes(self) -> None:
         srv, stop = self.http, self.http.stop_event
-        srv.static("/article", self.article_html(names=self.CLOCK_BOUND))
-        unhurried = tuple(name for name in self.sources if name not in self.CLOCK_BOUND)
+        srv.static("/article", self.article_html(names=self.SILENT))
+        srv.static("/article-dripping", self.article_html(names=self.DRIPPING, unfetchable=False))
+        unhurried = tuple(name for name in self.sources if name not in self.SILENT + self.DRIPPING)
         srv.static("/article-unhurried", self.article_html(names=unhurried, unfetchable=False))
         srv.static("/many-links", many_links_page())
         srv.static("/malformed", malformed_page())

@@ -10,7 +10,7 @@ import sqlite3
 import pytest
 
 from tests import webserver as ws
-from tests.helpers import FAST, FAST_LOCAL, SHORT_DEADLINES
+from tests.helpers import FAST, FAST_LOCAL, SHORT_DEADLINE
 from tests.warccheck import fastwarc_check, read_at, sha256, warcio_records
 
 def article_html(srv, extra: str = "") -> bytes:
@@ -62,7 +62,7 @@ def test_a_source_that_never_finishes_ends_at_its_deadline(cli, server, tmp_path
     server.route("/src/slow", ws.drip(server.stop_event, total=10_000, interval=0.5))
     article = tmp_path / "post.md"
     article.write_text(f"# A post\n\nThe ministry's portal [answered slowly]({server.url('/src/slow')}).\n")
-    doc = cli.json("capture", str(article), *SHORT_DEADLINES, "--allow-private")
+    doc = cli.json("capture", str(article), *SHORT_DEADLINE, "--allow-private")
     [source] = doc["articles"][0]["sources"]
     assert source["error"].startswith("timeout") and "deadline" in source["error"], source["error"]
     db = sqlite3.connect(archive_dir / "archive.db")

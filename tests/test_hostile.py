@@ -21,12 +21,10 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from tests import hostile as hs
-from tests.helpers import FAST_FETCH
+from tests.helpers import FAST_FETCH, SHORT_DEADLINE, SHORT_READ_TIMEOUT
 from tests.hostile import ERROR_CODES, GiB, MiB, TRIPWIRE_MARK, HostileSite, RedirectingProxy, Tripwire, run_cli
 from tests.warccheck import fastwarc_check
 
-# For sources that can only end by a deadline (HostileSite.CLOCK_BOUND), and for runs that fetch nothing.
-SHORT_DEADLINES = ["--timeout", "2", "--deadline", "5", "--retries", "0"]
 # For every source that ends by itself: no deadline a loaded machine could reach first.
 UNHURRIED = ["--timeout", "120", "--deadline", "3600", "--retries", "0"]
 MEMORY_LIMIT = 200 * MiB
@@ -48,15 +46,16 @@ def site(tmp_path_factory):
 def hostile_run(site, tmp_path_factory):
     """Captures of the hostile articles, in subprocesses, as cron would run them.
 
-    The sources that end by themselves first (unhurried), then those only a deadline ends
-    (short deadlines): the result describes the second run, whose time is bounded.
+    The sources that end by themselves first (unhurried), then those only a deadline ends,
+    then those only a read timeout ends: the result describes the last run, whose article
+    also links every unfetchable kind of URL.
     """
     archive = tmp_path_factory.mktemp("hostile-run") / "archive"
-    unhurried = run_cli(["--archive", str(archive), "capture", site.url("/article-unhurried"), "--json", "--allow-private", *UNHURRIED], timeout=3600)
-    assert unhurried["code"] == 0, unhurried["stderr"][-3000:]
-    assert_clean(unhurried)
-    result = run_cli(["--archive", str(archive), "capture", site.url("/article"), "--json", "--allow-private", *SHORT_DEADLINES], timeout=HANG_BOUND)
-    result["unhurried"] = unhurried
+    for path, options, bound in (("/article-unhurried", UNHURRIED, 3600), ("/article-dripping", SHORT_DEADLINE, HANG_BOUND)):
+        earlier = run_cli(["--archive", str(archive), "capture", site.url(path), "--json", "--allow-private", *options], timeout=bound)
+        assert earlier["code"] == 0, earlier["stderr"][-3000:]
+        assert_clean(earlier)
+    result = run_cli(["--archive", str(archive), "capture", site.url("/article"), "--json", "--allow-private", *SHORT_READ_TIMEOUT], timeout=HANG_BOUND)
     result["archive"] = archive
     result["doc"] = json.loads(result["stdout"]) if result["stdout"].strip().startswith("{") else None
     print(f"hostile run: {result['seconds']:.1f} s, peak RSS {result['peak_rss'] / MiB:.0f} MB")
@@ -336,7 +335,7 @@ def test_private_addresses_refused_in_every_spelling(cli, site, tmp_path, tripwi
     extra = [(url, f"private {i}") for i, url in enumerate(links)]
     html_article.write_bytes(site.article_html(extra_links=extra))
     before, silent_before = site.http.connections, site.silent.accepted
-    doc = cli.json("capture", str(html_article), *SHORT_DEADLINES)
+    doc = cli.json("capture", str(html_article), *SHORT_DEADLINE)
     [article] = doc["articles"]
     assert article["error"] is None
     sources = article["sources"]
@@ -365,7 +364,7 @@ def test_redirects_into_the_private_network_refused_at_the_hop(cli, site, tmp_pa
     with RedirectingProxy(targets) as proxy:
         links = [f"http://news.example{path}" for path in targets] + ["http://news.example/plain", "http://169.254.169.254/direct"]
         article = write_article(tmp_path, links)
-        doc = cli.json("capture", str(article), "--proxy", proxy.proxy_url, *SHORT_DEADLINES)
+        doc = cli.json("capture", str(article), "--proxy", proxy.proxy_url, *SHORT_DEADLINE)
         log = list(proxy.requests)
     by_url = {s["url"]: s for s in doc["articles"][0]["sources"]}
     conn = db(cli.archive)
@@ -384,7 +383,7 @@ def test_redirects_into_the_private_network_refused_at_the_hop(cli, site, tmp_pa
 def test_sample_web_proxy_never_sees_private_targets(cli, sample_web, tmp_path, tripwire):
     links = ["http://169.254.169.254/latest/meta-data/", "http://10.1.2.3/", "http://localhost/", "http://[::1]/"]
     sample_web.clear_requests()
-    doc = cli.json("capture", str(write_article(tmp_path, links)), "--proxy", sample_web.proxy_url, *SHORT_DEADLINES)
+    doc = cli.json("capture", str(write_article(tmp_path, links)), "--proxy", sample_web.proxy_url, *SHORT_DEADLINE)
     assert all(s["error"].startswith("blocked_private") for s in doc["articles"][0]["sources"])
     assert sample_web.requests == []
 
@@ -439,7 +438,7 @@ def test_ten_thousand_citations_refused_quickly(cli, site, tmp_path, tripwire):
     article.write_bytes(hs.many_links_page(base=f"http://127.0.0.1:{site.http.port}/n/"))
     before = site.http.connections
     started = time.monotonic()
-    doc = cli.json("capture", str(article), *SHORT_DEADLINES)
+    doc = cli.json("capture", str(article), *SHORT_DEADLINE)
     elapsed = time.monotonic() - started
     sources = doc["articles"][0]["sources"]
     assert len(sources) == 1_000 and all(s["error"].startswith("blocked_private") for s in sources)

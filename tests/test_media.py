@@ -12,6 +12,8 @@ from tests import webserver as ws
 from tests.helpers import FAST
 from tests.warccheck import sha256, warcio_records
 
+pytestmark = pytest.mark.slow  # yt-dlp downloads through archiver: left out of ./scripts/test -m 'not slow'
+
 pytest.importorskip("yt_dlp", reason="yt-dlp is needed for --media (pip install 'archiver[browser]')")
 
 
