@@ -395,6 +395,18 @@ def _where(cap: dict[str, Any] | None) -> str:
     return f"{cap['warc_file']} @ {cap['warc_offset']}"
 
 
+def _first_and_latest(entry: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """A citation's first capture, and its latest check when that is another capture (both renderers)."""
+    first, latest = entry["first_capture"], entry["latest_check"]
+    if latest and first and latest["id"] == first["id"]:
+        latest = None
+    return first, latest
+
+
+def _http(cap: dict[str, Any]) -> str:
+    return str(cap["http_status"]) if cap["http_status"] is not None else "-"
+
+
 def render_markdown(report: dict[str, Any]) -> str:
     art = report["article"]
     s = report["summary"]
@@ -432,14 +444,13 @@ def render_markdown(report: dict[str, Any]) -> str:
             out.append(f"- Status: {STATUS_LABELS[entry['status']]} ({md(entry['status_reason'])})")
         else:
             out.append(f"- Status: {STATUS_LABELS[entry['status']]}")
-        first = entry["first_capture"]
+        first, latest = _first_and_latest(entry)
         if first:
             out.append(
-                f"- First capture: {first['fetched_at']}, HTTP {first['http_status'] if first['http_status'] is not None else '-'}, "
+                f"- First capture: {first['fetched_at']}, HTTP {_http(first)}, "
                 f"sha256 {md_code(first['payload_sha256'] or '-')}, {md_code(_where(first))}"
             )
-        latest = entry["latest_check"]
-        if latest and (not first or latest["id"] != first["id"]):
+        if latest:
             out.append(f"- Latest check: {latest['fetched_at']}: {md(latest['outcome'])}")
         if entry["robust_link"]:
             out.append(f"- Robust link: {md_code(robust_anchor(entry['robust_link'], entry['anchor_text'] or entry['url']))}")
@@ -602,15 +613,13 @@ def render_html(report: dict[str, Any]) -> str:
         parts.append(f"<dt>Source</dt><dd><a href=\"{e(_safe_href(entry['url']), quote=True)}\" rel=\"noreferrer\">{e(entry['url'])}</a></dd>")
         reason = f" ({e(entry['status_reason'])})" if entry["status_reason"] else ""
         parts.append(f"<dt>Status</dt><dd>{e(STATUS_LABELS[status])}{reason}</dd>")
-        first = entry["first_capture"]
+        first, latest = _first_and_latest(entry)
         if first:
-            status_code = first["http_status"] if first["http_status"] is not None else "-"
             parts.append(
-                f"<dt>First capture</dt><dd>{e(first['fetched_at'])}, HTTP {e(str(status_code))}<br>"
+                f"<dt>First capture</dt><dd>{e(first['fetched_at'])}, HTTP {e(_http(first))}<br>"
                 f"sha256 <code>{e(first['payload_sha256'] or '-')}</code><br><code>{e(_where(first))}</code></dd>"
             )
-        latest = entry["latest_check"]
-        if latest and (not first or latest["id"] != first["id"]):
+        if latest:
             parts.append(f"<dt>Latest check</dt><dd>{e(latest['fetched_at'])}: {e(latest['outcome'])}</dd>")
         if entry["robust_link"]:
             parts.append(f"<dt>Robust link</dt><dd>{robust_anchor(entry['robust_link'], entry['anchor_text'] or entry['url'])}</dd>")

@@ -215,25 +215,11 @@ class RecheckRun:
         # A cut body is a failed look, not new content.
         if error_code in ("too_large",) and row.get("http_status"):
             error_code = None
-        new_obs = Observation(
-            requested_url=url_row["url"],
-            final_url=row["final_url"],
-            http_status=row["http_status"],
-            error=error_code,
-            payload_sha256=row["payload_sha256"],
-            extracted=fresh.extracted if fresh is not None and not is_revisit else self._extracted_of(row),
-            not_modified=is_revisit,
-        )
+        extracted = fresh.extracted if fresh is not None and not is_revisit else self._extracted_of(row)
+        new_obs = _observation(row, url_row["url"], extracted, error_code, not_modified=is_revisit)
         previous_obs = None
         if last_good is not None:
-            previous_obs = Observation(
-                requested_url=last_good["requested_url"],
-                final_url=last_good["final_url"],
-                http_status=last_good["http_status"],
-                error=None,
-                payload_sha256=last_good["payload_sha256"],
-                extracted=self._extracted_of(last_good),
-            )
+            previous_obs = _observation(last_good, last_good["requested_url"], self._extracted_of(last_good), None)
         ok = not failed_answer(row["http_status"], row["error"]) and row["http_status"] is not None
         streak = 0 if ok else (url_row["failure_streak"] or 0) + 1
         probe = self._probe(row) if self._needs_probe(new_obs, previous_obs) else None
@@ -335,3 +321,16 @@ class RecheckRun:
                 reported.append(QuoteChange(quote["id"], quote["article_url"], url, quote["text"], quote["status"], status, similarity, excerpt))
         self.store.record_quote_checks(checks)
         return reported
+
+
+def _observation(row: dict[str, Any], requested_url: str, extracted: Extracted | None, error: str | None, not_modified: bool = False) -> Observation:
+    """What the classifier compares, from a captures row."""
+    return Observation(
+        requested_url=requested_url,
+        final_url=row["final_url"],
+        http_status=row["http_status"],
+        error=error,
+        payload_sha256=row["payload_sha256"],
+        extracted=extracted,
+        not_modified=not_modified,
+    )
