@@ -35,15 +35,34 @@ _LAZY = {
     "BrowserMissing": "archiver.errors",
 }
 
-__all__ = ["__version__", "USER_AGENT", *_LAZY]
+__all__ = [
+    "__version__",
+    "USER_AGENT",
+    "Archive",
+    "FetchOptions",
+    "CaptureOptions",
+    "BrowserOptions",
+    "RecheckOptions",
+    "ArchiverError",
+    "UsageError",
+    "NotFound",
+    "ArchiveError",
+    "ArchiveLocked",
+    "SchemaTooNew",
+    "ReadOnlyArchive",
+    "QueryError",
+    "ReadOnlyQuery",
+    "ExportError",
+    "BrowserMissing",
+]
 
 if TYPE_CHECKING:
     from archiver.archive import Archive
     from archiver.errors import (
         ArchiveError,
+        ArchiverError,
         ArchiveLocked,
         BrowserMissing,
-        ArchiverError,
         ExportError,
         NotFound,
         QueryError,

@@ -83,7 +83,7 @@ class Archive:
         """Release the lock and close the database."""
         self.directory.close()
 
-    def __enter__(self) -> "Archive":
+    def __enter__(self) -> Archive:
         return self
 
     def __exit__(self, *exc: object) -> None:

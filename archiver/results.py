@@ -76,7 +76,7 @@ class Fetched(Result):
     media: MediaFound | None = None  # under --media, for HTML pages
 
     @classmethod
-    def of_row(cls, row: dict[str, Any] | None) -> "Fetched":
+    def of_row(cls, row: dict[str, Any] | None) -> Fetched:
         """From a ``captures`` row."""
         if row is None:
             return cls()
@@ -303,7 +303,7 @@ class QueryResult(Result):
     rows: list[tuple[Any, ...]]
 
     def dicts(self) -> list[dict[str, Any]]:
-        return [dict(zip(self.columns, row)) for row in self.rows]
+        return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
 
 
 @dataclass

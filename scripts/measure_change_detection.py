@@ -31,9 +31,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from archiver.analyze import text as textmod  # noqa: E402
-from archiver.analyze.compare import Observation, _failure_kind, classify, error_page_reason  # noqa: E402
-from archiver.analyze.text import Extracted, decode, extract, normalise_text  # noqa: E402
+from archiver.analyze import text as textmod
+from archiver.analyze.compare import Observation, _failure_kind, classify, error_page_reason
+from archiver.analyze.text import Extracted, decode, extract, normalise_text
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 
@@ -122,7 +122,7 @@ def noisy_variant(html: bytes, rng: random.Random) -> bytes:
     for k in kids:
         body.remove(k)
     wrapper = lxml.html.fromstring(
-        '<div class="layout-v%d"><header class="site-header"><nav><a href="/">Home</a> <a href="/news">News</a> '
+        '<div class="layout-v%d"><header class="site-header"><nav><a href="/">Home</a> <a href="/news">News</a> '  # noqa: UP031 -- a template of markup
         '<a href="/sport">Sport</a></nav><span class="updated">Updated %d minutes ago</span></header>'
         '<div class="grid"><div class="page-wrap"></div>'
         '<aside class="sidebar"><h3>Related</h3><ul>%s</ul><div class="ad">Advertisement: %s %s</div></aside></div>'

@@ -47,7 +47,8 @@ def archive_dir(tmp_path) -> Path:
 def sample_web():
     from archiver.sample.server import SampleWeb
 
-    web = SampleWeb(hang_seconds=2).start()
+    # The dying host closes its connections after half a second; no test deadline comes near that.
+    web = SampleWeb(hang_seconds=0.5).start()
     yield web
     web.stop()
 

@@ -30,7 +30,7 @@ import tempfile
 import threading
 import time
 import zlib
-from functools import lru_cache
+from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -63,7 +63,7 @@ LONG_URL_LENGTH = 100 * KiB
 # -- bodies ------------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=None)
+@cache
 def gzip_bomb_body(inflated: int) -> bytes:
     """A valid gzip member of about inflated/1000 bytes that inflates to ``inflated`` zero bytes.
 
@@ -199,12 +199,12 @@ class SilentServer:
         while not self._stop.is_set():
             try:
                 conn, _ = self.sock.accept()
-            except (socket.timeout, OSError):
+            except (TimeoutError, OSError):
                 continue
             self.accepted += 1
             self._held.append(conn)
 
-    def start(self) -> "SilentServer":
+    def start(self) -> SilentServer:
         self._thread.start()
         return self
 
@@ -294,7 +294,7 @@ class BadTLSServer:
     def url(self, path: str = "/") -> str:
         return f"https://127.0.0.1:{self.port}{path}"
 
-    def start(self) -> "BadTLSServer":
+    def start(self) -> BadTLSServer:
         self._thread.start()
         return self
 
@@ -313,13 +313,16 @@ class HostileSite:
     None when it must be captured without error). ``big_size`` and ``bomb_size`` are the
     2 GB body and what the gzip bomb inflates to.
 
-    Sources cut by size (``SIZE_BOUND``) are cited by ``/article-sizes``, all others by
-    ``/article``: the first is captured with a deadline no transfer can reach, so a body is
-    cut at --max-bytes however slow the machine, and the second with a short one, whose
-    sources could never finish in any time.
+    Sources that only the clock ends could never finish in any time. Those that never answer
+    (``SILENT``) are cited by ``/article``, captured with a short read timeout and a deadline
+    out of reach; those that drip for hours (``DRIPPING``) by ``/article-dripping``, captured
+    the other way round. All other sources are cited by ``/article-unhurried``, captured with
+    neither in reach: what ends them (a cut at --max-bytes, a redirect loop, a closed
+    connection, a whole page) is the same however slow the machine.
     """
 
-    SIZE_BOUND = ("big", "bomb")
+    SILENT = ("never", "silent")
+    DRIPPING = ("drip", "drip-head")
 
     def __init__(self, workdir: Path, big_size: int = 2 * GiB, bomb_size: int = 2 * GiB) -> None:
         self.http = CountingServer()
@@ -342,8 +345,10 @@ class HostileSite:
 
     def _routes(self) -> None:
         srv, stop = self.http, self.http.stop_event
-        srv.static("/article", self.article_html())
-        srv.static("/article-sizes", self.article_html(names=self.SIZE_BOUND, unfetchable=False))
+        srv.static("/article", self.article_html(names=self.SILENT))
+        srv.static("/article-dripping", self.article_html(names=self.DRIPPING, unfetchable=False))
+        unhurried = tuple(name for name in self.sources if name not in self.SILENT + self.DRIPPING)
+        srv.static("/article-unhurried", self.article_html(names=unhurried, unfetchable=False))
         srv.static("/many-links", many_links_page())
         srv.static("/malformed", malformed_page())
         srv.static("/bad-charset", bad_charset_page(), headers={"Content-Type": "text/html; charset=x-no-such-charset"})
@@ -411,9 +416,9 @@ class HostileSite:
         return out
 
     def article_html(self, extra_links: list[tuple[str, str]] = (), names: tuple[str, ...] | None = None, unfetchable: bool = True) -> bytes:
-        """The hostile article citing ``names`` (default: every source not SIZE_BOUND) in running prose, plus unfetchable links."""
+        """The hostile article citing ``names`` (default: every source) in running prose, plus unfetchable links."""
         paragraphs = []
-        chosen = names if names is not None else [n for n in self.sources if n not in self.SIZE_BOUND]
+        chosen = names if names is not None else list(self.sources)
         links = [(self.sources[name][0], name) for name in chosen] + list(extra_links)
         for url, name in links:
             paragraphs.append(
@@ -453,7 +458,7 @@ class HostileSite:
             f"</article></main></body></html>"
         ).encode()
 
-    def start(self) -> "HostileSite":
+    def start(self) -> HostileSite:
         self.http.start()
         self.silent.start()
         if self.tls:
@@ -466,7 +471,7 @@ class HostileSite:
         if self.tls:
             self.tls.stop()
 
-    def __enter__(self) -> "HostileSite":
+    def __enter__(self) -> HostileSite:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -520,7 +525,7 @@ class RedirectingProxy:
     def proxy_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def __enter__(self) -> "RedirectingProxy":
+    def __enter__(self) -> RedirectingProxy:
         self._thread.start()
         return self
 
@@ -569,7 +574,7 @@ class Tripwire:
         except OSError:
             return False
 
-    def install(self) -> "Tripwire":
+    def install(self) -> Tripwire:
         wire = self
         real_connect = socket.socket.connect
         real_connect_ex = socket.socket.connect_ex
@@ -621,7 +626,7 @@ class Tripwire:
             owner, name, value = self._saved.pop()
             setattr(owner, name, value)
 
-    def __enter__(self) -> "Tripwire":
+    def __enter__(self) -> Tripwire:
         return self.install()
 
     def __exit__(self, *exc) -> None:

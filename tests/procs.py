@@ -28,16 +28,20 @@ def _env() -> dict[str, str]:
 
 
 class Proc:
-    """One ``python -m archiver.cli`` subprocess; stdout and stderr go to files (no pipe to fill)."""
+    """One ``python -m archiver.cli`` subprocess; stdout and stderr go to files (no pipe to fill).
 
-    def __init__(self, archive: Path, args: list[str], logs: Path, name: str = "run") -> None:
+    With ``freeze_past``, the process stops itself (SIGSTOP) once an open WARC file is past
+    that many bytes (tests/freeze.py); :meth:`frozen` tells when it has.
+    """
+
+    def __init__(self, archive: Path, args: list[str], logs: Path, name: str = "run", freeze_past: int | None = None) -> None:
         logs.mkdir(parents=True, exist_ok=True)
         self.out_path = logs / f"{name}-{time.monotonic_ns()}.out"
         self.err_path = logs / f"{name}-{time.monotonic_ns()}.err"
         self._out = open(self.out_path, "wb")
         self._err = open(self.err_path, "wb")
         self.popen = subprocess.Popen(
-            [sys.executable, "-m", "archiver.cli", "--archive", str(archive), *args],
+            [sys.executable, "-m", *(["tests.freeze", str(freeze_past)] if freeze_past else ["archiver.cli"]), "--archive", str(archive), *args],
             stdout=self._out,
             stderr=self._err,
             stdin=subprocess.DEVNULL,
@@ -51,6 +55,22 @@ class Proc:
 
     def alive(self) -> bool:
         return self.popen.poll() is None
+
+    def frozen(self) -> bool:
+        """Whether the process is stopped (state T in /proc/PID/stat)."""
+        try:
+            stat = Path(f"/proc/{self.pid}/stat").read_text()
+        except FileNotFoundError:
+            return False
+        return stat.rsplit(")", 1)[1].split()[0] in ("T", "t")
+
+    def has_open(self, path: Path) -> bool:
+        """Whether the process has ``path`` open (one of its /proc/PID/fd links points there)."""
+        fds = Path(f"/proc/{self.pid}/fd")
+        try:
+            return any(os.path.realpath(fd) == os.path.realpath(path) for fd in fds.iterdir())
+        except (FileNotFoundError, PermissionError):
+            return False
 
     def wait(self, timeout: float = 60) -> int:
         try:

@@ -3,9 +3,9 @@ insert, real WARC files re-read with warcio and FastWARC, a real SQLite file."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
+from dataclasses import replace
 
 import pytest
 
@@ -13,9 +13,11 @@ from archiver.analyze.text import extract
 from archiver.runs.browse import looks_empty
 from tests import jssite
 from tests import webserver as ws
+from tests.helpers import BROWSER_FAST, FAST, FAST_FETCH
 from tests.warccheck import fastwarc_check, read_at, sha256, warcio_records
 
-FAST = ["--timeout", "5", "--deadline", "20", "--retries", "0", "--page-deadline", "60"]
+pytestmark = pytest.mark.slow  # headless Chromium: left out of ./scripts/test -m 'not slow'
+
 
 
 @pytest.fixture
@@ -43,7 +45,7 @@ def warc_records(archive_dir):
 
 def test_browser_capture_records_scripted_text_citations_and_lazy_image(cli, site, archive_dir, chromium):
     article = site.url(jssite.ARTICLE_PATH)
-    doc = cli.json("capture", article, "--browser", "--allow-private", *FAST)
+    doc = cli.json("capture", article, "--browser", "--allow-private", *BROWSER_FAST)
     art = doc["articles"][0]
     assert art["error"] is None
     assert art["browser"]["requests"] >= 5 and art["browser"]["failed"] == 0
@@ -102,10 +104,10 @@ def test_browser_capture_records_scripted_text_citations_and_lazy_image(cli, sit
 
 def test_plain_capture_says_the_page_looked_empty(cli, site, archive_dir):
     article = site.url(jssite.ARTICLE_PATH)
-    result = cli("capture", article, "--allow-private", *FAST[:6])
+    result = cli("capture", article, "--allow-private", *FAST)
     assert result.exit_code == 0, result.output
     assert "looked empty" in result.output and "--browser" in result.output
-    doc = cli.json("capture", article, "--allow-private", *FAST[:6])
+    doc = cli.json("capture", article, "--allow-private", *FAST)
     assert doc["articles"][0]["looked_empty"].startswith("the page looked empty")
     assert doc["articles"][0]["sources"] == []
     assert jssite.LAZY_IMAGE_PATH not in site.hits and "/api/article.json" not in site.hits
@@ -113,7 +115,7 @@ def test_plain_capture_says_the_page_looked_empty(cli, site, archive_dir):
 
 def test_auto_mode_loads_an_empty_looking_page_in_the_browser(cli, site, archive_dir, chromium):
     article = site.url(jssite.ARTICLE_PATH)
-    doc = cli.json("capture", article, "--browser", "auto", "--allow-private", *FAST)
+    doc = cli.json("capture", article, "--browser", "auto", "--allow-private", *BROWSER_FAST)
     art = doc["articles"][0]
     assert art["browser"] is not None and art["looked_empty"] is None
     assert sorted(s["url"] for s in art["sources"] if s["cited"]) == sorted(site.url(p) for p in jssite.CITED_PATHS)
@@ -126,7 +128,7 @@ def test_auto_mode_loads_an_empty_looking_page_in_the_browser(cli, site, archive
 
 def test_sources_on_a_browser_host_load_in_the_browser(cli, site, archive_dir, chromium):
     article = site.url(jssite.ARTICLE_PATH)
-    doc = cli.json("capture", article, "--browser", "article", "--browser-host", "127.0.0.1", "--allow-private", *FAST)
+    doc = cli.json("capture", article, "--browser", "article", "--browser-host", "127.0.0.1", "--allow-private", *BROWSER_FAST)
     assert all(s["browser"] is not None for s in doc["articles"][0]["sources"])
     # Shared sub-resources are fetched once per run and served from their record after that.
     assert site.hits.get("/favicon.ico", 0) <= 1
@@ -137,7 +139,7 @@ def test_every_sub_request_passes_the_address_guard(cli, server, archive_dir, ch
     server.static("/page", ws.page("Probe", "<p>" + "Ordinary words on an ordinary page. " * 30 + "</p>"
                                    '<img src="http://169.254.169.254/latest/meta-data/">'
                                    '<script>fetch("http://127.0.0.1:9/admin"); fetch("http://localhost/")</script>'))
-    doc = cli.json("capture", "http://news.example/page", "--browser", "--proxy", server.url(""), *FAST)
+    doc = cli.json("capture", "http://news.example/page", "--browser", "--proxy", server.url(""), *BROWSER_FAST)
     assert doc["articles"][0]["error"] is None
     conn = db(archive_dir)
     rows = {r["url"]: r for r in conn.execute("SELECT * FROM browser_requests")}
@@ -150,7 +152,7 @@ def test_every_sub_request_passes_the_address_guard(cli, server, archive_dir, ch
 
 def test_redirected_document_keeps_its_hops_and_the_browser_follows_them(cli, site, archive_dir, chromium):
     site.redirect("/short/ferry", jssite.ARTICLE_PATH, status=301)
-    doc = cli.json("capture", site.url("/short/ferry"), "--browser", "--allow-private", *FAST)
+    doc = cli.json("capture", site.url("/short/ferry"), "--browser", "--allow-private", *BROWSER_FAST)
     art = doc["articles"][0]
     assert art["final_url"] == site.url(jssite.ARTICLE_PATH)
     assert len(art["sources"]) == 2
@@ -164,7 +166,7 @@ def test_redirected_document_keeps_its_hops_and_the_browser_follows_them(cli, si
 def test_media_is_refused_without_media(cli, server, archive_dir, chromium):
     server.static("/video", ws.page("Clip", "<p>" + "A television interview about the bridge. " * 30 + '</p><video src="/clip.webm" autoplay muted></video>'))
     server.static("/clip.webm", b"\x1a\x45\xdf\xa3" + b"\0" * 1000, headers={"Content-Type": "video/webm"})
-    cli.json("capture", server.url("/video"), "--browser", "--allow-private", *FAST)
+    cli.json("capture", server.url("/video"), "--browser", "--allow-private", *BROWSER_FAST)
     row = db(archive_dir).execute("SELECT * FROM browser_requests WHERE url = ?", (server.url("/clip.webm"),)).fetchone()
     assert row["outcome"] == "refused" and "--media" in row["reason"]
     assert "/clip.webm" not in server.hits
@@ -172,7 +174,7 @@ def test_media_is_refused_without_media(cli, server, archive_dir, chromium):
 
 def test_html_report_shows_the_screenshot_inline(cli, site, archive_dir, tmp_path, chromium):
     article = site.url(jssite.ARTICLE_PATH)
-    cli.json("capture", article, "--browser", "--allow-private", *FAST)
+    cli.json("capture", article, "--browser", "--allow-private", *BROWSER_FAST)
     out = tmp_path / "report.html"
     assert cli("report", article, "--format", "html", "-o", str(out)).exit_code == 0
     html = out.read_text()
@@ -196,7 +198,7 @@ def test_missing_chromium_is_a_one_line_usage_error(cli, tmp_path, archive_dir):
 
 def test_a_browser_that_cannot_start_does_not_stop_the_run(cli, site, archive_dir):
     pytest.importorskip("playwright")
-    doc = cli.json("capture", site.url(jssite.ARTICLE_PATH), "--browser", "--browser-path", "/bin/false", "--allow-private", *FAST)
+    doc = cli.json("capture", site.url(jssite.ARTICLE_PATH), "--browser", "--browser-path", "/bin/false", "--allow-private", *BROWSER_FAST)
     art = doc["articles"][0]
     assert art["error"] is None and art["status"] == 200
     assert "cannot start" in art["browser"]["error"] and "captured without the browser" in art["browser"]["error"]
@@ -213,9 +215,9 @@ def test_looks_empty_wants_scripts_and_little_text():
 
 def test_browser_capture_through_the_api(site, archive_dir, chromium):
     import archiver
-    from archiver import BrowserMissing, BrowserOptions, CaptureOptions, FetchOptions
+    from archiver import BrowserMissing, BrowserOptions, CaptureOptions
 
-    fetch = FetchOptions(allow_private=True, retries=0)
+    fetch = replace(FAST_FETCH, allow_private=True)
     with archiver.Archive(archive_dir, create=True) as archive:
         with pytest.raises(BrowserMissing):
             archive.capture([site.url(jssite.ARTICLE_PATH)], CaptureOptions(browser="all", browser_options=BrowserOptions(executable="/nonexistent/chromium")))
@@ -228,12 +230,12 @@ def test_browser_capture_through_the_api(site, archive_dir, chromium):
 
 def test_recheck_loads_a_browser_captured_page_in_the_browser_again(cli, site, archive_dir, chromium):
     article = site.url(jssite.ARTICLE_PATH)
-    cli.json("capture", article, "--browser", "article", "--allow-private", *FAST)
+    cli.json("capture", article, "--browser", "article", "--allow-private", *BROWSER_FAST)
     # The shell stays byte for byte the same; only the text its script loads changes. A plain
     # fetch would see an identical page and miss the change.
     edited = jssite.article_json().replace(b"twelve weeks", b"three weeks").replace(b"four hundred", b"forty")
     site.static("/api/article.json", edited, headers={"Content-Type": "application/json"})
-    doc = cli.json("recheck", "--all", "--allow-private", *FAST[:6])
+    doc = cli.json("recheck", "--all", "--allow-private", *FAST)
     kinds = {c["url"]: c["kind"] for c in doc["changes"]}
     assert kinds.get(article) == "content_changed", doc["changes"]
     conn = db(archive_dir)

@@ -18,7 +18,9 @@ from pathlib import Path
 import pytest
 
 from tests import jssite
-from tests.test_browser import FAST
+from tests.helpers import BROWSER_FAST
+
+pytestmark = pytest.mark.slow  # Chromium and pywb: left out of ./scripts/test -m 'not slow'
 
 pytest.importorskip("pywb", reason="pywb is a test dependency (pip install -e '.[test]')")
 
@@ -77,11 +79,10 @@ def replayed_text(chromium: str, url: str) -> str:
     return asyncio.run(run())
 
 
-@pytest.mark.slow
 def test_browser_capture_replays_in_pywb_with_its_scripts(cli, server, archive_dir, tmp_path, chromium):
     site = jssite.serve(server)
     article = site.url(jssite.ARTICLE_PATH)
-    doc = cli.json("capture", article, "--browser", "--allow-private", *FAST)
+    doc = cli.json("capture", article, "--browser", "--allow-private", *BROWSER_FAST)
     stamp = "".join(c for c in doc["articles"][0]["fetched_at"] if c.isdigit())[:14]
     hits_before = dict(site.hits)
 

@@ -277,6 +277,7 @@ def test_malformed_html_and_bad_charset():
         assert find_links_html(junk, "https://me.example/").links == []
 
 
+@pytest.mark.slow
 def test_many_links_and_huge_href():
     items = "".join(f'<li><a href="/n/{i}">item {i}</a></li>' for i in range(10_000))
     result = find_links_html(f"<html><body><ul>{items}</ul></body></html>", "https://me.example/")

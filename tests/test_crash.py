@@ -10,15 +10,19 @@ from __future__ import annotations
 import json
 import os
 import re
+import sqlite3
 import subprocess
+import threading
 import time
 import uuid
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 
 from tests import webserver as ws
+from tests.helpers import FAST_FETCH, FAST_LOCAL, article_page
 from tests.procs import (
     Proc,
     check_closed_warcs,
@@ -32,7 +36,8 @@ from tests.procs import (
     whole_prefix,
 )
 
-FAST = ["--timeout", "5", "--deadline", "20", "--retries", "0", "--allow-private"]
+pytestmark = pytest.mark.slow  # real subprocesses killed and rerun: left out of ./scripts/test -m 'not slow'
+
 BIG = 24 * 1024 * 1024
 SMALL_SOURCES = ["/src/minutes", "/src/report", "/src/statement", "/src/letter"]
 
@@ -45,17 +50,6 @@ def delayed(seconds: float, body: bytes, content_type: str = "text/html; charset
     return handler
 
 
-def article_page(paths: list[str]) -> bytes:
-    """An article whose prose cites each of ``paths``."""
-    links = ", ".join(f'<a href="{p}">the {ORDINALS[i]} account</a>' for i, p in enumerate(paths))
-    return ws.page(
-        "Bridges and budgets",
-        f"<p>The council first promised the repair in {links}, and each of them told a different story "
-        "about when the bridge would open again to traffic.</p>",
-    )
-
-
-ORDINALS = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth"]
 
 
 @pytest.fixture
@@ -63,9 +57,16 @@ def site(server):
     server.static("/article", article_page(SMALL_SOURCES + ["/src/big"]))
     for i, path in enumerate(SMALL_SOURCES):
         server.route(path, delayed(0.05 * i, ws.page(f"Source {i}", f"<p>Source number {i} says the bridge is late.</p>")))
-    # Incompressible, so its record takes a while to write and the .open file grows through it;
-    # served after the small sources so they are recorded first.
-    server.route("/src/big", delayed(0.6, os.urandom(BIG), "application/octet-stream"))
+    # Incompressible, so its record is written in many pieces. Sent once ``big_ready`` returns,
+    # which a test sets to wait for whatever must happen first, whatever the clock says.
+    big = os.urandom(BIG)
+    server.big_ready = lambda: None
+
+    def big_source(h: BaseHTTPRequestHandler) -> None:
+        server.big_ready()
+        ws.send(h, 200, big, {"Content-Type": "application/octet-stream"})
+
+    server.route("/src/big", big_source)
     return server
 
 
@@ -99,27 +100,28 @@ def check_repaired(archive: Path) -> None:
     check_rows_point_at_whole_records(archive)
 
 
-def open_file_grown_past(archive: Path, size: int) -> bool:
-    """Whether an open WARC file is past ``size`` bytes; a file renamed by rotation while we look is not."""
-    for path in open_files(archive):
-        try:
-            if path.stat().st_size > size:
-                return True
-        except FileNotFoundError:
-            continue
-    return False
+def recorded(archive: Path, paths: list[str]) -> bool:
+    """Whether every one of ``paths`` has a captures row (read-only, while the run writes)."""
+    try:
+        done = captures_by_path(archive)
+    except sqlite3.Error:  # the database is not there yet
+        return False
+    return all(path in done for path in paths)
 
 
 def test_kill_mid_large_record_then_resume(site, tmp_path):
     archive = tmp_path / "archive"
     logs = tmp_path / "logs"
-    args = ["capture", site.url("/article"), "--warc-size", "2k", "--json", *FAST]
-    proc = Proc(archive, args, logs, "capture")
+    args = ["capture", site.url("/article"), "--warc-size", "2k", "--json", *FAST_LOCAL]
+    # The big source is sent once the small ones are recorded, and the process stops itself
+    # when the 24 MiB record is 3 MB into its file: the kill lands inside that record.
+    site.big_ready = lambda: wait_until(lambda: recorded(archive, SMALL_SOURCES), 120)
+    proc = Proc(archive, args, logs, "capture", freeze_past=3_000_000)
     try:
-        # Kill while the 24 MiB record is being written: the open file is well past its small records.
-        wait_until(lambda: open_file_grown_past(archive, 3_000_000), 30, proc)
+        wait_until(proc.frozen, 120, proc)
     finally:
         proc.kill()
+    site.big_ready = lambda: None
 
     [open_path] = open_files(archive)
     size = open_path.stat().st_size
@@ -131,7 +133,7 @@ def test_kill_mid_large_record_then_resume(site, tmp_path):
     assert killed["status"] == "running"
     first = captures_by_path(archive, killed["id"])
     recorded_small = [p for p in SMALL_SOURCES if p in first]
-    assert recorded_small, "some sources should have been recorded before the kill"
+    assert recorded_small == SMALL_SOURCES, "the small sources were recorded before the kill"
     assert "/src/big" not in first
 
     # The same command again: repairs the open file, marks the killed run, resumes the work.
@@ -167,12 +169,16 @@ def test_kill_right_after_the_first_file_opens(site, tmp_path):
     """The earliest moment: a file just created (perhaps not even its warcinfo whole)."""
     archive = tmp_path / "archive"
     logs = tmp_path / "logs"
-    args = ["capture", site.url("/article"), *FAST]
+    args = ["capture", site.url("/article"), *FAST_LOCAL]
+    held = threading.Event()
+    site.big_ready = lambda: held.wait(300)  # the run cannot finish before the kill
     proc = Proc(archive, args, logs, "capture")
     try:
-        wait_until(lambda: bool(open_files(archive)), 30, proc, interval=0.001)
+        wait_until(lambda: bool(open_files(archive)), 120, proc, interval=0.001)
     finally:
         proc.kill()
+        held.set()
+    site.big_ready = lambda: None
     check_after_kill(archive)
     again = run(archive, args, logs, timeout=60, name="capture2")
     assert again.popen.returncode == 0, again.stderr
@@ -187,33 +193,40 @@ def test_kill_during_recheck_then_resume(server, tmp_path):
     logs = tmp_path / "logs"
     paths = [f"/src/{i}" for i in range(6)]
     server.static("/article", article_page(paths))
-    slow = {"on": False}
+    # During the killed recheck, sources past the second are held until after the kill: it
+    # cannot check them all first, however fast the machine.
+    holding = {"on": False, "served": 0}
+    released = threading.Event()
 
     def source(i: int):
         def handler(h: BaseHTTPRequestHandler) -> None:
-            if slow["on"]:
-                time.sleep(0.3)
+            if holding["on"]:
+                holding["served"] += 1
+                if holding["served"] > 2:
+                    released.wait(300)
             ws.send(h, 200, ws.page(f"Source {i}", f"<p>Source {i} says the bridge is late.</p>"))
 
         return handler
 
     for i, path in enumerate(paths):
         server.route(path, source(i))
-    first = run(archive, ["capture", server.url("/article"), *FAST], logs, name="capture")
+    first = run(archive, ["capture", server.url("/article"), *FAST_LOCAL], logs, name="capture")
     assert first.popen.returncode == 0, first.stderr
     [capture_run] = runs(archive)
 
-    slow["on"] = True
-    args = ["recheck", "--all", "--concurrency", "1", *FAST]
+    holding["on"] = True
+    args = ["recheck", "--all", "--concurrency", "1", *FAST_LOCAL]
     proc = Proc(archive, args, logs, "recheck")
     try:
         wait_until(
             lambda: (db_value(archive, "SELECT count(*) FROM captures WHERE run_id > ?", (capture_run["id"],)) or 0) >= 2,
-            30,
+            120,
             proc,
         )
     finally:
         proc.kill()
+        holding["on"] = False
+        released.set()
     check_after_kill(archive)
     killed = runs(archive)[-1]
     done_before = captures_by_path(archive, killed["id"])
@@ -240,7 +253,7 @@ def test_kill_during_recheck_then_resume(server, tmp_path):
 
 def test_recorded_but_unjudged_capture_is_judged_without_fetching_again(server, tmp_path, monkeypatch):
     """A crash between a recheck's capture row and its verdict: the next run judges that capture."""
-    from archiver import Archive, FetchOptions, RecheckOptions
+    from archiver import Archive, RecheckOptions
     from archiver.runs.recheck import RecheckRun
 
     archive_dir = tmp_path / "archive"
@@ -248,9 +261,9 @@ def test_recorded_but_unjudged_capture_is_judged_without_fetching_again(server, 
     server.static("/article", article_page(paths))
     for path in paths:
         server.static(path, ws.page("Source", f"<p>{path} says the bridge is late.</p>"))
-    assert run(archive_dir, ["capture", server.url("/article"), *FAST], tmp_path / "logs").popen.returncode == 0
+    assert run(archive_dir, ["capture", server.url("/article"), *FAST_LOCAL], tmp_path / "logs").popen.returncode == 0
     server.static("/src/a", ws.page("Source", "<p>Now it says something else entirely, about ferries.</p>"))
-    options = RecheckOptions(fetch=FetchOptions(allow_private=True, retries=0, concurrency=1), due_only=False)
+    options = RecheckOptions(fetch=replace(FAST_FETCH, allow_private=True, concurrency=1), due_only=False)
 
     class Crash(BaseException):
         pass
@@ -311,11 +324,11 @@ def test_full_disk_stops_the_run_with_a_message_and_keeps_what_was_written(serve
     server.static("/src/two", ws.page("Two", "<p>Two source.</p>"))
     server.static("/src/huge", os.urandom(8 * 1024 * 1024), headers={"Content-Type": "application/octet-stream"})
 
-    ok = run(archive, ["capture", server.url("/small"), *FAST], logs)
+    ok = run(archive, ["capture", server.url("/small"), *FAST_LOCAL], logs)
     assert ok.popen.returncode == 0, ok.stderr
     before = check_rows_point_at_whole_records(archive)
 
-    full = run(archive, ["capture", server.url("/large"), *FAST], logs, name="full")
+    full = run(archive, ["capture", server.url("/large"), *FAST_LOCAL], logs, name="full")
     assert full.popen.returncode == 1, (full.stdout, full.stderr)
     lines = full.stderr.strip().splitlines()
     assert len(lines) == 1 and "disk full" in lines[0], full.stderr
@@ -329,7 +342,7 @@ def test_full_disk_stops_the_run_with_a_message_and_keeps_what_was_written(serve
 
     # Space freed (the big source gone): the next run works and nothing needs repair beyond the usual.
     server.static("/src/huge", b"small now", headers={"Content-Type": "text/plain"})
-    again = run(archive, ["capture", server.url("/large"), *FAST], logs, name="again")
+    again = run(archive, ["capture", server.url("/large"), *FAST_LOCAL], logs, name="again")
     assert again.popen.returncode == 0, again.stderr
     check_repaired(archive)
 
@@ -339,14 +352,14 @@ def test_read_only_archive_stops_with_a_message_and_changes_nothing(server, smal
     logs = tmp_path / "logs"
     server.static("/small", article_page(["/src/one"]))
     server.static("/src/one", ws.page("One", "<p>One source.</p>"))
-    ok = run(archive, ["capture", server.url("/small"), *FAST], logs)
+    ok = run(archive, ["capture", server.url("/small"), *FAST_LOCAL], logs)
     assert ok.popen.returncode == 0, ok.stderr
     snapshot = {p: p.read_bytes() for p in archive.rglob("*") if p.is_file()}
     done = subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], capture_output=True)
     if done.returncode != 0:
         pytest.skip(f"cannot remount read-only: {done.stderr.decode().strip()}")
     for args in (["capture", server.url("/small")], ["recheck", "--all"]):
-        proc = run(archive, [*args, *FAST], logs, name=args[0])
+        proc = run(archive, [*args, *FAST_LOCAL], logs, name=args[0])
         assert proc.popen.returncode == 1, (args, proc.stderr)
         lines = proc.stderr.strip().splitlines()
         assert len(lines) == 1 and "read-only" in lines[0], proc.stderr

@@ -11,7 +11,7 @@ import pytest
 from archiver.outputs.export import validate_wacz
 from archiver.sample import ARTICLE_URL, TEXT_ARTICLE
 from tests.conftest import Cli
-from tests.test_report import build_sample
+from tests.helpers import build_sample
 from tests.warccheck import warcio_records
 
 pytest.importorskip("wacz")

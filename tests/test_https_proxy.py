@@ -13,6 +13,7 @@ import pytest
 
 from tests import webserver as ws
 from tests.certs import self_signed
+from tests.helpers import FAST_LOCAL
 from tests.warccheck import warcio_records
 
 crypto = pytest.importorskip("cryptography", reason="the cryptography package makes the test certificate")
@@ -111,7 +112,7 @@ def test_https_through_a_connect_proxy(cli, tls_setup, tmp_path, archive_dir):
     origin, proxy, cert = tls_setup
     url = f"https://127.0.0.1:{origin.port}/secure/page"
     env = {"HTTPS_PROXY": f"http://127.0.0.1:{proxy.port}", "REQUESTS_CA_BUNDLE": str(cert)}
-    doc = cli.json("capture", url, "--allow-private", "--timeout", "3", "--retries", "0", env=env)
+    doc = cli.json("capture", url, *FAST_LOCAL, env=env)
     article = doc["articles"][0]
     assert article["error"] is None and article["status"] == 200
     assert proxy.tunnels == [f"127.0.0.1:{origin.port}"]
@@ -131,7 +132,7 @@ def test_https_without_the_certificate_is_a_tls_error(cli, tls_setup, archive_di
     origin, proxy, _cert = tls_setup
     url = f"https://127.0.0.1:{origin.port}/secure/page"
     env = {"HTTPS_PROXY": f"http://127.0.0.1:{proxy.port}"}
-    result = cli("capture", url, "--allow-private", "--timeout", "3", "--retries", "0", env=env)
+    result = cli("capture", url, *FAST_LOCAL, env=env)
     assert result.exit_code == 1
     db = sqlite3.connect(archive_dir / "archive.db")
     assert db.execute("SELECT error FROM captures").fetchone()[0].startswith("tls")

@@ -9,11 +9,13 @@ import wave
 import pytest
 
 from tests import webserver as ws
+from tests.helpers import FAST
 from tests.warccheck import sha256, warcio_records
+
+pytestmark = pytest.mark.slow  # yt-dlp downloads through archiver: left out of ./scripts/test -m 'not slow'
 
 pytest.importorskip("yt_dlp", reason="yt-dlp is needed for --media (pip install 'provenance-archiver[browser]')")
 
-FAST = ["--timeout", "5", "--deadline", "20", "--retries", "0"]
 
 
 def wav(seconds: float = 1.0) -> bytes:

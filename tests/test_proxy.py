@@ -5,9 +5,9 @@ from __future__ import annotations
 import sqlite3
 
 from archiver.sample import ARTICLE_URL, CITED_SOURCES
+from tests.helpers import FAST
 from tests.warccheck import warcio_records
 
-FAST = ["--timeout", "1.5", "--deadline", "4", "--retries", "0"]
 
 
 def test_target_uri_is_absolute_through_a_proxy(cli, sample_web, archive_dir):

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Cli
-from tests.test_report import build_sample
+from tests.helpers import build_sample
 
 
 @pytest.fixture(scope="module")

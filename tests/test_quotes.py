@@ -1,5 +1,3 @@
-import time
-
 from archiver.analyze.quotes import find_quotes, locate
 
 ARTICLE = """
@@ -61,8 +59,7 @@ def test_locate_altered_and_missing():
     assert locate("anything", "")[0] == "missing"
 
 
-def test_locate_fast_on_long_source():
-    t = time.time()
-    for _ in range(5):
-        locate("The northern embankment will be repaired before the winter storms, whatever the cost", SOURCE)
-    assert time.time() - t < 3
+def test_locate_on_a_long_source():
+    # How long this takes is measured by scripts/bench_analysis.py, not asserted here.
+    status, sim, excerpt = locate("The northern embankment will be repaired before the winter storms, whatever the cost", SOURCE)
+    assert status == "altered" and 0.6 <= sim < 1.0 and "rebuilt" in excerpt

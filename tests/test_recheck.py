@@ -9,11 +9,12 @@ import threading
 import pytest
 
 from archiver.sample import ARTICLE_URL, INTERVIEW_URL, NOISE_URL, LAYOUT_URL, expected_changes
+from tests.helpers import FAST, FAST_LOCAL
 from tests.warccheck import read_at, warcio_records
 
 
 def fetch_args(web) -> list[str]:
-    return ["--proxy", web.proxy_url, "--timeout", "1.5", "--deadline", "4", "--retries", "0"]
+    return ["--proxy", web.proxy_url, *FAST]
 
 
 def events_of(outcome: dict) -> dict[str, str]:
@@ -181,7 +182,7 @@ def test_identical_payload_without_validators_is_a_revisit(cli, server, tmp_path
     server.static("/plain", ws.page("Plain", "<p>A page whose server sends no ETag or Last-Modified.</p>"))
     article = tmp_path / "post.md"
     article.write_text(f"# Post\n\nAs [the plain page]({server.url('/plain')}) says.\n")
-    args = ["--allow-private", "--timeout", "2", "--retries", "0"]
+    args = FAST_LOCAL
     cli.json("capture", str(article), *args)
     outcome = cli.json("recheck", "--all", *args)
     assert outcome["changes"] == []

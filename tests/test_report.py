@@ -19,28 +19,11 @@ from archiver.sample import (
     TEXT_ARTICLE,
     TEXT_UNLINKED_REFERENCES,
     TRANSCRIPT_2_URL,
-    SampleWeb,
 )
 from archiver.urls import normalise_url
 from tests import webserver as ws
 from tests.conftest import Cli
-
-FAST = ["--timeout", "2", "--deadline", "3", "--retries", "0"]
-
-
-def build_sample(directory: Path, versions: tuple[int, ...] = (1, 2, 3)) -> Path:
-    """Capture the sample article and the plain-text letter at the first version, recheck at the others."""
-    cli = Cli(directory)
-    with SampleWeb(hang_seconds=0.5) as web:
-        web.version = versions[0]
-        result = cli("capture", web.article_url, str(TEXT_ARTICLE), "--proxy", web.proxy_url, *FAST)
-        assert result.exit_code == 0, result.output
-        for version in versions[1:]:
-            web.version = version
-            result = cli("recheck", "--all", "--proxy", web.proxy_url, *FAST)
-            assert result.exit_code == 0, result.output
-    return directory
-
+from tests.helpers import FAST, build_sample
 
 @pytest.fixture(scope="module")
 def captured(tmp_path_factory) -> Path:

@@ -7,7 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from archiver.sample import ARTICLE_URL
+from tests.helpers import FAST
+
+pytestmark = pytest.mark.slow  # the cron wrapper as a subprocess: left out of ./scripts/test -m 'not slow'
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -21,7 +26,7 @@ def test_cron_wrapper_logs_and_passes_output_on(tmp_path, sample_web):
         "ARCHIVER_HOME": str(archive),
         "ARCHIVER_LOG": str(log),
     }
-    fetch = ["--proxy", sample_web.proxy_url, "--timeout", "1.5", "--retries", "0"]
+    fetch = ["--proxy", sample_web.proxy_url, *FAST]
     wrapper = str(ROOT / "scripts" / "archiver-cron")
     first = subprocess.run([wrapper, "capture", ARTICLE_URL, *fetch], env=env, capture_output=True, text=True, timeout=120)
     assert first.returncode == 0, first.stdout + first.stderr

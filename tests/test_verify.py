@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Cli
-from tests.test_report import build_sample
+from tests.helpers import build_sample
+from datetime import UTC
 
 
 @pytest.fixture(scope="module")
@@ -164,7 +165,7 @@ def test_walker_reads_large_records_exactly(tmp_path):
     import hashlib
     import io
     import os
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from archiver.warc.records import write_resource
     from archiver.outputs.verify import walk_warc
@@ -175,7 +176,7 @@ def test_walker_reads_large_records_exactly(tmp_path):
         for size in (3_000_000, 10, 2_500_000, 1 << 20):
             data = base64.b64encode(os.urandom(size))
             digest = hashlib.sha256(data).hexdigest()
-            written.append((write_resource(writer, f"file:///{size}", io.BytesIO(data), "text/plain", datetime.now(timezone.utc), digest), digest))
+            written.append((write_resource(writer, f"file:///{size}", io.BytesIO(data), "text/plain", datetime.now(UTC), digest), digest))
         relpath = writer.current_relpath
     result = walk_warc(tmp_path / relpath, relpath, False, 1 << 30)
     assert result.problems == []

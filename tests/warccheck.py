@@ -46,7 +46,7 @@ def fastwarc_check(path: Path) -> list[dict]:
                         "length": record.content_length})
     with open(path, "rb") as fh:
         responses = [r for r in out if r["type"] == "response"]
-        for entry, record in zip(responses, FastIterator(fh, record_types=WarcRecordType.response, parse_http=True)):
+        for entry, record in zip(responses, FastIterator(fh, record_types=WarcRecordType.response, parse_http=True), strict=False):
             entry["payload_ok"] = record.verify_payload_digest(consume=False)
     return out
 

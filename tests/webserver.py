@@ -58,7 +58,7 @@ class TestServer:
             def _path(self, hit_prefix: str) -> str:
                 """The request's path (also from an absolute-form target, as a proxy gets it), counted in hits."""
                 path = self.path
-                if path.startswith("http://") or path.startswith("https://"):
+                if path.startswith(("http://", "https://")):
                     path = "/" + path.split("/", 3)[3] if path.count("/") >= 3 else "/"
                 with server._lock:
                     server.hits[hit_prefix + path] = server.hits.get(hit_prefix + path, 0) + 1
@@ -91,7 +91,7 @@ class TestServer:
     def redirect(self, path: str, location: str, status: int = 302) -> None:
         self.routes[path] = lambda h: send(h, status, b"", {"Location": location})
 
-    def start(self) -> "TestServer":
+    def start(self) -> TestServer:
         self.thread.start()
         return self
 

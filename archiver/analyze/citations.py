@@ -139,8 +139,8 @@ def _sentence_around(text: str, start: int, end: int, lo_bound: int = 0, hi_boun
     for m in _SENT_END.finditer(text, lo, start):
         s = m.end()
     hi = min(hi_bound, end + CONTEXT_CAP)
-    m = _SENT_END.search(text, end, hi)
-    e = m.end() if m else hi
+    after = _SENT_END.search(text, end, hi)
+    e = after.end() if after else hi
     sent = _collapse(text[s:e])
     if len(sent) > CONTEXT_CAP:
         # keep the anchor visible: centre the window on it
@@ -471,8 +471,7 @@ class _Page:
             else:
                 parent_stack.pop()
                 if is_elem and ltag not in _SKIP_TAGS:
-                    owner = owner_stack[-1] if owner_stack else None
-                    if owner is not None and owner.el is el:
+                    if owner_stack and owner_stack[-1].el is el:
                         owner_stack.pop()
                         if owner_stack:
                             owner_stack[-1].add(" ", bool(link_stack))  # block boundary
@@ -1664,5 +1663,5 @@ def _find_links_text(text: str, base_url: str | None) -> ArticleLinks:
         ps, pe = paras.around(start)
         out.add(_bare_href(url), base_url, url, _sentence_around(text, start, end, ps, pe), True)
     plain = _blank(text, spans)
-    chunks = [(plain[s:e], []) for s, e in paras.spans if plain[s:e].strip()]
+    chunks: list[tuple[str, list[str]]] = [(plain[s:e], []) for s, e in paras.spans if plain[s:e].strip()]
     return ArticleLinks(_first_title(text, markdown=False), None, None, out.links, _find_unlinked(chunks), None)

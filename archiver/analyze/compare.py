@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import TypeGuard
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from archiver.analyze.diff import diff_summary, word_diff
@@ -95,7 +96,7 @@ def _title_variants(titles) -> set[str]:
     return out
 
 
-def _significant_lines(text: str, ignore: set[str] = frozenset()) -> list[tuple[str, str]]:
+def _significant_lines(text: str, ignore: set[str] | frozenset[str] = frozenset()) -> list[tuple[str, str]]:
     """(masked, original) for each line that carries meaning: volatile parts masked, short
     link-list-like lines dropped. Comparison uses the masked form; reports show the original."""
     out = []
@@ -238,7 +239,7 @@ def _failure_kind(new: Observation) -> str | None:
     return None
 
 
-def _has_text(ex: Extracted | None) -> bool:
+def _has_text(ex: Extracted | None) -> TypeGuard[Extracted]:
     return ex is not None and ex.kind != "binary" and bool(ex.text)
 
 
@@ -259,7 +260,7 @@ def classify(previous: Observation | None, previous_state: str, new: Observation
         return Verdict(None, None, {"reason": "blocked", "http_status": new.http_status},
                        previous_state if was_bad else "failing")
     if failure == "transient":
-        reason = new.error or f"http_{new.http_status}"
+        reason: str | None = new.error or f"http_{new.http_status}"
         if failure_streak >= confirm:
             return bad("gone", "gone", reason=reason, failure_streak=failure_streak, http_status=new.http_status)
         return Verdict(None, None, {"reason": reason, "failure_streak": failure_streak},
@@ -285,8 +286,8 @@ def classify(previous: Observation | None, previous_state: str, new: Observation
     redirected = not same_address(new_final, new.requested_url) and not same_address(new_final, prev_final)
 
     if probe is not None and _has_text(ex) and _has_text(probe):
-        sim_probe = similarity(ex.text, probe.text)
-        prev_like_probe = _has_text(prev_ex) and similarity(prev_ex.text, probe.text) >= 0.9
+        sim_probe = similarity(ex.text or "", probe.text or "")  # both non-empty (_has_text)
+        prev_like_probe = _has_text(prev_ex) and similarity(prev_ex.text or "", probe.text or "") >= 0.9
         if sim_probe >= 0.9 and not prev_like_probe:
             return bad("soft_404", "soft_404", reason="like_probe", probe_similarity=round(sim_probe, 3))
 
@@ -303,11 +304,12 @@ def classify(previous: Observation | None, previous_state: str, new: Observation
             return Verdict("restored", None, {"reason": "content_back"}, "ok")
         return Verdict(None, None, {"reason": "baseline"}, "ok")
 
-    if not ex.text.strip():
+    new_text = ex.text or ""
+    if not new_text.strip():
         return bad("soft_404", "soft_404", reason="empty_page")
 
-    change = text_change(prev_ex.text, ex.text, (prev_ex.title, ex.title))
-    sim = 1.0 if change is None else round(similarity(prev_ex.text, ex.text), 4)
+    change = text_change(prev_ex.text, new_text, (prev_ex.title, ex.title))
+    sim = 1.0 if change is None else round(similarity(prev_ex.text, new_text), 4)
     detail: dict = {}
     if change is not None:
         detail["diff_summary"] = change

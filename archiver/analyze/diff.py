@@ -54,8 +54,8 @@ def word_diff(a: str, b: str) -> list[Op]:
                     _append(ops, "insert", _join(wb[y1:y2]))
     # The final newline added to every block is an artefact of the line split.
     if ops and ops[-1][1].endswith("\n"):
-        tag, text = ops[-1]
-        ops[-1] = (tag, text[:-1])
+        last_tag, last_text = ops[-1]
+        ops[-1] = (last_tag, last_text[:-1])
         if not ops[-1][1]:
             ops.pop()
     return ops
@@ -75,7 +75,7 @@ def diff_summary(ops: list[Op], max_snippets: int = 5) -> dict:
     """Counts of added and removed words plus a few short changed snippets."""
     added = sum(len(_words(t)) for tag, t in ops if tag == "insert")
     removed = sum(len(_words(t)) for tag, t in ops if tag == "delete")
-    snippets = []
+    snippets: list[dict[str, str]] = []
     for tag, text in ops:
         if tag != "equal" and len(snippets) < max_snippets:
             words = _words(text)

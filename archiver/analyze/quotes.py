@@ -212,6 +212,7 @@ def locate(quote_text: str, source_text: str) -> tuple[str, float, str | None]:
         last = hit + len(frag) - 1
         pos = last + 1
     else:
+        assert first is not None and last is not None  # every fragment was found
         return "present", 1.0, src.excerpt(first, last)
 
     quote = [w for frag in fragments for w in frag]

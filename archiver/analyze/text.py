@@ -11,7 +11,7 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import IO, Any, Protocol
 
 from archiver.analyze.document import HtmlDocument, decode_html
 
@@ -237,7 +237,7 @@ def body_text(doc) -> str:
 # edited AEB articles as the defaults, and stops taking a rotating teaser block for the main
 # text of a short page (the doi.gov "falsepos-footer" pair). deduplicate stays off: its cache
 # is process-wide and would make extraction depend on what was extracted before.
-_TRAFILATURA_OPTIONS = dict(include_comments=False, include_tables=True, favor_precision=True, deduplicate=False)
+_TRAFILATURA_OPTIONS: dict[str, Any] = {"include_comments": False, "include_tables": True, "favor_precision": True, "deduplicate": False}
 
 
 def _link_texts(doc) -> set[str]:
@@ -422,7 +422,7 @@ class Body(Protocol):
     """What extraction needs of a fetched answer (a :class:`archiver.net.fetch.Exchange`)."""
 
     url: str
-    decoded: BinaryIO | None
+    decoded: IO[bytes] | None
 
     @property
     def content_type(self) -> str | None: ...

@@ -138,8 +138,8 @@ def revisited(store: Store, row: dict[str, Any]) -> Iterator[dict[str, Any]]:
 def original_capture(store: Store, row: dict[str, Any]) -> dict[str, Any]:
     """The capture holding the bytes of ``row``: itself, or the original a revisit refers to."""
     original = row
-    for original in revisited(store, row):
-        pass
+    for earlier in revisited(store, row):
+        original = earlier
     return original
 
 

@@ -37,7 +37,7 @@ def connect_readonly(db_path: Path) -> sqlite3.Connection:
     return conn
 
 
-def run_query(db_path: Path, sql: str, params: dict[str, Any] | None = None) -> tuple[list[str], list[tuple]]:
+def run_query(db_path: Path, sql: str, params: dict[str, Any] | tuple[Any, ...] | None = None) -> tuple[list[str], list[tuple]]:
     """(column names, rows) of one SQL statement run read-only."""
     conn = connect_readonly(db_path)
     try:
@@ -65,7 +65,7 @@ def _jsonable(value: Any) -> Any:
 def render(columns: list[str], rows: list[tuple], fmt: str = "table") -> str:
     """Rows as ``json`` (a list of objects), ``csv`` (with a header) or an aligned ``table``."""
     if fmt == "json":
-        return json.dumps([{c: _jsonable(v) for c, v in zip(columns, row)} for row in rows], indent=2, ensure_ascii=False)
+        return json.dumps([{c: _jsonable(v) for c, v in zip(columns, row, strict=True)} for row in rows], indent=2, ensure_ascii=False)
     if fmt == "csv":
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")

@@ -14,7 +14,8 @@ import sqlite3
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, Literal, overload
 
 import sqlite_utils
 
@@ -107,7 +108,7 @@ class Store:
     # -- transactions ------------------------------------------------------------------------
 
     @contextmanager
-    def transaction(self) -> Iterator["Store"]:
+    def transaction(self) -> Iterator[Store]:
         """One SQLite transaction: all of it lands, or none of it."""
         if self._in_transaction:
             yield self
@@ -138,7 +139,9 @@ class Store:
     def insert(self, table: str, row: dict[str, Any]) -> int:
         columns = list(row)
         sql = f"INSERT INTO [{table}] ({', '.join(f'[{c}]' for c in columns)}) VALUES ({', '.join('?' for _ in columns)})"
-        return self.conn.execute(sql, [_sql_value(row[c]) for c in columns]).lastrowid
+        row_id = self.conn.execute(sql, [_sql_value(row[c]) for c in columns]).lastrowid
+        assert row_id is not None  # set by every successful INSERT
+        return row_id
 
     def insert_capture(self, row: dict[str, Any]) -> int:
         """Insert a captures row and link it into the tamper-evident chain (inside a transaction)."""
@@ -146,11 +149,12 @@ class Store:
         capture_id = self.insert("captures", row)
         previous = self.value("SELECT chain_hash FROM captures WHERE id < ? ORDER BY id DESC LIMIT 1", (capture_id,))
         stored = self.row("SELECT * FROM captures WHERE id = ?", (capture_id,))
+        assert stored is not None  # inserted just above, in this transaction
         self.conn.execute("UPDATE captures SET chain_hash = ? WHERE id = ?", (chain_hash(previous, stored), capture_id))
         return capture_id
 
     def add_capture(
-        self, row: dict[str, Any], hops: list[dict[str, Any]] = (), text: dict[str, Any] | None = None, attachments: list[dict[str, Any]] = ()
+        self, row: dict[str, Any], hops: Sequence[dict[str, Any]] = (), text: dict[str, Any] | None = None, attachments: Sequence[dict[str, Any]] = ()
     ) -> int:
         """A captures row with its redirect hops, extracted text and attachments, in one transaction; returns its id.
 
@@ -179,7 +183,7 @@ class Store:
     def rows(self, sql: str, params: tuple | list | dict = ()) -> list[dict[str, Any]]:
         cursor = self.conn.execute(sql, params)
         names = [d[0] for d in cursor.description]
-        return [dict(zip(names, row)) for row in cursor.fetchall()]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
     def row(self, sql: str, params: tuple | list | dict = ()) -> dict[str, Any] | None:
         found = self.rows(sql, params)
@@ -191,7 +195,14 @@ class Store:
 
     # -- urls, runs ----------------------------------------------------------------------------
 
+    @overload
+    def url_id(self, url: str, create: Literal[True] = ...) -> int: ...
+
+    @overload
+    def url_id(self, url: str, create: bool) -> int | None: ...
+
     def url_id(self, url: str, create: bool = True) -> int | None:
+        """The id of ``url`` in the urls table, added when missing unless ``create`` is false."""
         found = self.value("SELECT id FROM urls WHERE url = ?", (url,))
         if found is not None or not create:
             return found
@@ -372,7 +383,7 @@ class Store:
 
     # -- browser loads and attachments -----------------------------------------------------------
 
-    def add_browser_load(self, load: dict[str, Any], requests: list[dict[str, Any]] = (), attachments: list[dict[str, Any]] = ()) -> int:
+    def add_browser_load(self, load: dict[str, Any], requests: Sequence[dict[str, Any]] = (), attachments: Sequence[dict[str, Any]] = ()) -> int:
         """A page load with its requests and attachments (screenshot, DOM, ...), in one transaction.
 
         Sets ``load_id`` and ``id`` on each attachment dict; returns the load's id.

@@ -25,7 +25,7 @@ import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
@@ -199,9 +199,9 @@ class Browser:
         self._loop = asyncio.new_event_loop()
         self._pool = ThreadPoolExecutor(max_workers=max(2, fetcher.options.concurrency), thread_name_prefix="browser-fetch")
         self._refusal = _Refusal()
-        self._playwright = None
-        self._browser = None
-        self._cdp = None
+        self._playwright: Any = None  # Playwright objects, imported only when a browser starts
+        self._browser: Any = None
+        self._cdp: Any = None
         self._load: _Load | None = None
         try:
             self._loop.run_until_complete(self._start())
@@ -264,7 +264,7 @@ class Browser:
         self._pool.shutdown(wait=True)
         self._refusal.close()
 
-    def __enter__(self) -> "Browser":
+    def __enter__(self) -> Browser:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -309,7 +309,7 @@ class _Load:
         self.browser = browser
         self.options = browser.options
         self.handler = handler
-        self.page = PageLoad(url=url, started_at=datetime.now(timezone.utc), browser=browser.version, user_agent=browser.user_agent)
+        self.page = PageLoad(url=url, started_at=datetime.now(UTC), browser=browser.version, user_agent=browser.user_agent)
         self.deadline = time.monotonic() + self.options.page_deadline
         self.in_flight = 0
         self.quiet_since = time.monotonic()
@@ -461,7 +461,7 @@ class _Load:
                 await asyncio.gather(*list(self.tasks), return_exceptions=True)
             for result in self.results:
                 result.close()
-            page.finished_at = datetime.now(timezone.utc)
+            page.finished_at = datetime.now(UTC)
 
     async def _render(self, tab) -> None:
         from playwright.async_api import TimeoutError as PlaywrightTimeout

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import zlib
-from typing import BinaryIO
+from typing import IO
 
 DECODED_CODINGS = ("gzip", "x-gzip", "deflate")
 _CHUNK = 1 << 16
@@ -24,7 +24,7 @@ class ContentDecoder:
     when given, receives the decoded bytes of a decoded coding.
     """
 
-    def __init__(self, encoding: str | None, limit: int, sink: BinaryIO | None = None) -> None:
+    def __init__(self, encoding: str | None, limit: int, sink: IO[bytes] | None = None) -> None:
         self.coding = (encoding or "identity").strip().lower()
         self.passthrough = self.coding not in DECODED_CODINGS
         self.limit = limit
@@ -33,7 +33,7 @@ class ContentDecoder:
         self.sha256 = hashlib.sha256()
         self.over_limit = False
         self.failed: str | None = None
-        self._zlib = None if self.passthrough else zlib.decompressobj(15 if self.coding == "deflate" else 47)  # 47: gzip or zlib header
+        self._zlib = zlib.decompressobj(15 if self.coding == "deflate" else 47)  # 47: gzip or zlib header; unused when passthrough
         self._raw_deflate_tried = self.coding != "deflate"
 
     def feed(self, data: bytes) -> None:

@@ -21,9 +21,9 @@ import time
 from contextlib import contextmanager
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from email.utils import parsedate_to_datetime
-from typing import BinaryIO, Iterable, Iterator
+from typing import IO, Iterable, Iterator
 from urllib.parse import urlsplit
 
 import requests
@@ -70,11 +70,11 @@ class Exchange:
     http_version: str = "HTTP/1.1"
     headers: list[tuple[str, str]] = field(default_factory=list)
     response_head: bytes | None = None
-    body: BinaryIO | None = None
+    body: IO[bytes] | None = None
     body_length: int = 0
     body_sha256: str | None = None
     block_sha256: str | None = None
-    decoded: BinaryIO | None = None
+    decoded: IO[bytes] | None = None
     decoded_length: int = 0
     decoded_sha256: str | None = None
     ip_address: str | None = None
@@ -110,7 +110,7 @@ class FetchResult:
     requested_url: str
     exchanges: list[Exchange] = field(default_factory=list)
     error: FetchError | None = None
-    fetched_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    fetched_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
     def final(self) -> Exchange | None:
@@ -194,12 +194,12 @@ class _GuardedConnectionMixin:
 
     _in_connect = False
 
-    def _new_conn(self):  # type: ignore[override]
+    def _new_conn(self):
         tap = _tap()
         if tap is None:
-            return super()._new_conn()  # type: ignore[misc]
+            return super()._new_conn()
         # The proxy is the user's choice: only a direct connection's address is checked.
-        check = not tap.allow_private and self.proxy is None  # type: ignore[attr-defined]
+        check = not tap.allow_private and self.proxy is None
         sock = self._connect_resolved(check, tap.connect_timeout)
         tap.register(sock)
         return sock
@@ -209,7 +209,7 @@ class _GuardedConnectionMixin:
         try:
             infos = resolve_checked(host, port, resolve_timeout) if check else resolve(host, port, resolve_timeout)
         except socket.gaierror as exc:
-            raise NameResolutionError(self.host, self, exc) from exc  # type: ignore[attr-defined]
+            raise NameResolutionError(self.host, self, exc) from exc  # type: ignore[attr-defined,arg-type]
         last_error: OSError | None = None
         # Connect to the very address we checked: resolving again could give another one.
         for family, socktype, proto, _, address in infos:
@@ -220,7 +220,7 @@ class _GuardedConnectionMixin:
                 sock.settimeout(self.timeout)  # type: ignore[attr-defined]
                 sock.connect(address)
                 return sock
-            except socket.timeout as exc:
+            except TimeoutError as exc:
                 sock.close()
                 last_error = exc
                 from urllib3.exceptions import ConnectTimeoutError
@@ -231,36 +231,36 @@ class _GuardedConnectionMixin:
                 last_error = exc
         raise NewConnectionError(self, f"Failed to establish a new connection: {last_error}")  # type: ignore[arg-type]
 
-    def connect(self):  # type: ignore[override]
+    def connect(self):
         self._in_connect = True
         try:
-            super().connect()  # type: ignore[misc]
+            super().connect()
         finally:
             self._in_connect = False
         tap = _tap()
         if tap:
-            tap.register(self.sock)  # type: ignore[attr-defined]
+            tap.register(self.sock)
 
-    def send(self, data):  # type: ignore[override]
-        if self.sock is None:  # type: ignore[attr-defined]
+    def send(self, data):
+        if self.sock is None:
             self.connect()
         tap = _tap()
         if tap is not None and not self._in_connect:
-            tap.register(self.sock)  # type: ignore[attr-defined]
+            tap.register(self.sock)
             if len(tap.sent) < MAX_REQUEST_RECORD:
                 tap.sent.extend(data if isinstance(data, (bytes, bytearray)) else b"")
-        return super().send(data)  # type: ignore[misc]
+        return super().send(data)
 
-    def getresponse(self):  # type: ignore[override]
+    def getresponse(self):
         tap = _tap()
         if tap is not None:
-            tap.register(self.sock)  # type: ignore[attr-defined]
-            if self.proxy is None:  # type: ignore[attr-defined]
+            tap.register(self.sock)
+            if self.proxy is None:
                 try:
-                    tap.peer = self.sock.getpeername()[0]  # type: ignore[attr-defined]
+                    tap.peer = self.sock.getpeername()[0]
                 except OSError:
                     tap.peer = None
-        return super().getresponse()  # type: ignore[misc]
+        return super().getresponse()
 
 
 class _GuardedHTTPConnection(_GuardedConnectionMixin, HTTPConnection):
@@ -376,7 +376,7 @@ class Fetcher:
     def close(self) -> None:
         self.session.close()
 
-    def __enter__(self) -> "Fetcher":
+    def __enter__(self) -> Fetcher:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -485,11 +485,11 @@ class Fetcher:
         except (TypeError, ValueError):
             return None
         if when.tzinfo is None:
-            when = when.replace(tzinfo=timezone.utc)
-        return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+            when = when.replace(tzinfo=UTC)
+        return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
     def _exchange(self, url: str, headers: dict, deadline: _Deadline, method: str, cookies, body: bytes | None = None) -> Exchange:
-        exchange = Exchange(url=url, started_at=datetime.now(timezone.utc))
+        exchange = Exchange(url=url, started_at=datetime.now(UTC))
         proxy = self.proxy_for(url)
         exchange.via_proxy = proxy is not None
         host = host_of(url)

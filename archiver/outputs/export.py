@@ -129,7 +129,7 @@ def write_article_warc(archive: ArchiveDir, article: str, output: Path) -> dict[
             ids_here = wanted[relpath]
             # Requests and metadata travel with the record they are Concurrent-To.
             for info in records.values():
-                if info.type in ("request", "metadata") and any(t in ids_here for t in info.concurrent_to):
+                if info.type in ("request", "metadata") and info.record_id and any(t in ids_here for t in info.concurrent_to):
                     ids_here = ids_here | {info.record_id}
             for offset in sorted(records):
                 info = records[offset]

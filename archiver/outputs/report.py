@@ -190,7 +190,7 @@ def gather_report(store: Store, article: str, replay_base: str | None = None, ar
             }
         )
 
-    sources = {}
+    sources: dict[str, str] = {}
     for entry in entries:
         sources.setdefault(entry["url"], entry["status"])
     source_counts = {"cited": len(sources), "captured": sum(1 for s in sources.values() if s != "never_captured")}
@@ -309,7 +309,7 @@ def _screenshots(store: Store, url_id: int, archive_dir: str | None) -> dict[str
         return None
     if not shots:
         return None
-    out = {}
+    out: dict[str, dict[str, Any] | None] = {}
     for which, shot in (("first", shots[0]), ("latest", shots[-1])):
         if which == "latest" and shot["id"] == shots[0]["id"]:
             out["latest"] = None
@@ -367,7 +367,7 @@ def _source(
     latest = captures[-1] if captures else None
     latest_check = None
     if latest is not None:
-        latest_check = {**_capture(latest), "outcome": _check_outcome(latest, first, events, status, captures)}
+        latest_check = {**(_capture(latest) or {}), "outcome": _check_outcome(latest, first, events, status, captures)}
     diff = None
     if status in ("changed", "moved", "restored") and first is not None:
         before = text_of_capture(store, first["id"])
@@ -497,6 +497,18 @@ def _where(cap: dict[str, Any] | None) -> str:
     return f"{cap['warc_file']} @ {cap['warc_offset']}"
 
 
+def _first_and_latest(entry: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """A citation's first capture, and its latest check when that is another capture (both renderers)."""
+    first, latest = entry["first_capture"], entry["latest_check"]
+    if latest and first and latest["id"] == first["id"]:
+        latest = None
+    return first, latest
+
+
+def _http(cap: dict[str, Any]) -> str:
+    return str(cap["http_status"]) if cap["http_status"] is not None else "-"
+
+
 def render_markdown(report: dict[str, Any]) -> str:
     art = report["article"]
     s = report["summary"]
@@ -546,15 +558,14 @@ def render_markdown(report: dict[str, Any]) -> str:
             out.append(f"- Status: {STATUS_LABELS[entry['status']]} ({md(entry['status_reason'])})")
         else:
             out.append(f"- Status: {STATUS_LABELS[entry['status']]}")
-        first = entry["first_capture"]
+        first, latest = _first_and_latest(entry)
         if first:
             out.append(
-                f"- First capture: {human_date(first['fetched_at'])}, HTTP {first['http_status'] if first['http_status'] is not None else '-'}, "
+                f"- First capture: {human_date(first['fetched_at'])}, HTTP {_http(first)}, "
                 f"sha256 {md_code(first['payload_sha256'] or '-')}, {md_code(_where(first))}"
             )
             out.append(f"- First capture time-stamped: {md(describe_token(entry.get('first_capture_timestamp')))}")
-        latest = entry["latest_check"]
-        if latest and (not first or latest["id"] != first["id"]):
+        if latest:
             out.append(f"- Latest check, {human_date(latest['fetched_at'])}: {md(latest['outcome'])}")
             out.append(f"- Latest check time-stamped: {md(describe_token(entry.get('latest_check_timestamp')))}")
         if entry["robust_link"]:
@@ -791,16 +802,14 @@ def render_html(report: dict[str, Any]) -> str:
         parts.append(f"<dt>Source</dt><dd><a href=\"{e(_safe_href(entry['url']), quote=True)}\" rel=\"noreferrer\">{e(entry['url'])}</a></dd>")
         reason = f" ({e(entry['status_reason'])})" if entry["status_reason"] else ""
         parts.append(f"<dt>Status</dt><dd>{e(STATUS_LABELS[status])}{reason}</dd>")
-        first = entry["first_capture"]
+        first, latest = _first_and_latest(entry)
         if first:
-            status_code = first["http_status"] if first["http_status"] is not None else "-"
             parts.append(
-                f"<dt>First capture</dt><dd>{_time(first['fetched_at'])}, HTTP {e(str(status_code))}<br>"
+                f"<dt>First capture</dt><dd>{_time(first['fetched_at'])}, HTTP {e(_http(first))}<br>"
                 f"sha256 <code>{e(first['payload_sha256'] or '-')}</code><br><code>{e(_where(first))}</code><br>"
                 f"time-stamped: {e(describe_token(entry.get('first_capture_timestamp')))}</dd>"
             )
-        latest = entry["latest_check"]
-        if latest and (not first or latest["id"] != first["id"]):
+        if latest:
             parts.append(
                 f"<dt>Latest check</dt><dd>{_time(latest['fetched_at'])}: {e(latest['outcome'])}<br>"
                 f"time-stamped: {e(describe_token(entry.get('latest_check_timestamp')))}</dd>"

@@ -255,8 +255,10 @@ def walk_warc(path: Path, relpath: str, is_open: bool, decode_limit: int) -> Fil
             if isinstance(event, MemberStart):
                 parser = _RecordParser(event.offset, decode_limit)
             elif isinstance(event, MemberData):
+                assert parser is not None  # members() starts every member with MemberStart
                 parser.feed(event.data)
             elif isinstance(event, MemberEnd):
+                assert parser is not None
                 result.records[event.offset] = parser.finish(event.end - event.offset)
                 result.good_end = event.end
                 if bad is not None:
@@ -266,6 +268,7 @@ def walk_warc(path: Path, relpath: str, is_open: bool, decode_limit: int) -> Fil
             elif isinstance(event, MemberError):
                 jumped = True
                 if bad is None:
+                    assert parser is not None
                     info = parser.info
                     what = f"{info.type} record {info.record_id}" if info.type else "record"
                     bad = Problem("unreadable", f"{what} at offset {event.offset} is corrupt ({event.reason})", relpath, event.offset)
@@ -273,6 +276,7 @@ def walk_warc(path: Path, relpath: str, is_open: bool, decode_limit: int) -> Fil
                     result.problems.append(bad)
                 parser = None
             elif isinstance(event, MemberCut) and bad is None and not is_open:  # an open file's last member may still be being written
+                assert parser is not None
                 info = parser.info
                 what = f"{info.type} record {info.record_id}" if info.type else "a record"
                 result.problems.append(
@@ -357,7 +361,7 @@ def verify_archive(
             name = path.name
             if name.endswith(".warc.gz" + OPEN_SUFFIX):
                 name = name[: -len(OPEN_SUFFIX)]
-            if name.endswith(".warc.gz") or name.endswith(".warc"):
+            if name.endswith((".warc.gz", ".warc")):
                 on_disk.add(f"warcs/{name}")
     if article is None:
         wanted |= set(registered) | on_disk
@@ -431,7 +435,7 @@ def verify_archive(
 
 def _decode_limit(run: dict[str, Any] | None) -> int:
     try:
-        return int(json.loads(run["args"]).get("max_bytes"))
+        return int(json.loads((run or {})["args"]).get("max_bytes"))
     except Exception:  # noqa: BLE001 -- older runs may not say: the fetcher's default
         return 256 * 1024 * 1024
 
@@ -605,7 +609,7 @@ def _unaccounted(files: dict[str, FileResult], captures, hops, registered, attac
     accounted |= {h["warc_record_id"] for h in hops if h["warc_record_id"]}
     accounted |= {a["warc_record_id"] for a in attachments}
     # A failed fetch leaves a request record and a captures row without a WARC location.
-    failed = {}
+    failed: dict[tuple[Any, Any], int] = {}
     for row in captures:
         if not row["warc_file"] and row["error"]:
             for url in (row["requested_url"], row["final_url"]):

@@ -163,11 +163,11 @@ class BrowserPages:
             and (content_type is None or "html" in content_type.lower())
         )
         # The page's text is the rendered DOM's, not the document's as served.
-        extracted = safe_extract(page.dom, HTML_TYPE, page.final_url or url) if rendered else None
+        extracted = safe_extract(page.dom, HTML_TYPE, page.final_url or url) if rendered and page.dom is not None else None
         captured = self.recorder.record_fetch(url_id, document, extract=(lambda _answer: extracted) if rendered else extract_exchange)
         row = captured.row
         self._remember(document, row)
-        data = page.dom if rendered else body_of(document)
+        data = page.dom if rendered and page.dom is not None else body_of(document)
 
         attachments = self._write_attachments(page, row) if row.get("warc_file") else []
         load = {

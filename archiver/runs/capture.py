@@ -361,6 +361,7 @@ class CaptureRun:
 
     def _browse(self, url_id: int, url: str) -> tuple[Captured, bytes, str | None]:
         """Load ``url`` in the browser: its document's capture, the rendered DOM, its type."""
+        assert self.pages is not None  # set up when the browser is on
         page = self.pages.capture(url_id, url)
         self.browsed[url] = page.load
         self.looked_empty.pop(url, None)
@@ -435,8 +436,8 @@ class CaptureRun:
                 if source["kind"] == "requisite" and url not in seen:
                     seen.add(url)
                     out.sources.append(self._source(url, source, False, None))
-        out.skipped = [SkippedLink(l.href, l.skip_reason, l.cited) for l in links.links if l.skip_reason]
-        out.links = LinkCounts(cited=sum(1 for l in links.links if l.cited), total=len(links.links))
+        out.skipped = [SkippedLink(link.href, link.skip_reason, link.cited) for link in links.links if link.skip_reason]
+        out.links = LinkCounts(cited=sum(1 for link in links.links if link.cited), total=len(links.links))
         out.unlinked_references = [r.text for r in links.unlinked]
         out.quotes = article.get("quotes", [])
         version = article.get("version")
@@ -467,5 +468,5 @@ class CaptureRun:
     def _counts(self, articles: list[dict[str, Any]]) -> dict[str, int]:
         rows = [a["capture"] for a in articles if a.get("capture")] + [s["capture"] for s in self.sources.values()]
         failed = sum(1 for row in rows if failed_answer(row.get("http_status"), row.get("error")))
-        skipped = sum(1 for a in articles for l in (a.get("links") or ArticleLinks()).links if l.skip_reason)
+        skipped = sum(1 for a in articles for link in (a.get("links") or ArticleLinks()).links if link.skip_reason)
         return {"urls_total": len(rows), "captured": len(rows) - failed, "failed": failed, "skipped": skipped, "changes": len(self.changes)}

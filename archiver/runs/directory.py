@@ -13,7 +13,7 @@ import os
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import IO, Iterator
 
 from archiver.clock import iso_utc
 from archiver.db.store import DB_NAME, Store
@@ -42,7 +42,7 @@ class ArchiveDir:
         self.path = Path(path)
         self.db_path = self.path / DB_NAME
         self.warcs_dir = self.path / "warcs"
-        self._lock_fh = None
+        self._lock_fh: IO[str] | None = None
         self._check(create)
         if create and not self.db_path.exists():
             self.path.mkdir(parents=True, exist_ok=True)
@@ -76,7 +76,7 @@ class ArchiveDir:
         self.unlock()
         self.store.close()
 
-    def __enter__(self) -> "ArchiveDir":
+    def __enter__(self) -> ArchiveDir:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -123,7 +123,7 @@ class ArchiveDir:
             self._lock_fh = None
 
     @contextmanager
-    def locked(self, wait: bool = False) -> Iterator["ArchiveDir"]:
+    def locked(self, wait: bool = False) -> Iterator[ArchiveDir]:
         self.lock(wait=wait)
         try:
             self.recover()

@@ -37,7 +37,7 @@ class MediaOutcome:
     error: str | None = None
 
 
-def _handler_class():
+def _handler_class() -> type:
     """The yt-dlp request handler that sends every request through archiver's Fetcher (built lazily:
     yt-dlp is imported only when --media is used)."""
     from yt_dlp.networking.common import RequestHandler, Response
@@ -101,7 +101,7 @@ class MediaCapture:
         self.run_id = run_id
         self.max_bytes = max_bytes
         self.fetcher = Fetcher(FetchOptions(**{**fetch.as_dict(), "max_bytes": max_bytes, "retries": 0}))
-        self._handler = None
+        self._handler: type | None = None
 
     def close(self) -> None:
         self.fetcher.close()
@@ -177,7 +177,7 @@ class MediaCapture:
 
     def _record(self, row: dict[str, Any], entry: dict, download: dict, path: Path, log: list[dict]) -> list[dict[str, Any]]:
         writer = self.recorder.writer
-        media_url = download.get("url") or entry.get("url") or entry.get("webpage_url")
+        media_url: str = download.get("url") or entry.get("url") or entry.get("webpage_url") or row["final_url"] or row["requested_url"]
         content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         digest = hashlib.sha256()
         with open(path, "rb") as fh:

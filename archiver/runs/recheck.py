@@ -83,9 +83,10 @@ class RecheckRun:
             RESUME_WINDOW,
         )
         recorded = {}
-        for url, row in self.store.captures_of_runs(resumes).items():
-            recorded[row["url_id"]] = row
-        pending, unjudged = [], []
+        for captured in self.store.captures_of_runs(resumes).values():
+            recorded[captured["url_id"]] = captured
+        pending: list[dict[str, Any]] = []
+        unjudged: list[tuple[dict[str, Any], dict[str, Any]]] = []
         for url_row in urls:
             row = recorded.get(url_row["id"])
             if row is None:
@@ -146,8 +147,9 @@ class RecheckRun:
         """URLs captured in the browser before (not in its plain fallback): rechecked in it again."""
         return {r["id"] for r in self.store.rows("SELECT DISTINCT url_id AS id FROM browser_loads WHERE error IS NULL")}
 
-    def _check_in_browser(self, url_row: dict[str, Any], pages: BrowserPages):
+    def _check_in_browser(self, url_row: dict[str, Any], pages: BrowserPages | None):
         last_good = self._last_good(url_row["id"])
+        assert pages is not None  # made whenever a URL is rechecked in the browser
         page = pages.capture(url_row["id"], url_row["url"])
         verdict = self._judge(url_row, page.row, last_good, fresh=page.captured)
         if url_row["id"] in self.articles and page.row.get("http_status") == 200 and page.row.get("record_type") == "response":

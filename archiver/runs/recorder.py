@@ -169,26 +169,26 @@ class Recorder:
         revisit = written.revisit
         final_written = written.hops[-1][1] if written.hops else None
         record = final_written.response if final_written else None
-        got_response = final is not None and final.status is not None
+        answered = final if final is not None and final.status is not None else None
         row: dict[str, Any] = {
             "url_id": url_id,
             "run_id": self.run_id,
             "requested_url": result.requested_url,
             "final_url": final.url if final else None,
             "fetched_at": iso_utc(final.started_at if final else result.fetched_at),
-            "http_status": final.status if got_response else None,
-            "content_type": final.content_type if got_response else None,
-            "content_length": final.decoded_length if got_response else None,
-            "payload_sha256": final.decoded_sha256 if got_response else None,
+            "http_status": answered.status if answered else None,
+            "content_type": answered.content_type if answered else None,
+            "content_length": answered.decoded_length if answered else None,
+            "payload_sha256": answered.decoded_sha256 if answered else None,
             "warc_file": record.warc_file if record else None,
             "warc_offset": record.offset if record else None,
             "warc_length": record.length if record else None,
             "error": error_text(result.error),
-            "etag": final.header("ETag") if got_response else None,
-            "last_modified": final.header("Last-Modified") if got_response else None,
+            "etag": answered.header("ETag") if answered else None,
+            "last_modified": answered.header("Last-Modified") if answered else None,
             "record_type": ("revisit" if revisit else "response") if record else None,
             "warc_record_id": record.record_id if record else None,
-            "warc_payload_digest": final_written.payload_digest if record else None,
+            "warc_payload_digest": final_written.payload_digest if final_written and record else None,
             "ip_address": final.ip_address if final else None,
             "truncated": final.truncated if final else None,
             "redirects": max(0, len(result.exchanges) - 1),

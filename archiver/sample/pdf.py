@@ -33,7 +33,7 @@ def _pdf_string(text: str) -> bytes:
 def _layout(title: str, paragraphs: list[str]) -> list[list[tuple[float, float, float, str]]]:
     """Place lines on pages: a list of pages, each a list of (size, x, y, text)."""
     pages: list[list[tuple[float, float, float, str]]] = [[]]
-    y = PAGE_HEIGHT - MARGIN - TITLE_SIZE
+    y: float = PAGE_HEIGHT - MARGIN - TITLE_SIZE
 
     def place(size: float, line: str) -> None:
         nonlocal y
@@ -93,7 +93,7 @@ def make_pdf(
     if creation_date:
         info.append(b"/CreationDate " + _pdf_string(creation_date))
     objects[4] = b"<< " + b" ".join(info) + b" >>"
-    for page_id, lines in zip(page_ids, pages):
+    for page_id, lines in zip(page_ids, pages, strict=True):
         content_id = page_id + 1
         objects[page_id] = (
             b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %d %d] "

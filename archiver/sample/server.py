@@ -21,8 +21,8 @@ import socket
 import struct
 import threading
 import zlib
-from datetime import datetime, timezone
-from functools import lru_cache
+from datetime import datetime, UTC
+from functools import lru_cache, cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -112,7 +112,7 @@ def _png_logo(size: int = 48) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b"")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _logo() -> bytes:
     return _png_logo()
 
@@ -129,7 +129,7 @@ def _find_file(host: str, path: str, version: int) -> tuple[Path, int] | None:
     if rel.startswith("..") or rel in (".", ""):
         return None
     name = rel.rsplit("/", 1)[-1]
-    if name.startswith("_") or name.startswith("."):
+    if name.startswith(("_", ".")):
         return None
     for v in range(version, 0, -1):
         candidate = SITE_DIR / f"v{v}" / host / rel
@@ -174,7 +174,7 @@ class _Handler(BaseHTTPRequestHandler):
     # Idle keep-alive connections are dropped after this long.
     timeout = 120
 
-    web: "SampleWeb"  # set on the subclass made by SampleWeb.start()
+    web: SampleWeb  # set on the subclass made by SampleWeb.start()
 
     # --------------------------------------------------------------- plumbing
 
@@ -290,7 +290,7 @@ class _Handler(BaseHTTPRequestHandler):
             except (TypeError, ValueError):
                 return False
             if since.tzinfo is None:
-                since = since.replace(tzinfo=timezone.utc)
+                since = since.replace(tzinfo=UTC)
             return modified <= since
         return False
 
@@ -409,7 +409,7 @@ class SampleWeb:
             raise ValueError(f"sample web version must be one of {routes.VERSIONS}, not {value!r}")
         self._version = value
 
-    def start(self) -> "SampleWeb":
+    def start(self) -> SampleWeb:
         if self._httpd is not None:
             return self
         handler = type("SampleWebHandler", (_Handler,), {"web": self})
@@ -442,7 +442,7 @@ class SampleWeb:
             self._thread.join(timeout=5)
             self._thread = None
 
-    def __enter__(self) -> "SampleWeb":
+    def __enter__(self) -> SampleWeb:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -564,9 +564,9 @@ class SampleWeb:
                 break
         if page is None:
             page = (
-                "<!DOCTYPE html><html><head><title>404 Not Found</title></head>"
-                "<body><h1>Not Found</h1><p>The requested URL was not found on this server.</p></body></html>\n"
-            ).encode()
+                b"<!DOCTYPE html><html><head><title>404 Not Found</title></head>"
+                b"<body><h1>Not Found</h1><p>The requested URL was not found on this server.</p></body></html>\n"
+            )
         return _Response(404, page, HTML, headers={"Cache-Control": "no-cache"})
 
     def _noise_page(self, host: str, path: str, version: int, route: Route) -> _Response:
@@ -579,7 +579,7 @@ class SampleWeb:
             views = self._views
             ad, ad2 = self._random.sample(_NOISE_ADS, 2)
             related = self._random.sample(_NOISE_RELATED, 4)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         items = "\n".join(f'    <li><a href="{href}">{title}</a></li>' for href, title in related)
         values = {
             "{{generated_at}}": now.isoformat(timespec="microseconds"),

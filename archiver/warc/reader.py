@@ -13,7 +13,7 @@ import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterator, Union
+from typing import BinaryIO, Callable, Iterator
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.recordloader import ArcWarcRecord
@@ -58,7 +58,7 @@ class MemberCut:
     end: int
 
 
-MemberEvent = Union[MemberStart, MemberData, MemberEnd, MemberError, MemberCut]
+MemberEvent = MemberStart | MemberData | MemberEnd | MemberError | MemberCut
 
 
 def members(fh: BinaryIO, resync: bool = True, on_raw: Callable[[bytes], None] | None = None) -> Iterator[MemberEvent]:

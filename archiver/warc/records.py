@@ -36,6 +36,7 @@ def write_exchange(writer: WarcFileWriter, exchange: Exchange) -> WrittenExchang
     """Write the request and (when there was one) the response of one exchange."""
     if exchange.response_head is None:
         return WrittenExchange(_write_request(writer, exchange, None), None, None)
+    assert exchange.body_sha256 is not None  # hashed as the body was read
     extra = [("WARC-Truncated", exchange.truncated)] if exchange.truncated else []
     return _write_pair(
         writer, exchange, "response", [], extra, [exchange.response_head, exchange.body],

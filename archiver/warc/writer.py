@@ -16,7 +16,7 @@ import socket
 import uuid
 import zlib
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 from typing import BinaryIO, Iterable
 
@@ -142,7 +142,7 @@ class WarcFileWriter:
 
     def _open_new(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S%f")[:17]
+        stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S%f")[:17]
         while True:
             name = f"{self.prefix}-{stamp}-{self._serial:05d}-{self.host}.warc.gz"
             final = self.directory / name
@@ -189,7 +189,7 @@ class WarcFileWriter:
             [
                 ("WARC-Type", "warcinfo"),
                 ("WARC-Record-ID", record_id),
-                ("WARC-Date", warc_date(datetime.now(timezone.utc))),
+                ("WARC-Date", warc_date(datetime.now(UTC))),
                 ("WARC-Filename", filename),
                 ("Content-Type", "application/warc-fields"),
             ],
@@ -207,6 +207,7 @@ class WarcFileWriter:
         if not self._fh:
             return
         fh, final, relpath = self._fh, self._path, self.current_relpath
+        assert final is not None and relpath is not None  # set together with _fh
         self._fh = None
         self._path = None
         broken, self._broken = self._broken, False
@@ -221,7 +222,7 @@ class WarcFileWriter:
         if self._on_close:
             self._on_close(relpath, final)
 
-    def __enter__(self) -> "WarcFileWriter":
+    def __enter__(self) -> WarcFileWriter:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -286,7 +287,9 @@ class WarcFileWriter:
             raise
         end = self._fh.tell()
         record_id = dict(headers)["WARC-Record-ID"]
-        return WrittenRecord(record_id, self.current_relpath, offset, end - offset, dict(headers)["WARC-Date"])
+        relpath = self.current_relpath
+        assert relpath is not None  # a file is open
+        return WrittenRecord(record_id, relpath, offset, end - offset, dict(headers)["WARC-Date"])
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -324,7 +327,7 @@ def recover_open_files(archive_dir: Path) -> list[tuple[str, int, int]]:
     Returns (final relative path, bytes kept, bytes cut) for each file repaired.
     """
     directory = Path(archive_dir) / "warcs"
-    repaired = []
+    repaired: list[tuple[str, int, int]] = []
     if not directory.is_dir():
         return repaired
     for open_path in sorted(directory.glob("*" + OPEN_SUFFIX)):
