@@ -265,9 +265,9 @@ class Archive:
         return verify_archive(self.directory, article=article, head=head, progress=progress, tsa_roots=tsa_roots, deep=deep)
 
     def mementos(
-        self, options: "MementoOptions | None" = None, article: str | None = None, article_ids: list[int] | None = None,
+        self, options: MementoOptions | None = None, article: str | None = None, article_ids: list[int] | None = None,
         fetch: FetchOptions | None = None, progress: Progress | None = None,
-    ) -> "MementoResult":
+    ) -> MementoResult:
         """Look up each cited source in public web archives (Memento, RFC 7089) around the day it was cited,
         fetch the mementos into the WARC and compare them with archiver's first capture; with
         ``options.submit``, also ask the save endpoint to archive each source. Every article, or one
@@ -291,7 +291,7 @@ class Archive:
         return timestamp_archive(self.directory, tsa, tsa_roots, timeout=timeout, proxy=proxy)
 
     def export_wacz(
-        self, output: str | Path, article: str | None = None, sign: "SigningIdentity | None" = None,
+        self, output: str | Path, article: str | None = None, sign: SigningIdentity | None = None,
         progress: Progress | None = None,
     ) -> WaczExport:
         """A WACZ package (for ReplayWeb.page) of the whole archive, or of one article and its sources.

@@ -9,7 +9,7 @@ import logging
 import os
 import re
 import sys
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 from typing import IO, TextIO
 
@@ -29,13 +29,13 @@ def colour_wanted(stream: TextIO) -> bool:
 
 
 def _stamp() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class _Tee:
     """A text stream that passes everything on and copies whole lines, stamped, to the log."""
 
-    def __init__(self, stream: TextIO, log: "RunLog", mark: str) -> None:
+    def __init__(self, stream: TextIO, log: RunLog, mark: str) -> None:
         self._stream = stream
         self._log = log
         self._mark = mark

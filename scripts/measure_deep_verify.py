@@ -68,7 +68,7 @@ class Site:
             def log_message(self, *args) -> None:
                 pass
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 body = site.body(self.path)
                 self.send_response(200 if body is not None else 404)
                 body = body if body is not None else b"<html><body><h1>Not found</h1></body></html>"

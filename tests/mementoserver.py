@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from email.utils import format_datetime, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable
@@ -21,7 +21,7 @@ _MEMENTO = re.compile(r"^/web/(\d{14})(id_)?/(.+)$")
 
 
 def stamp(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y%m%d%H%M%S")
+    return moment.astimezone(UTC).strftime("%Y%m%d%H%M%S")
 
 
 class MementoServer:
@@ -42,7 +42,7 @@ class MementoServer:
             def log_message(self, *args) -> None:
                 pass
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 with server._lock:
                     server.requests.append(self.path)
                 server.answer(self)
@@ -118,7 +118,7 @@ class MementoServer:
         found = next((body for moment, body in self.held.get(uri_r, []) if stamp(moment) == when), None)
         if found is None:
             return self._send(h, 404, b"no such memento")
-        moment = datetime.strptime(when, "%Y%m%d%H%M%S").replace(tzinfo=timezone.utc)
+        moment = datetime.strptime(when, "%Y%m%d%H%M%S").replace(tzinfo=UTC)
         headers = {"Content-Type": "text/html; charset=utf-8", "Memento-Datetime": format_datetime(moment, usegmt=True),
                    "Link": f'<{uri_r}>; rel="original", <{self.timemap}{uri_r}>; rel="timemap"'}
         body = found if raw else found.replace(b"<body>", b"<body><div id='wm-banner'>Wayback banner: captured " + when.encode() + b"</div>", 1)
@@ -127,7 +127,7 @@ class MementoServer:
     def _save(self, h, uri_r: str) -> None:
         with self._lock:
             self.saves.append((time.monotonic(), uri_r))
-        now = datetime.now(timezone.utc).replace(microsecond=0)
+        now = datetime.now(UTC).replace(microsecond=0)
         body = self.live(uri_r) if self.live else b"<html><body>saved</body></html>"
         location = self.add(uri_r, now, body)
         self._send(h, 302, b"", {"Location": location, "Content-Location": location[len(self.base):]})

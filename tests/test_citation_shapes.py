@@ -160,7 +160,7 @@ def test_site_template_without_evidence_stays_cited(cli, archive_dir, labelled_p
 def test_articles_of_one_site_in_one_run_are_each_others_evidence(cli, archive_dir, labelled_proxy):
     urls = [LABELS[n]["url"] for n in ("11-site-template-2.html", "12-site-template-3.html")]
     cli.json("capture", *urls, "--proxy", labelled_proxy.url, *FAST)
-    for name, url in zip(("11-site-template-2.html", "12-site-template-3.html"), urls):
+    for name, url in zip(("11-site-template-2.html", "12-site-template-3.html"), urls, strict=True):
         rows = _citations(archive_dir, url)
         assert {r["url"] for r in rows if r["cited"]} == set(LABELS[name]["cited"])
 

@@ -122,7 +122,7 @@ def test_capture_quiet_lists_only_failures(tmp_path):
         cli = Cli(tmp_path / "archive")
         result = cli("capture", web.article_url, "--proxy", web.proxy_url, *FAST, "-q")
     assert result.exit_code == 0 and "Captured" not in result.stdout
-    assert all(line.startswith("failed ") or line.startswith("FAILED ") for line in result.stdout.splitlines())
+    assert all(line.startswith(("failed ", "FAILED ")) for line in result.stdout.splitlines())
 
 
 # -- log file -------------------------------------------------------------------------------------
@@ -135,14 +135,14 @@ def test_log_file_keeps_command_output_and_status_appended(rechecked, tmp_path):
     assert cli("changes", "--log-file", str(log), "--kind", "gone").exit_code == 0  # after the command too
     assert Cli(tmp_path / "none")("report", "1", "--log-file", str(log)).exit_code == 2
     lines = log.read_text(encoding="utf-8").splitlines()
-    starts = [l for l in lines if " = archiver " in l]
+    starts = [line for line in lines if " = archiver " in line]
     assert len(starts) == 3 and "verify" in starts[0] and "changes" in starts[1]
-    assert any(" | chain head: " in l for l in lines)
-    assert any(" | " in l and "the page now answers 404 Not Found" in l for l in lines)
-    statuses = [l.rsplit(" ", 1)[1] for l in lines if " = exit status " in l]
+    assert any(" | chain head: " in line for line in lines)
+    assert any(" | " in line and "the page now answers 404 Not Found" in line for line in lines)
+    statuses = [line.rsplit(" ", 1)[1] for line in lines if " = exit status " in line]
     assert statuses == ["0", "0", "2"]
-    assert any(" ! archiver: error:" in l for l in lines)  # stderr, marked
-    assert all(l[:4].isdigit() and l[19] == "Z" for l in lines)  # every line stamped in UTC
+    assert any(" ! archiver: error:" in line for line in lines)  # stderr, marked
+    assert all(line[:4].isdigit() and line[19] == "Z" for line in lines)  # every line stamped in UTC
 
 
 # -- environment, config file, --archive after the command ------------------------------------------

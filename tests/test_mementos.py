@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 
 import pytest
 from warcio.archiveiterator import ArchiveIterator
@@ -15,7 +15,7 @@ from tests.conftest import Cli
 from tests.mementoserver import MementoServer
 
 FAST = ["--allow-private", "--timeout", "5", "--deadline", "10", "--retries", "0"]
-PUBLISHED = datetime(2026, 1, 10, 9, 0, tzinfo=timezone.utc)
+PUBLISHED = datetime(2026, 1, 10, 9, 0, tzinfo=UTC)
 
 NOW = {
     "a": "The committee approved the harbour plan on Monday after a long debate about its cost and the fishing fleet.",
@@ -50,10 +50,10 @@ def archive(web, tmp_path):
     mementos = MementoServer(live=lambda uri: source("live", "What the page says on the day it was saved, by the archive."))
     url = web.url
     a, b, c, d = (url(f"/src/{k}") for k in "abcd")
-    mementos.add(a, datetime(2026, 1, 9, 12, 0, tzinfo=timezone.utc), source("a", THEN["a"]))
-    mementos.add(b, datetime(2025, 6, 1, 8, 0, tzinfo=timezone.utc), source("b", THEN["b"]))
-    mementos.add(b, datetime(2026, 1, 12, 8, 0, tzinfo=timezone.utc), source("b", NOW["b"]))
-    mementos.add(d, datetime(2026, 1, 8, 7, 30, tzinfo=timezone.utc), source("d", NOW["d"]))
+    mementos.add(a, datetime(2026, 1, 9, 12, 0, tzinfo=UTC), source("a", THEN["a"]))
+    mementos.add(b, datetime(2025, 6, 1, 8, 0, tzinfo=UTC), source("b", THEN["b"]))
+    mementos.add(b, datetime(2026, 1, 12, 8, 0, tzinfo=UTC), source("b", NOW["b"]))
+    mementos.add(d, datetime(2026, 1, 8, 7, 30, tzinfo=UTC), source("d", NOW["d"]))
     mementos.broken_timemaps.add(d)
     yield Cli(tmp_path / "archive"), mementos, {"a": a, "b": b, "c": c, "d": d}
     mementos.stop()
@@ -150,7 +150,7 @@ def test_submit_is_rate_limited_and_recorded(archive, web):
     assert [s["url"] for s in doc["submissions"]] == [urls[k] for k in "abcd"]
     assert all(s["memento_url"].startswith(f"{mementos.base}/web/") and s["memento_url"].endswith(s["url"]) for s in doc["submissions"])
     arrivals = [t for t, _ in mementos.saves]
-    assert all(later - earlier >= 0.4 for earlier, later in zip(arrivals, arrivals[1:]))  # never faster than asked
+    assert all(later - earlier >= 0.4 for earlier, later in zip(arrivals, arrivals[1:], strict=False))  # never faster than asked
     rows = db(cli).execute("SELECT * FROM submissions ORDER BY id").fetchall()
     assert len(rows) == 4 and all(r["http_status"] == 302 and r["memento_datetime"] and r["error"] is None for r in rows)
     assert not any("/timemap/" in path for path in mementos.requests)  # --no-lookup: nothing looked up

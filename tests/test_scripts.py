@@ -46,7 +46,7 @@ SYSTEMD = ROOT / "scripts" / "systemd"
 
 def _exec_start(unit: Path) -> str:
     """The unit's shell command, unescaped as systemd does ($$ is $, %% is %)."""
-    line = next(l for l in unit.read_text().splitlines() if l.startswith("ExecStart="))
+    line = next(text for text in unit.read_text().splitlines() if text.startswith("ExecStart="))
     command = line.split("=", 1)[1]
     assert command.startswith("/bin/sh -c '") and command.endswith("'")
     return command[len("/bin/sh -c '"):-1].replace("$$", "$").replace("%%", "%")

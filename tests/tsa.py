@@ -46,7 +46,7 @@ def _make_ca(directory: Path, name: str) -> None:
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     root_key = ec.generate_private_key(ec.SECP256R1())
     root_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"{name} test root CA")])
     root = (
@@ -101,11 +101,11 @@ class TestTSA:
         self._lock = threading.Lock()
         self.httpd: ThreadingHTTPServer | None = None
 
-    def start(self) -> "TestTSA":
+    def start(self) -> TestTSA:
         tsa = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 -- http.server's naming
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 query = self.rfile.read(length)
                 if self.headers.get("Content-Type") != "application/timestamp-query":
@@ -150,7 +150,7 @@ class TestTSA:
             self.httpd.server_close()
         self._tmp.cleanup()
 
-    def __enter__(self) -> "TestTSA":
+    def __enter__(self) -> TestTSA:
         return self.start()
 
     def __exit__(self, *exc) -> None:

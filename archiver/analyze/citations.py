@@ -739,7 +739,7 @@ def _item_title(item_text: str, anchor: str) -> str | None:
 class _Evidence:
     """Per-element facts about the article's scope, computed once per page."""
 
-    def __init__(self, page: "_Page", scope: set[etree._Element], roots: set[etree._Element], boiler: set[etree._Element], templates: "TemplateIndex | None", base: str) -> None:
+    def __init__(self, page: _Page, scope: set[etree._Element], roots: set[etree._Element], boiler: set[etree._Element], templates: TemplateIndex | None, base: str) -> None:
         self.page = page
         self._roots = roots
         self._site = site_of(host_of(base))
@@ -876,7 +876,7 @@ def _scope(page: _Page, main: etree._Element, boiler: set[etree._Element]) -> tu
     top = roots[0]
     parent = page.parent.get(top)
     if parent is not None and isinstance(parent.tag, str) and parent.tag.lower() not in ("body", "html"):
-        siblings = [c for c in _elements(iter(parent))]
+        siblings = list(_elements(iter(parent)))
         if top in siblings:
             i = siblings.index(top)
             for step in (-1, 1):
@@ -934,7 +934,7 @@ def _mostly_prose(page: _Page, el: etree._Element) -> bool:
     return text >= _MIN_PROSE and links <= 0.3 * (text + links)
 
 
-def _judge(ev: _Evidence, rl: "_RawLink", url: str | None, anchor: str, prose: bool, block_text: str, context: str, before: str = "") -> str | None:
+def _judge(ev: _Evidence, rl: _RawLink, url: str | None, anchor: str, prose: bool, block_text: str, context: str, before: str = "") -> str | None:
     """Why the link is not a citation, or None when it is one.
 
     ``block_text``: the start of the link's block; ``before``: the block's text just before the link.
@@ -1279,7 +1279,7 @@ def _trafilatura_metadata(text, url: str) -> tuple[str | None, str | None]:
 
 
 def find_links_html(
-    html: "bytes | str | HtmlDocument", base_url: str, encoding: str | None = None, templates: "TemplateIndex | None" = None
+    html: bytes | str | HtmlDocument, base_url: str, encoding: str | None = None, templates: TemplateIndex | None = None
 ) -> ArticleLinks:
     """Every link of an HTML page, each marked cited or not (with the evidence why not).
 
@@ -1542,7 +1542,7 @@ def _first_title(text: str, markdown: bool) -> str | None:
 _DATE_LINE = re.compile(r"\b((?:1[89]|20)\d\d-\d\d-\d\d(?:[T ]\d\d:\d\d(?::\d\d)?(?:Z|[+-]\d\d:?\d\d)?)?)\b")
 
 
-def canonical_url(html: "bytes | str | HtmlDocument") -> str | None:
+def canonical_url(html: bytes | str | HtmlDocument) -> str | None:
     """The address a saved page names for itself (rel=canonical, og:url), to resolve its relative links.
 
     A page saved from a browser and captured as a local file keeps its links relative to

@@ -99,7 +99,7 @@ class HtmlDocument:
     charset: str
 
     @classmethod
-    def from_bytes(cls, data: bytes | str, content_type: str | None = None) -> "HtmlDocument":
+    def from_bytes(cls, data: bytes | str, content_type: str | None = None) -> HtmlDocument:
         if isinstance(data, str):
             return cls(data, parse_html(data), "utf-8")
         charset = charset_of(data, content_type, html=True)

@@ -80,7 +80,7 @@ def current_hashes(conn) -> dict[tuple[str, str], str]:
 def state_digest(hashes: dict[tuple[str, str], str]) -> str:
     digest = hashlib.sha256()
     for (table, key), value in sorted(hashes.items()):
-        digest.update(f"{table}\t{key}\t{value}\n".encode("utf-8"))
+        digest.update(f"{table}\t{key}\t{value}\n".encode())
     return digest.hexdigest()
 
 
@@ -116,7 +116,7 @@ def seal(conn, run_id: int | None, reason: str) -> dict[str, Any]:
     head = conn.execute("SELECT id, chain_hash FROM captures ORDER BY id DESC LIMIT 1").fetchone()
     if previous is not None and now == before:
         cursor = conn.execute("SELECT * FROM seals WHERE id = ?", (previous[0],))
-        last = dict(zip([d[0] for d in cursor.description], cursor.fetchone()))
+        last = dict(zip([d[0] for d in cursor.description], cursor.fetchone(), strict=True))
         if (last["capture_id"], last["chain_head"]) == ((head[0], head[1]) if head else (None, None)):
             return last
     row: dict[str, Any] = {
@@ -154,7 +154,7 @@ def check_seals(conn, capture_hashes: dict[int, str | None]) -> SealCheck:
     ``capture_hashes``: captures id -> chain_hash, to check the captures head each seal names.
     """
     result = SealCheck()
-    seals = [dict(zip([d[0] for d in cur.description], r)) for cur in [conn.execute("SELECT * FROM seals ORDER BY id")] for r in cur.fetchall()]
+    seals = [dict(zip([d[0] for d in cur.description], r, strict=True)) for cur in [conn.execute("SELECT * FROM seals ORDER BY id")] for r in cur.fetchall()]
     previous = None
     replayed: dict[tuple[str, str], str] = {}
     entries = conn.execute("SELECT seal_id, table_name, row_key, sha256 FROM sealed_rows ORDER BY seal_id, id").fetchall()

@@ -77,10 +77,10 @@ def render(columns: list[str], rows: list[tuple], fmt: str = "table") -> str:
         return ""
     cells = [[_fit(_cell(v)) for v in row] for row in rows]
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths)).rstrip()]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()]
     lines.append("  ".join("-" * w for w in widths))
     for row in cells:
-        lines.append("  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip())
+        lines.append("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
     if any(v.endswith(_CUT) for row in cells for v in row):
         lines.append(f"(text longer than {PROSE_WIDTH} characters is cut{_CUT} here: --json or --csv give whole values)")
     return "\n".join(lines)

@@ -50,7 +50,7 @@ def list_articles(store: Store, tracking: str | None = None) -> list[dict[str, A
                 WHERE c.article_id = ? AND c.cited = 1 GROUP BY 1""",
             (row["id"],),
         )
-        counts = {s: 0 for s in SOURCE_STATUSES}
+        counts = dict.fromkeys(SOURCE_STATUSES, 0)
         counts.update({s["status"]: s["n"] for s in states})
         item = {
             "id": row["id"],

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from email.utils import format_datetime, parsedate_to_datetime
 
 from archiver.net.fetch import Fetcher
@@ -55,7 +55,7 @@ class Lookup:
 
 
 def http_date(moment: datetime) -> str:
-    return format_datetime(moment.astimezone(timezone.utc), usegmt=True)
+    return format_datetime(moment.astimezone(UTC), usegmt=True)
 
 
 def parse_http_date(text: str | None) -> datetime | None:
@@ -65,7 +65,7 @@ def parse_http_date(text: str | None) -> datetime | None:
         moment = parsedate_to_datetime(text.strip())
     except (TypeError, ValueError):
         return None
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def parse_link_format(text: str) -> list[tuple[str, dict[str, str]]]:

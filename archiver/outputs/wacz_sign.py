@@ -21,7 +21,7 @@ import json
 import shutil
 import zipfile
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 from pathlib import Path
 from typing import Any
 
@@ -186,7 +186,7 @@ def _replace_entry(path: Path, name: str, data: bytes) -> None:
                 continue
             with source.open(info) as src, target.open(info, "w", force_zip64=info.file_size > 0x7FFFFFFF) as dst:
                 shutil.copyfileobj(src, dst, 1 << 20)
-        entry = zipfile.ZipInfo(name, datetime.now(timezone.utc).timetuple()[:6])
+        entry = zipfile.ZipInfo(name, datetime.now(UTC).timetuple()[:6])
         entry.compress_type = zipfile.ZIP_DEFLATED
         target.writestr(entry, data)
     partial.replace(path)
@@ -279,7 +279,7 @@ def check_signed_wacz(path: Path, domain_roots: str | None = None, tsa_roots: st
 def _chain_problems(chain: list[x509.Certificate], trusted: list[x509.Certificate], what: str) -> list[str]:
     if not chain:
         return [f"no {what}"]
-    for cert, issuer in zip(chain, chain[1:]):
+    for cert, issuer in zip(chain, chain[1:], strict=False):
         if not _signed_by(cert, issuer):
             return [f"the {what} chain is broken at {cert.subject.rfc4514_string()}"]
     root = chain[-1]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import warnings
 from dataclasses import dataclass
-from datetime import timezone
+from datetime import UTC
 
 from cryptography import x509
 from rfc3161_client import (
@@ -77,7 +77,7 @@ def parse_reply(reply: bytes) -> TokenInfo:
     algorithm = info.message_imprint.hash_algorithm.dotted_string
     name = info.name
     return TokenInfo(
-        gen_time=iso_utc(info.gen_time.astimezone(timezone.utc)),
+        gen_time=iso_utc(info.gen_time.astimezone(UTC)),
         serial_number=str(info.serial_number),
         policy=info.policy.dotted_string if info.policy is not None else None,
         tsa_name=getattr(getattr(name, "value", None), "rfc4514_string", lambda: None)() if name is not None else None,

@@ -238,7 +238,7 @@ class CaptureRun:
         held = self._held_back(articles, jobs)
         self.templates = {}
         for article in articles:
-            if any(l.provisional for l in article["links"].links) and article.get("document") is not None:
+            if any(link.provisional for link in article["links"].links) and article.get("document") is not None:
                 self.templates.setdefault(host_of(article["base"]), TemplateIndex())
         for article in articles:  # several articles of one site are each other's siblings
             index = self.templates.get(host_of(article.get("base") or article["url"]))

@@ -141,8 +141,10 @@ class MementoRun:
             failure = exc
             raise
         finally:
-            counts = lambda: {"urls_total": len(outcome.mementos) + len(outcome.submissions), "captured": sum(1 for m in outcome.mementos if m.capture_id),
-                              "failed": sum(1 for m in outcome.mementos if m.error) + sum(1 for s in outcome.submissions if s.error)}  # noqa: E731
+            def counts() -> dict[str, int]:
+                return {"urls_total": len(outcome.mementos) + len(outcome.submissions), "captured": sum(1 for m in outcome.mementos if m.capture_id),
+                        "failed": sum(1 for m in outcome.mementos if m.error) + sum(1 for s in outcome.submissions if s.error)}
+
             close_run(self.store, run_id, status, counts, failure, recorder.close, fetcher.close)
         return outcome
 
@@ -215,7 +217,7 @@ class MementoRun:
             result.close()
         row = captured.row
         values: dict[str, Any] = {"capture_id": row["id"], "compared_capture_id": first["id"] if first else None}
-        said = parse_http_date((result.final.header("Memento-Datetime") if result.final else None))
+        said = parse_http_date(result.final.header("Memento-Datetime") if result.final else None)
         detail: dict[str, Any] = {"fetched_url": raw}
         if said is not None and abs((said - memento.datetime).total_seconds()) > 1:
             detail["memento_datetime_header"] = iso_utc(said)

@@ -48,14 +48,14 @@ def limit_sources(links: ArticleLinks, max_sources: int, all_links: bool) -> Non
 
     A page with ten thousand "citations" would otherwise keep a run busy for days.
     """
-    wanted = [l for l in links.links if l.skip_reason is None and (l.cited or all_links)]
-    wanted.sort(key=lambda l: not l.cited)  # citations first, then other links
+    wanted = [link for link in links.links if link.skip_reason is None and (link.cited or all_links)]
+    wanted.sort(key=lambda link: not link.cited)  # citations first, then other links
     for link in wanted[max_sources:]:
         link.skip_reason = f"limit: more than {max_sources} links to fetch (--max-sources)"
 
 
 def cited_urls(links: ArticleLinks) -> list[str]:
-    return list(dict.fromkeys(l.url for l in links.links if l.cited and l.skip_reason is None))
+    return list(dict.fromkeys(link.url for link in links.links if link.cited and link.skip_reason is None))
 
 
 def save_version(
