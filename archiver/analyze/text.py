@@ -25,6 +25,8 @@ class Extracted:
     text_sha256: str | None  # sha256 hex of text (utf-8)
     fingerprint: str | None  # 64-bit simhash over word shingles, 16 hex chars
     lang: str | None = None
+    # The page's own links, images and headings (archiver.analyze.features.Features.to_json), HTML only.
+    features: dict | None = None
 
 
 # --------------------------------------------------------------------------- normalisation
@@ -408,17 +410,25 @@ def extract(body_path_or_bytes, content_type: str | None, url: str, max_bytes: i
     """Kind, title and normalised main text of a response body (a path or bytes)."""
     data = _read(body_path_or_bytes, max_bytes)
     kind = sniff_kind(data, content_type)
-    title = lang = None
+    title = lang = features = None
     text: str | None
     if kind == "html":
         data = slim_html(data[: 8 * HTML_LIMIT])[:HTML_LIMIT]
         html = decode(data, content_type, html=True)
         doc = _lxml_doc(html)
         title, lang = _title_of(doc), _lang_of(doc)
+        # Imported here: features builds on this module's normalisation.
+        from archiver.analyze.features import page_features
+
+        found = page_features(doc, url) if doc is not None else None
         links = _link_texts(doc)
+        visible = body_text(doc)  # the whole page's text, chrome included (drops scripts and chrome tags from doc)
+        if found is not None:
+            found.page_text = visible
+            features = found.to_json()
         text = html_main_text(html, url)
         if not text:
-            text = body_text(doc)
+            text = visible
         text = _drop_link_lines(text, links)
     elif kind == "pdf":
         title, text = _pdf(data) if len(data) <= PDF_LIMIT else (None, None)
@@ -427,7 +437,7 @@ def extract(body_path_or_bytes, content_type: str | None, url: str, max_bytes: i
     else:
         text = None
     return Extracted(kind=kind, title=title, text=text, text_sha256=_sha(text),
-                     fingerprint=fingerprint(text) if text else None, lang=lang)
+                     fingerprint=fingerprint(text) if text else None, lang=lang, features=features)
 
 
 EXTRACT_LIMIT = 16 << 20  # bytes of a decoded body read for extraction (``extract`` cuts further by kind)

@@ -1,0 +1,211 @@
+"""What a reader sees on a page besides its running text: the page's own links, its images, its headings.
+
+Main-text extractors drop link-only lines ("View this dataset") and never see images, yet a
+dataset link removed from a listing or a photo taken down is exactly what a reader of a
+cited source cares about. This module lists them from the DOM, leaving out page chrome
+(header, nav, footer, aside) and boxes whose class or id names them as rotating or
+promotional (related stories, sliders, ads, share buttons, menus): those change between
+visits without anyone editing the page.
+
+Each link and image is keyed by a stable form of its URL (host without www., path without
+a trailing slash, cache-busting queries dropped) so a new template that rewrites relative
+URLs as absolute, or adds an image-style token, does not look like a change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
+
+from archiver.analyze.text import normalise_text
+
+# Elements whose content is page chrome, never the page's own content (<form> is not: ASP.NET wraps whole pages in one).
+_CHROME_TAGS = {"nav", "header", "footer", "aside", "button", "select", "noscript", "script", "style",
+                "template", "iframe", "svg"}
+# Class or id words naming boxes that rotate or promote rather than say something.
+_CHROME_WORDS = re.compile(
+    r"(?:^|[-_\s])(?:nav|navbar|navigation|menu|menus|dropdown|header|masthead|footer|sidebar|side-bar|aside|"
+    r"related|recommend(?:ed|ations)?|trending|popular|most-?read|more-?stories|promo|promotion|teaser|teasers|"
+    r"ad|ads|advert|adverts|advertisement|adslot|ad-slot|dfp|sponsor|sponsored|outbrain|taboola|banner|"
+    r"share|sharing|social|comment|comments|newsletter|subscribe|signup|cookie|consent|gdpr|breadcrumb|breadcrumbs|"
+    r"carousel|slider|slides|slideshow|flexslider|ticker|logo|widget|widgets|toolbar|skip|pager|pagination|"
+    r"site-name|byline-social|tags|tag-list)(?:$|[-_\s])",
+    re.I,
+)
+_CACHE_QUERY = re.compile(r"^(?:utm_\w+|itok|_|cb|v|ver|version|ts|t|timestamp|rand|r|rnd|fbclid|gclid|"
+                          r"mc_cid|mc_eid|sessionid|sid|phpsessid|jsessionid|ref|source|width|height|w|h|"
+                          r"quality|q|fit|crop|format|auto|resize|__cf_\w+)$", re.I)
+_LAYOUT_FLAG = re.compile(r"^(?:no|has|with|without|show|hide|is)[-_]", re.I)
+_SKIP_HREF = re.compile(r"^\s*(?:#|javascript:|data:|about:)", re.I)
+_TINY = 3  # pixels: tracking pixels and spacers
+_WRAPPER_SHARE = 0.4  # an element named like chrome but holding this share of the page's text is a wrapper
+
+
+@dataclass
+class Features:
+    """A page's own links and images, and its headings, in document order; and short digests of
+    everything on the whole page (chrome included), so that a link or a paragraph that a new
+    template merely moved out of the main content is not taken for one removed."""
+
+    links: list[tuple[str, str]] = field(default_factory=list)  # (key, link text)
+    images: list[tuple[str, str]] = field(default_factory=list)  # (key, alt text)
+    headings: list[str] = field(default_factory=list)
+    page_links: set[str] = field(default_factory=set)  # digest() of every link key on the page
+    page_images: set[str] = field(default_factory=set)  # digest() of every image key on the page
+    page_text: str = ""  # the whole page's visible text (header, nav and footer aside), at most PAGE_TEXT_LIMIT
+
+    def to_json(self) -> dict:
+        return {"links": [list(x) for x in self.links], "images": [list(x) for x in self.images],
+                "headings": list(self.headings),
+                "page": {"links": sorted(self.page_links), "images": sorted(self.page_images),
+                         "text": self.page_text[:PAGE_TEXT_LIMIT]}}
+
+
+def digest(value: str) -> str:
+    """A short stable digest (32 bits, hex): enough to tell one page's lines and links apart."""
+    return hashlib.blake2b(value.encode("utf-8"), digest_size=4).hexdigest()
+
+
+
+def url_key(url: str, base: str | None = None) -> str | None:
+    """A link or image address in a form that survives template changes; None for non-addresses."""
+    if not url or _SKIP_HREF.match(url):
+        return None
+    try:
+        absolute = urljoin(base or "", url.strip())
+        parts = urlsplit(absolute)
+    except ValueError:
+        return None
+    if parts.scheme in ("mailto", "tel"):
+        return f"{parts.scheme}:{parts.path.lower()}"
+    if parts.scheme not in ("http", "https", ""):
+        return None
+    host = (parts.hostname or "").lower().removeprefix("www.")
+    path = re.sub(r"/+", "/", parts.path or "/").rstrip("/") or "/"
+    path = re.sub(r"/(?:index|default)\.(?:html?|php|aspx?)$", "", path) or "/"
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _CACHE_QUERY.match(k)]
+    return host + path + ("?" + urlencode(sorted(query)) if query else "")
+
+
+def image_key(src: str, base: str | None = None) -> str | None:
+    """An image address without the resizing path a CMS puts in front of the file (Drupal image styles)."""
+    key = url_key(src, base)
+    if key is None or key.startswith(("mailto:", "tel:")):
+        return None
+    return re.sub(r"/styles/[^/]+/(?:public|private)/", "/", key)
+
+
+def _is_chrome(el, page_chars: int) -> bool:
+    tag = el.tag if isinstance(el.tag, str) else ""
+    if tag in _CHROME_TAGS:
+        return True
+    if el.get("role") in ("navigation", "banner", "contentinfo", "complementary", "search"):
+        return True
+    if el.get("hidden") is not None or el.get("aria-hidden") == "true":
+        return True
+    names = f"{el.get('class') or ''} {el.get('id') or ''}".split()
+    # "no-sidebar", "has-header" describe the layout around the element, not the element.
+    if not any(_CHROME_WORDS.search(name) and not _LAYOUT_FLAG.match(name) for name in names):
+        return False
+    # "page has-sidebar", "layout with-header": a wrapper holding most of the page is not a box.
+    return len(el.text_content()) < _WRAPPER_SHARE * page_chars
+
+
+def _flat(s: str) -> str:
+    return normalise_text(s).replace("\n", " ").strip()
+
+
+def _tiny(img) -> bool:
+    for attr in ("width", "height"):
+        value = (img.get(attr) or "").strip().removesuffix("px")
+        if value.isdigit() and int(value) <= _TINY:
+            return True
+    return False
+
+
+def page_features(doc, base_url: str | None = None) -> Features:
+    """Links, images and headings of a parsed page (lxml document), chrome left out."""
+    out = Features()
+    if doc is None:
+        return out
+    body = doc.find("body")
+    root = body if body is not None else doc
+    base = base_url
+    found = doc.xpath("//head/base/@href")
+    if found:
+        base = urljoin(base_url or "", found[0].strip())
+    page_chars = max(1, len(root.text_content()))
+    seen_links: set[str] = set()
+    seen_images: set[str] = set()
+
+    # Iterative, in document order: hostile pages nest deeper than Python recursion goes.
+    stack = [root]
+    while stack:
+        el = stack.pop()
+        if not isinstance(el.tag, str):
+            continue
+        if el is not root and _is_chrome(el, page_chars):
+            continue
+        tag = el.tag
+        if tag == "a":
+            key = url_key(el.get("href") or "", base)
+            if key and key not in seen_links:
+                seen_links.add(key)
+                out.links.append((key, _flat(el.text_content())[:200]))
+        elif tag == "img" and not _tiny(el):
+            src = el.get("src") or el.get("data-src") or el.get("data-original") or ""
+            key = image_key(src, base)
+            if key and key not in seen_images:
+                seen_images.add(key)
+                out.images.append((key, _flat(el.get("alt") or "")[:200]))
+        elif tag in ("h1", "h2", "h3", "h4"):
+            text = _flat(el.text_content())
+            if text:
+                out.headings.append(text)
+        stack.extend(reversed(el))
+    for a in root.iter("a"):
+        key = url_key(a.get("href") or "", base)
+        if key:
+            out.page_links.add(digest(key))
+    for img in root.iter("img"):
+        key = image_key(img.get("src") or img.get("data-src") or img.get("data-original") or "", base)
+        if key:
+            out.page_images.add(digest(key))
+    return out
+
+
+PAGE_TEXT_LIMIT = 200_000  # characters of visible text kept with the features
+
+
+def line_words(line: str) -> list[str]:
+    """A line's words as compared across extractors: volatile parts masked, lower-cased,
+    punctuation and list markers gone (they differ between extractors, not between versions)."""
+    from archiver.analyze.judge import mask_volatile  # judge builds on this module
+
+    return re.findall(r"\w+", mask_volatile(line).lower())
+
+
+class PageText:
+    """The whole page's visible text, searchable for a line an extractor may have cut words from."""
+
+    def __init__(self, text: str):
+        self.lines = [line_words(line) for line in text.split("\n")]
+        self.by_word: dict[str, list[int]] = {}
+        for i, words in enumerate(self.lines):
+            for w in set(words):
+                self.by_word.setdefault(w, []).append(i)
+
+    def holds(self, line: str) -> bool:
+        """Whether some visible line has all of ``line``'s words in order (others may sit between:
+        extractors drop link texts and captions' "more" buttons, they never add words)."""
+        words = line_words(line)
+        if not words:
+            return False
+        rarest = min(words, key=lambda w: len(self.by_word.get(w, ())))
+        for i in self.by_word.get(rarest, ()):
+            it = iter(self.lines[i])
+            if all(w in it for w in words):
+                return True
+        return False
