@@ -38,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from archiver.analyze import text as textmod  # noqa: E402
 from archiver.analyze.compare import Observation, _failure_kind, classify, error_page_reason  # noqa: E402
+from archiver.analyze.features import url_key  # noqa: E402
 from archiver.analyze.judge import learn_volatile  # noqa: E402
 from archiver.analyze.text import Extracted, decode, extract, normalise_text  # noqa: E402
 
@@ -258,6 +259,25 @@ def _content_root(paras):
     return root
 
 
+_NOT_ARTICLE = re.compile(r"related|promo|advert|(?:^|[-_ ])ads?(?:$|[-_ ])|sponsor|thumbnail|widget|share|social|avatar", re.I)
+
+
+def _image_file(img) -> str:
+    src = next((img.get(a) for a in ("data-src", "data-lazy-src", "data-original") if img.get(a)), None) or img.get("src") or ""
+    return src.split("?")[0].rsplit("/", 1)[-1].lower()
+
+
+def _article_image(img) -> bool:
+    """An image of the article itself: a photo file, not a placeholder, an ad, a thumbnail of another story."""
+    name = _image_file(img)
+    if not re.search(r"\.(?:jpe?g|png|gif|webp)$", name) or re.search(r"missing|placeholder|blank|spacer|pixel|logo", name):
+        return False
+    width = (img.get("width") or "").strip().removesuffix("px")
+    if width.isdigit() and int(width) < 50:
+        return False
+    return not any(_NOT_ARTICLE.search(f"{a.get('class') or ''} {a.get('id') or ''}") for a in img.iterancestors())
+
+
 CONSENT_WALL = (
     '<div class="consent-overlay"><h1>Before you continue</h1>'
     "<p>We and our partners use cookies and data to deliver and maintain our services, measure audience engagement "
@@ -267,7 +287,7 @@ CONSENT_WALL = (
 )
 
 
-def edited_variant(html: bytes, truth: str, rng: random.Random, how: str) -> bytes | None:
+def edited_variant(html: bytes, truth: str, rng: random.Random, how: str, url: str = "") -> bytes | None:
     """One real edit of class ``how`` (before noise), or None when the page offers no place for it."""
     import lxml.html
 
@@ -294,18 +314,22 @@ def edited_variant(html: bytes, truth: str, rng: random.Random, how: str) -> byt
             f"projects approved last year. It was {rng.randint(12, 40)}, not {rng.randint(41, 90)}.</p>")
         last.addnext(note)
     elif how == "link_removed":
-        links = [a for q in paras for a in q.iter("a") if (a.get("href") or "").startswith(("http", "/"))]
+        # A link the page has once: removing one of two copies of a citation leaves the page citing it.
+        hrefs = Counter(url_key(a.get("href") or "", url) for a in doc.iter("a"))
+        links = [a for q in paras for a in q.iter("a")
+                 if (a.get("href") or "").startswith(("http", "/")) and hrefs[url_key(a.get("href"), url)] == 1]
         if not links:
             return None
         rng.choice(links).drop_tag()  # the words stay, the citation goes
     elif how == "image_removed":
         root = _content_root(paras)
-        imgs = [i for i in (root.iter("img") if root is not None else [])
-                if (i.get("src") or "").strip() and not (i.get("src") or "").startswith("data:")
-                and (i.get("width") or "99").strip("px").isdigit() and int((i.get("width") or "99").strip("px")) > 3]
+        imgs = [i for i in (root.iter("img") if root is not None else []) if _article_image(i)]
         if not imgs:
             return None
-        rng.choice(imgs).drop_tree()
+        # The image goes from the page: every <img> showing that file (lazy copy, <noscript> copy) with it.
+        name = _image_file(rng.choice(imgs))
+        for i in [i for i in doc.iter("img") if _image_file(i) == name]:
+            i.drop_tree()
     elif how == "consent_wall":
         body = doc.find("body")
         for k in list(body):
@@ -366,7 +390,7 @@ def _aeb_one(args) -> dict:
         elif how == "template":
             content = template_variant(html, rng)
         else:
-            content = edited_variant(html, truth, rng, how)
+            content = edited_variant(html, truth, rng, how, url)
         if content is None:
             continue
         out["results"][how] = _judge_variant(url, html, base, content, f"{Path(path).name}/{how}")

@@ -21,12 +21,13 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
 from archiver.analyze.text import normalise_text
 
-# Elements whose content is page chrome, never the page's own content (<form> is not: ASP.NET wraps whole pages in one).
-_CHROME_TAGS = {"nav", "header", "footer", "aside", "button", "select", "noscript", "script", "style",
+# Elements whose content is page chrome, never the page's own content (<form> is not: ASP.NET wraps
+# whole pages in one; <noscript> is not: lazy-loading pages put the real <img> there).
+_CHROME_TAGS = {"nav", "header", "footer", "aside", "button", "select", "script", "style",
                 "template", "iframe", "svg"}
 # Class or id words naming boxes that rotate or promote rather than say something.
 _CHROME_WORDS = re.compile(
-    r"(?:^|[-_\s])(?:nav|navbar|navigation|menu|menus|dropdown|header|masthead|footer|sidebar|side-bar|aside|"
+    r"(?:^|[-_\s])(?:nav|navbar|navigation|menu|menus|dropdown|masthead|footer|sidebar|side-bar|aside|"
     r"related|recommend(?:ed|ations)?|trending|popular|most-?read|more-?stories|promo|promotion|teaser|teasers|"
     r"ad|ads|advert|adverts|advertisement|adslot|ad-slot|dfp|sponsor|sponsored|outbrain|taboola|banner|"
     r"share|sharing|social|comment|comments|newsletter|subscribe|signup|cookie|consent|gdpr|breadcrumb|breadcrumbs|"
@@ -37,7 +38,7 @@ _CHROME_WORDS = re.compile(
 _CACHE_QUERY = re.compile(r"^(?:utm_\w+|itok|_|cb|v|ver|version|ts|t|timestamp|rand|r|rnd|fbclid|gclid|"
                           r"mc_cid|mc_eid|sessionid|sid|phpsessid|jsessionid|ref|source|width|height|w|h|"
                           r"quality|q|fit|crop|format|auto|resize|__cf_\w+)$", re.I)
-_LAYOUT_FLAG = re.compile(r"^(?:no|has|with|without|show|hide|is)[-_]", re.I)
+_LAYOUT_FLAG = re.compile(r"(?:^|[-_])(?:no|has|with|without|show|hide|is)[-_][^\W_]+", re.I)
 _SKIP_HREF = re.compile(r"^\s*(?:#|javascript:|data:|about:)", re.I)
 _TINY = 3  # pixels: tracking pixels and spacers
 _WRAPPER_SHARE = 0.4  # an element named like chrome but holding this share of the page's text is a wrapper
@@ -106,8 +107,8 @@ def _is_chrome(el, page_chars: int) -> bool:
     if el.get("hidden") is not None or el.get("aria-hidden") == "true":
         return True
     names = f"{el.get('class') or ''} {el.get('id') or ''}".split()
-    # "no-sidebar", "has-header" describe the layout around the element, not the element.
-    if not any(_CHROME_WORDS.search(name) and not _LAYOUT_FLAG.match(name) for name in names):
+    # "no-sidebar", "content-with-sidebar" describe the layout around the element, not the element.
+    if not any(_CHROME_WORDS.search(_LAYOUT_FLAG.sub("", name)) for name in names):
         return False
     # "page has-sidebar", "layout with-header": a wrapper holding most of the page is not a box.
     return len(el.text_content()) < _WRAPPER_SHARE * page_chars
@@ -115,6 +116,18 @@ def _is_chrome(el, page_chars: int) -> bool:
 
 def _flat(s: str) -> str:
     return normalise_text(s).replace("\n", " ").strip()
+
+
+_LAZY_ATTRS = ("data-src", "data-lazy-src", "data-original", "data-url", "data-hi-res-src")
+
+
+def _image_src(img) -> str:
+    """The image a reader gets: lazy-loading pages keep it in a data- attribute behind a placeholder src."""
+    for attr in _LAZY_ATTRS:
+        value = (img.get(attr) or "").strip()
+        if value and not value.startswith("data:"):
+            return value
+    return img.get("src") or ""
 
 
 def _tiny(img) -> bool:
@@ -155,8 +168,7 @@ def page_features(doc, base_url: str | None = None) -> Features:
                 seen_links.add(key)
                 out.links.append((key, _flat(el.text_content())[:200]))
         elif tag == "img" and not _tiny(el):
-            src = el.get("src") or el.get("data-src") or el.get("data-original") or ""
-            key = image_key(src, base)
+            key = image_key(_image_src(el), base)
             if key and key not in seen_images:
                 seen_images.add(key)
                 out.images.append((key, _flat(el.get("alt") or "")[:200]))
@@ -170,7 +182,7 @@ def page_features(doc, base_url: str | None = None) -> Features:
         if key:
             out.page_links.add(digest(key))
     for img in root.iter("img"):
-        key = image_key(img.get("src") or img.get("data-src") or img.get("data-original") or "", base)
+        key = image_key(_image_src(img), base)
         if key:
             out.page_images.add(digest(key))
     return out

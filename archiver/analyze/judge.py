@@ -47,9 +47,6 @@ _COUNTED = (r"(?:views?|reads?|comments?|shares?|likes?|replies|reactions?|follo
 
 # Volatile wherever they stand.
 _ALWAYS = [
-    # "Updated 5 minutes ago", "3 hrs ago", "vor 2 Stunden"
-    re.compile(rf"\b(?:updated|posted|published|edited|modified)?\s*(?:about\s+)?\d+\s*{_UNITS}\s+ago\b", re.I),
-    re.compile(r"\bvor\s+\d+\s+(?:sekunden|minuten|stunden|tagen|wochen)\b", re.I),
     re.compile(r"\b(?:just now|moments? ago)\b", re.I),
     # counters: "1,234 views", "Number of views (4099)", "views: 12"
     re.compile(rf"\b\d[\d,.]*[kKmM]?\s+{_COUNTED}\b", re.I),
@@ -60,8 +57,12 @@ _ALWAYS = [
     re.compile(r"\b[0-9a-f]{12,}\b", re.I),
     re.compile(r"(?<![\w/])(?=[A-Za-z0-9+/_\-]*\d)(?=[A-Za-z0-9+/_\-]*[A-Za-z])[A-Za-z0-9+/_\-]{20,}={0,2}"),
 ]
-# Dates and times: volatile only on a line that is little else (a byline, a dateline, a stamp).
+# Dates, times and ages: volatile only on a line that is little else (a byline, a dateline, a
+# stamp); in a sentence ("18 years ago", "at 10:30") they are content.
 _STAMPS = [
+    # "Updated 5 minutes ago", "3 hrs ago", "vor 2 Stunden"
+    re.compile(rf"\b(?:updated|posted|published|edited|modified)?\s*(?:about\s+)?\d+\s*{_UNITS}\s+ago\b", re.I),
+    re.compile(r"\bvor\s+\d+\s+(?:sekunden|minuten|stunden|tagen|wochen)\b", re.I),
     re.compile(r"\b\d{4}-\d{2}-\d{2}(?:[T ]\d{1,2}:\d{2}(?::\d{2})?(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?)?\b"),
     re.compile(r"\b\d{1,2}[/.]\d{1,2}[/.]\d{2,4}\b"),
     re.compile(r"\b\d{1,2}:\d{2}(?::\d{2})?\s*(?:[ap]\.?m\.?)?(?:\s*(?:[A-Z]{2,4}T|UTC|GMT|ET|CT|PT|MT))?", re.I),
