@@ -444,10 +444,14 @@ def render_recheck(outcome: RecheckResult, verbose: bool = False) -> str:
         else:
             similarity = f", similarity {quote.similarity:.2f}" if quote.to_status == "altered" and quote.similarity is not None else ""
             lines.append(f"QUOTATION {quote.to_status.upper()} in {quote.source}: \"{_clip(quote.text)}\"{similarity} (cited by {quote.article})")
-    for change in sorted(outcome.changes, key=lambda c: (seriousness(c.kind), c.url)):
+    for change in sorted(outcome.changes, key=lambda c: (seriousness(c.kind, c.severity), c.url)):
         lines.append(f"{change.kind:<16} {change.url}  {describe(change)}".rstrip())
+        findings = change.detail.get("summary") or []
         snippets = (change.detail.get("diff_summary") or {}).get("snippets") or []
-        if snippets:
+        if len(findings) > 2:
+            # The rest of what changed, one finding a line (the first two are in the line above).
+            lines.extend(" " * 17 + _clip(f, 100) for f in findings[2:6])
+        elif snippets and not findings:
             # What changed, in a few words: enough for cron mail to say whether to look.
             shown = [f"{'+' if s['op'] == 'insert' else '-'}\"{_clip(s['text'], 50)}\"" for s in snippets[:3]]
             lines.append(" " * 17 + " ".join(shown))

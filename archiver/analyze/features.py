@@ -56,10 +56,11 @@ class Features:
     page_links: set[str] = field(default_factory=set)  # digest() of every link key on the page
     page_images: set[str] = field(default_factory=set)  # digest() of every image key on the page
     page_text: str = ""  # the whole page's visible text (header, nav and footer aside), at most PAGE_TEXT_LIMIT
+    own_key: str | None = None  # url_key() of the page itself
 
     def to_json(self) -> dict:
         return {"links": [list(x) for x in self.links], "images": [list(x) for x in self.images],
-                "headings": list(self.headings),
+                "headings": list(self.headings), "self": self.own_key,
                 "page": {"links": sorted(self.page_links), "images": sorted(self.page_images),
                          "text": self.page_text[:PAGE_TEXT_LIMIT]}}
 
@@ -88,6 +89,25 @@ def url_key(url: str, base: str | None = None) -> str | None:
     path = re.sub(r"/(?:index|default)\.(?:html?|php|aspx?)$", "", path) or "/"
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _CACHE_QUERY.match(k)]
     return host + path + ("?" + urlencode(sorted(query)) if query else "")
+
+
+_UTILITY_PATH = re.compile(
+    r"/(?:print|printer-friendly|send-to-friend|send-to-a-friend|email-this|share|sharer|login|log-in|signin|sign-in|"
+    r"logout|register|subscribe|signup|sign-up|newsletters?|feedback|cookies?|cookie-policy|privacy|terms|"
+    r"accessibility|contact|rss|feed)(?:[/.?]|$)", re.I)
+
+
+def is_utility_link(key: str, own_key: str | None) -> bool:
+    """A link that serves the page rather than says something: print, share, e-mail this, log in,
+    the page itself with a query, a bare mailto. Its going away is not an edit."""
+    if key.startswith("mailto:"):
+        return key == "mailto:"
+    if key.startswith("tel:"):
+        return False
+    if own_key and key.split("?")[0] == own_key.split("?")[0]:
+        return True
+    path = key[key.find("/"):] if "/" in key else "/"
+    return bool(_UTILITY_PATH.search(path))
 
 
 def image_key(src: str, base: str | None = None) -> str | None:
@@ -140,7 +160,7 @@ def _tiny(img) -> bool:
 
 def page_features(doc, base_url: str | None = None) -> Features:
     """Links, images and headings of a parsed page (lxml document), chrome left out."""
-    out = Features()
+    out = Features(own_key=url_key(base_url) if base_url else None)
     if doc is None:
         return out
     body = doc.find("body")

@@ -24,11 +24,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from archiver.analyze.diff import diff_summary, word_diff
-from archiver.analyze.features import PageText, digest
+from archiver.analyze.features import PageText, digest, is_utility_link
 from archiver.analyze.text import Extracted, similarity
 
-# Most serious first.
-SEVERITIES = ("rewrite", "substantive", "minor")
+from archiver.analyze.kinds import SEVERITIES  # most serious first: rewrite, substantive, minor
 
 
 def severity_rank(severity: str | None) -> int:
@@ -329,6 +328,8 @@ def _title_core(title: str | None) -> str:
 
 
 def _feature_findings(old: dict, new: dict, mask: VolatileMask | None) -> list[Finding]:
+    """Links and images gone from or new on the page. Additions are minor: redesigns and rotating
+    boxes add links all the time, and nothing a reader cited is lost by them."""
     findings: list[Finding] = []
     for kind, noun in (("links", "link"), ("images", "image")):
         volatile = set(getattr(mask, kind)) if mask else set()
@@ -340,6 +341,7 @@ def _feature_findings(old: dict, new: dict, mask: VolatileMask | None) -> list[F
         came = [k for k in after if k not in before and (old_page is None or digest(k) not in old_page)]
         if kind == "links":
             by_label = {after[k].lower(): k for k in came if after[k]}
+            gone = [k for k in gone if not is_utility_link(k, old.get("self"))]
             for k in gone:
                 label = before[k]
                 moved_to = by_label.pop(label.lower(), None) if label else None
@@ -360,6 +362,9 @@ def _feature_findings(old: dict, new: dict, mask: VolatileMask | None) -> list[F
                 else:
                     findings.append(Finding("image_added", f"image added: {_describe(after[k_new], k_new)}", "minor"))
     return findings
+
+
+_ADDITIONS = ("link_added", "image_added")
 
 
 def _describe(label: str, key: str) -> str:
@@ -450,7 +455,9 @@ def judge(old: Extracted, new: Extracted, mask: VolatileMask | None = None) -> J
                                         f'{what} added: "{_clip(raw)}"', "substantive"))
     if old.features is not None and new.features is not None:
         findings += _feature_findings(old.features, new.features, mask)
-    if not findings:
+    # Something added beside what was there (a link, an image) is said when the page also
+    # changed otherwise; on its own it is how redesigns and rotating boxes look.
+    if not findings or all(f.what in _ADDITIONS for f in findings):
         return None
     sim = round(similarity(old.text or "", new.text or ""), 4) if (gone or came) else 1.0
     touched = len(gone)

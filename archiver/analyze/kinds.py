@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-# Most serious first: the order of cron mail and of reports.
-KINDS = ("gone", "soft_404", "content_changed", "moved", "binary_changed", "restored")
+# Most serious first: the order of cron mail and of reports. Content changes are further
+# ordered by their severity (archiver.analyze.judge.SEVERITIES: rewrite, substantive, minor).
+KINDS = ("gone", "soft_404", "blocked", "content_changed", "moved", "binary_changed", "restored")
 CONTENT_KINDS = ("content_changed", "binary_changed")
 LABELS = {
     "gone": "gone",
     "soft_404": "soft 404",
+    "blocked": "blocked",
     "content_changed": "changed",
     "moved": "moved",
     "binary_changed": "file changed",
@@ -21,9 +23,13 @@ LABELS = {
 }
 
 
-def seriousness(kind: str) -> int:
-    """0 for the most serious kind; unknown kinds last."""
-    return KINDS.index(kind) if kind in KINDS else len(KINDS)
+SEVERITIES = ("rewrite", "substantive", "minor")
+
+
+def seriousness(kind: str, severity: str | None = None) -> tuple[int, int]:
+    """Sort key, most serious first: the kind's rank, then (content changes) the severity's; unknowns last."""
+    rank = KINDS.index(kind) if kind in KINDS else len(KINDS)
+    return rank, SEVERITIES.index(severity) if severity in SEVERITIES else len(SEVERITIES)
 
 
 def describe_change(
@@ -39,11 +45,18 @@ def describe_change(
     detail = detail or {}
     if kind == "content_changed":
         summary = detail.get("diff_summary") or {}
-        text = "the text changed"
+        findings = detail.get("summary") or []
+        text = f"{detail['severity']} change" if detail.get("severity") else "the text changed"
+        if findings:
+            text += ": " + "; ".join(findings[:2]) + (f"; and {len(findings) - 2} more" if len(findings) > 2 else "")
         if similarity is not None:
             text += f" (similarity {similarity:.2f}"
             text += f", +{summary.get('added', 0)} -{summary.get('removed', 0)} words)" if summary else ")"
         return text
+    if kind == "blocked":
+        findings = detail.get("summary") or []
+        status = detail.get("http_status") or http_status
+        return "blocked: " + (findings[0] if findings else str(detail.get("reason", ""))) + (f" (HTTP {status})" if status else "")
     if kind == "binary_changed":
         old, new = str(detail.get("from_sha256") or "")[:12], str(detail.get("to_sha256") or "")[:12]
         return "the file changed (different bytes" + (f": sha256 {old} -> {new})" if old and new else ")")

@@ -243,4 +243,13 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX attachments_capture ON attachments(capture_id, kind);
     """,
+    # change judgement -- what a reader sees besides the text (links, images, headings), a severity and a
+    # plain-language summary per change, and the noise learned per page from two fetches moments apart.
+    """
+    ALTER TABLE texts ADD COLUMN features TEXT;
+    ALTER TABLE changes ADD COLUMN severity TEXT;
+    ALTER TABLE changes ADD COLUMN summary TEXT;
+    ALTER TABLE urls ADD COLUMN volatile TEXT;
+    ALTER TABLE urls ADD COLUMN volatile_learned_at TEXT;
+    """,
 ]

@@ -14,7 +14,10 @@ from typing import Any, Callable
 from archiver import __version__
 from archiver.runs.directory import ArchiveDir
 from archiver.clock import iso_utc, utc_now
+import json
+
 from archiver.analyze.compare import Observation, classify
+from archiver.analyze.judge import VolatileMask
 from archiver.net.fetch import Fetcher, FetchResult
 from archiver.options import RecheckOptions
 from archiver.results import Change, QuoteChange, RecheckResult
@@ -22,6 +25,7 @@ from archiver.analyze.quotes import locate
 from archiver.analyze.answers import failed_answer
 from archiver.runs.browse import BrowserPages
 from archiver.runs.recorder import Captured, Recorder, RevisitPlan, close_run
+from archiver.runs.noise import second_look as second_look_at
 from archiver.runs.schedule import MIN_INTERVAL, after_check
 from archiver.analyze.text import Extracted, extract
 from archiver.db.queries import find_article, original_capture
@@ -171,12 +175,13 @@ class RecheckRun:
         if capture is None:
             return None
         original = original_capture(self.store, capture)
-        text = self.store.row("SELECT kind, title, text FROM texts WHERE capture_id = ?", (original["id"],))
+        text = self.store.row("SELECT kind, title, text, features FROM texts WHERE capture_id = ?", (original["id"],))
         if text is None:
             kind = "binary" if original.get("payload_sha256") else None
             return Extracted(kind=kind or "binary", title=original.get("title"), text=None, text_sha256=None, fingerprint=None) if kind else None
         return Extracted(
-            kind=text["kind"], title=text["title"], text=text["text"], text_sha256=original.get("text_sha256"), fingerprint=original.get("fingerprint")
+            kind=text["kind"], title=text["title"], text=text["text"], text_sha256=original.get("text_sha256"), fingerprint=original.get("fingerprint"),
+            features=json.loads(text["features"]) if text.get("features") else None,
         )
 
     def _check(self, url_row: dict[str, Any], result: FetchResult, recorder: Recorder) -> tuple[Change | None, list[QuoteChange], bool]:
@@ -197,15 +202,17 @@ class RecheckRun:
             ):
                 revisit = RevisitPlan("identical", original, original.get("warc_record_id"))
         captured = recorder.record_fetch(url_id, result, revisit=revisit)
-        return self._judge(url_row, captured.row, last_good, fresh=captured)
+        return self._judge(url_row, captured.row, last_good, fresh=captured, second_look=True)
 
     def _judge(
-        self, url_row: dict[str, Any], row: dict[str, Any], last_good: dict[str, Any] | None, fresh: Captured | None = None
+        self, url_row: dict[str, Any], row: dict[str, Any], last_good: dict[str, Any] | None, fresh: Captured | None = None,
+        second_look: bool = False,
     ) -> tuple[Change | None, list[QuoteChange], bool]:
         """Classify a recorded capture against the baseline, store the verdict, re-locate quotations.
 
         ``fresh``: the capture just recorded, with its extracted text; without it the row was
         recorded by an interrupted run and its text is read back from the database.
+        ``second_look``: a plain fetch, which may be repeated to learn the page's noise.
         """
         url_id = url_row["id"]
         is_revisit = row.get("record_type") == "revisit"
@@ -235,7 +242,15 @@ class RecheckRun:
         ok = not failed_answer(row["http_status"], row["error"]) and row["http_status"] is not None
         streak = 0 if ok else (url_row["failure_streak"] or 0) + 1
         probe = self._probe(row) if self._needs_probe(new_obs, previous_obs) else None
-        verdict = classify(previous_obs, url_row.get("state") or "ok", new_obs, streak, self.options.confirm, probe)
+        volatile = VolatileMask.from_json(json.loads(url_row["volatile"])) if url_row.get("volatile") else None
+        verdict = classify(previous_obs, url_row.get("state") or "ok", new_obs, streak, self.options.confirm, probe, volatile)
+        learned = None
+        if verdict.kind == "content_changed" and second_look and self.options.noise_delay is not None:
+            # Before calling it an edit, ask the page what on it changes by itself.
+            learned = second_look_at(self.fetcher, url_row["url"], new_obs.extracted, self.options.noise_delay)
+            if learned:
+                volatile = volatile.merge(learned) if volatile else learned
+                verdict = classify(previous_obs, url_row.get("state") or "ok", new_obs, streak, self.options.confirm, probe, volatile)
         if verdict.state == "ok":
             streak = 0
 
@@ -249,6 +264,8 @@ class RecheckRun:
                 "kind": verdict.kind,
                 "similarity": verdict.similarity,
                 "detail": dict(verdict.detail),
+                "severity": verdict.severity,
+                "summary": "\n".join(verdict.summary) or None,
                 "detected_at": iso_utc(now),
                 "run_id": self.run_id,
             }
@@ -260,6 +277,7 @@ class RecheckRun:
             "next_check_at": next_check_at,
             # Only a capture judged good becomes what the next check compares with.
             **({"baseline_capture_id": row["id"]} if verdict.state == "ok" and row["http_status"] else {}),
+            **({"volatile": volatile.to_json(), "volatile_learned_at": iso_utc(now)} if learned else {}),
         }
         change_id = self.store.record_check(url_id, event, url_state)
         change = None
