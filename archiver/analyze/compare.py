@@ -136,22 +136,27 @@ _WALL_KEEPS = 0.5  # share of the old page's words a walled answer may still sho
 def wall_reason(ex: Extracted | None, previous: Extracted | None = None) -> str | None:
     """'login_wall', 'consent_wall' or 'region_block' when a 200 answer gates the page, else None.
 
-    A wall is a short page with gate wording, or one that keeps less than half of the page
-    it replaced; wording the page already had (an article about cookies) does not count.
+    Gate wording in the title or main text counts on a short page, or on one that keeps less
+    than half of the page it replaced (a paywall's teaser paragraph). Gate wording only
+    elsewhere on the page (an overlay the extractor leaves out, or a cookie banner beside
+    the article) counts only when the main text is short and the old page's is gone.
+    Wording the page already had (an article about cookies) never counts.
     """
     if ex is None or ex.kind not in ("html", "text"):
         return None
     text = ex.text or ""
-    # A gate is often an overlay the main-text extractor leaves out: read the whole page too.
-    page = ((ex.features or {}).get("page") or {}).get("text") or ""
-    body = f"{ex.title or ''}\n{text}\n{page[:20_000] if _wordcount(page) < 4 * _SHORT_PAGE_WORDS else ''}"
-    old = f"{previous.title or ''}\n{previous.text or ''}" if previous is not None else ""
-    short = _wordcount(text) < _SHORT_PAGE_WORDS
-    shrunk = previous is not None and bool(previous.text) and _wordcount(text) < _WALL_KEEPS * _wordcount(previous.text)
+    words = _wordcount(text)
+    old_words = _wordcount(previous.text) if previous is not None else 0
+    short = words < _SHORT_PAGE_WORDS
+    shrunk = old_words > 0 and words < _WALL_KEEPS * old_words
     if not (short or shrunk):
         return None
+    main = f"{ex.title or ''}\n{text}"
+    page = ((ex.features or {}).get("page") or {}).get("text") or ""
+    overlay = page[:20_000] if short and (shrunk or previous is None) and _wordcount(page) < 4 * _SHORT_PAGE_WORDS else ""
+    old = f"{previous.title or ''}\n{previous.text or ''}" if previous is not None else ""
     for reason, pattern in _WALLS:
-        hits = {m.group(0).lower() for m in pattern.finditer(body)}
+        hits = {m.group(0).lower() for m in pattern.finditer(f"{main}\n{overlay}")}
         if hits and not hits <= {m.group(0).lower() for m in pattern.finditer(old)}:
             return reason
     return None

@@ -22,7 +22,28 @@ class Quote:
 
 MIN_INLINE_WORDS = 9  # "more than ~8 words": shorter quoted strings are titles, scare quotes, names
 _CONTEXT_CHARS = 300
-_INLINE = re.compile(r'"([^"\n]{20,}?)"')
+_DOUBLE = re.compile(r'"([^"\n]{20,}?)"')
+# Single quotation marks share their character with the apostrophe (typographic ones too, once
+# normalised): a quote opens after a space or an opening bracket and closes before a space or
+# punctuation, and an apostrophe between two letters (it's, don't) never ends it.
+_SINGLE = re.compile(r"(?:(?<=^)|(?<=[\s(\[{:;,\-]))'((?:[^'\n]|(?<=\w)'(?=\w)){20,}?)'(?=$|[\s.,;:!?)\]}\-])")
+
+
+def inline_quotes(para: str) -> list[str]:
+    """Passages of more than ~8 words in double or single quotation marks, straight or typographic,
+    in order. A quotation inside another (single marks inside double, or the British other way
+    round) is part of the outer one, not a second quote."""
+    found: list[tuple[int, int, str]] = []
+    for pattern in (_DOUBLE, _SINGLE):
+        for m in pattern.finditer(para):
+            passage = m.group(1).strip()
+            if _count_words(passage) < MIN_INLINE_WORDS:
+                continue
+            if any(a <= m.start() and m.end() <= b for a, b, _ in found):
+                continue
+            found = [f for f in found if not (m.start() <= f[0] and f[1] <= m.end())]
+            found.append((m.start(), m.end(), passage))
+    return [passage for _, _, passage in sorted(found)]
 _BLOCKS = ("p", "li", "td", "dd", "dt", "h1", "h2", "h3", "h4", "h5", "h6", "figcaption", "caption", "div")
 
 
@@ -53,7 +74,8 @@ def _first_link(el, base_url: str | None) -> str | None:
 
 
 def find_quotes(main_html: str | None, text: str | None = None, base_url: str | None = None) -> list[Quote]:
-    """Blockquotes and quoted passages of more than ~8 words, in document order."""
+    """Blockquotes and quoted passages of more than ~8 words (double or single marks, straight or
+    typographic), in document order."""
     if main_html and main_html.strip():
         return _quotes_from_html(main_html, base_url)
     if text:
@@ -93,10 +115,7 @@ def _quotes_from_html(main_html: str, base_url: str | None) -> list[Quote]:
             if any(isinstance(c.tag, str) and c.tag in _BLOCKS + ("blockquote",) for c in el.iterdescendants()):
                 continue
             para = _flat(el.text_content())
-            for m in _INLINE.finditer(para):
-                passage = m.group(1).strip()
-                if _count_words(passage) < MIN_INLINE_WORDS:
-                    continue
+            for passage in inline_quotes(para):
                 quotes.append(Quote(passage, para[:_CONTEXT_CHARS * 2], len(quotes), _first_link(el, base_url)))
     return quotes
 
@@ -131,10 +150,8 @@ def _quotes_from_text(text: str, base_url: str | None) -> list[Quote]:
             if body.strip():
                 quotes.append(Quote(body.strip(), prev_para[-_CONTEXT_CHARS:], len(quotes), hint))
             continue
-        for m in _INLINE.finditer(line):
-            passage = m.group(1).strip()
-            if _count_words(passage) >= MIN_INLINE_WORDS:
-                quotes.append(Quote(passage, line[:_CONTEXT_CHARS * 2], len(quotes), _md_link(line, base_url)))
+        for passage in inline_quotes(line):
+            quotes.append(Quote(passage, line[:_CONTEXT_CHARS * 2], len(quotes), _md_link(line, base_url)))
         prev_para = line
         i += 1
     return quotes
