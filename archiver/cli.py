@@ -21,7 +21,7 @@ from archiver.analyze.answers import failed_answer
 from archiver.analyze.kinds import KINDS, describe_change, seriousness
 from archiver.archive import Archive
 from archiver.errors import ArchiveError, ArchiveLocked, ExportError, NotFound, QueryError, ReadOnlyQuery, UsageError
-from archiver.options import BROWSER_MODES, MAX_SOURCES, MEDIA_MAX_BYTES, WARC_SIZE, BrowserOptions, CaptureOptions, FetchOptions, RecheckOptions, CONFIRM_FAILURES
+from archiver.options import BROWSER_MODES, MAX_SOURCES, MEDIA_MAX_BYTES, WARC_SIZE, BrowserOptions, CaptureOptions, FetchOptions, RecheckOptions, CONFIRM_FAILURES, NOISE_DELAY
 from archiver.net.browser import prepare_browser
 from archiver.results import BrowserLoad, CaptureResult, Change, Fetched, RecheckResult
 from archiver.runs.targets import parse_target
@@ -373,11 +373,15 @@ def render_capture_summary(outcome: CaptureResult) -> str:
 @click.option("-v", "--verbose", is_flag=True, help="Also say what was checked when nothing changed.")
 @click.option("--browser/--no-browser", "browser", default=True, show_default=True, help="Recheck pages first captured in the browser in the browser again.")
 @click.option("--browser-path", metavar="PATH", help="The Chromium executable (default: chromium on PATH).")
+@click.option("--noise-delay", type=click.FloatRange(0, 60), default=NOISE_DELAY, show_default=True, metavar="SECONDS",
+              help="A page that looks changed is fetched again SECONDS later; what differs between the two is that page's noise.")
+@click.option("--no-second-look", is_flag=True, help="Judge changes without fetching a changed-looking page a second time.")
 @fetch_options
 @warc_options
 @click.pass_context
 @archive_errors
-def recheck(ctx, check_all, check_due, article, confirm, wait, as_json, verbose, browser, browser_path, **kw):
+def recheck(ctx, check_all, check_due, article, confirm, wait, as_json, verbose, browser, browser_path, noise_delay,
+            no_second_look, **kw):
     """Re-fetch tracked articles and cited sources; print only what changed (for cron mail).
 
     \b
@@ -391,6 +395,7 @@ def recheck(ctx, check_all, check_due, article, confirm, wait, as_json, verbose,
     options = RecheckOptions(
         fetch=build_fetch_options(kw), due_only=not check_all, article=article, confirm=confirm, warc_size=kw["warc_size"],
         browser=browser, browser_options=BrowserOptions(executable=browser_path),
+        noise_delay=None if no_second_look else noise_delay,
     )
     try:
         archive = Archive(archive_dir(ctx), wait=wait)

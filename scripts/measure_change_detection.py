@@ -94,6 +94,17 @@ def _new_date(rng: random.Random, old: str) -> str:
     return f"{month} {rng.randint(1, 28)}, {rng.randint(2015, 2024)}"
 
 
+_BLOCKS = {"p", "div", "li", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article", "header", "footer",
+           "span", "time", "dd", "dt", "figcaption", "blockquote", "body"}
+
+
+def _stamp_block(el) -> bool:
+    """Whether the block holding ``el`` is a stamp (a date and a few words), not a sentence."""
+    while el is not None and el.tag not in _BLOCKS - {"span", "time"}:
+        el = el.getparent()
+    return el is not None and len(_DATE_RE.sub(" ", el.text_content()).split()) <= 8
+
+
 def noisy_variant(html: bytes, rng: random.Random) -> bytes:
     """Same article, different noise: stamps, tokens, counters, ads, related links, a live ticker, layout.
 
@@ -103,13 +114,13 @@ def noisy_variant(html: bytes, rng: random.Random) -> bytes:
     import lxml.html
 
     doc = lxml.html.document_fromstring(decode(html, None, html=True))
-    # 1. timestamps and dates in stamp-like text nodes
+    # 1. timestamps and dates in stamp-like blocks (a byline, a dateline: few words around the date)
     for el in doc.iter():
         if not isinstance(el.tag, str) or el.tag in ("script", "style"):
             continue
         for attr in ("text", "tail"):
             value = getattr(el, attr)
-            if value and _DATE_RE.search(value) and len(value.split()) <= 12:
+            if value and _DATE_RE.search(value) and _stamp_block(el if attr == "text" else el.getparent()):
                 setattr(el, attr, _DATE_RE.sub(lambda m: _new_date(rng, m.group()), value))
     body = doc.find("body")
     if body is None:

@@ -14,6 +14,7 @@ URLs as absolute, or adds an image-style token, does not look like a change.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -220,21 +221,52 @@ def line_words(line: str) -> list[str]:
 
 
 class PageText:
-    """The whole page's visible text, searchable for a line an extractor may have cut words from."""
+    """The whole page's visible text, searchable for a line an extractor may have cut or joined."""
+
+    MAX_STARTS = 64  # places tried for a line's first word
 
     def __init__(self, text: str):
-        self.lines = [line_words(line) for line in text.split("\n")]
-        self.by_word: dict[str, list[int]] = {}
-        for i, words in enumerate(self.lines):
-            for w in set(words):
-                self.by_word.setdefault(w, []).append(i)
+        self.words = [w for line in text.split("\n") for w in line_words(line)]
+        self.at: dict[str, list[int]] = {}
+        for i, w in enumerate(self.words):
+            self.at.setdefault(w, []).append(i)
 
     def holds(self, line: str) -> bool:
-        """Whether some visible line has all of ``line``'s words in order (others may sit between:
-        extractors drop link texts and captions' "more" buttons, they never add words)."""
-        words = line_words(line)
+        """Whether the page shows ``line``'s words in order with few others between them.
+
+        Extractors drop link texts and captions' "more" buttons and join or split blocks;
+        they do not reword. So up to a fifth of extra words (at least two) may sit between.
+        """
+        words = [part for w in line_words(line) for part in self._unglued(w)]
         if not words:
             return False
+        budget = max(2, len(words) // 5)
+        for start in self.at.get(words[0], ())[: self.MAX_STARTS]:
+            pos, skipped = start, 0
+            for w in words[1:]:
+                found = self.at.get(w)
+                if not found:
+                    return False
+                k = bisect.bisect_right(found, pos)
+                if k == len(found):
+                    break
+                skipped += found[k] - pos - 1
+                if skipped > budget:
+                    break
+                pos = found[k]
+            else:
+                return True
+        return False
+
+    def _unglued(self, word: str) -> list[str]:
+        """A word the page lacks but two of its words make ("lesskarma": an extractor joined two
+        blocks without a space), as those two; otherwise the word itself."""
+        if word in self.at or len(word) < 4:
+            return [word]
+        for cut in range(len(word) - 1, 0, -1):
+            if word[:cut] in self.at and word[cut:] in self.at:
+                return [word[:cut], word[cut:]]
+        return [word]
         rarest = min(words, key=lambda w: len(self.by_word.get(w, ())))
         for i in self.by_word.get(rarest, ()):
             it = iter(self.lines[i])

@@ -126,14 +126,16 @@ _WILD = r"\S+(?: \S+)*?"
 
 
 def _template(a: str, b: str) -> str:
-    """A pattern matching line a, line b, and lines like them: the words they share fixed, the rest wild."""
+    """A pattern matching line a, line b, and lines like them: the words they share fixed, the rest
+    wild; numbers are wild even where the two agree (a ticker's digits match by chance)."""
     wa, wb = a.split(" "), b.split(" ")
-    parts = []
+    parts: list[str] = []
     for tag, i1, i2, _, _ in difflib.SequenceMatcher(None, wa, wb, autojunk=False).get_opcodes():
-        if tag == "equal":
-            parts.extend(re.escape(w) for w in wa[i1:i2])
-        elif not parts or parts[-1] != _WILD:
-            parts.append(_WILD)
+        for w in wa[i1:i2] if tag == "equal" else [None]:
+            if w is not None and not re.search(r"\d", w):
+                parts.append(re.escape(w))
+            elif not parts or parts[-1] != _WILD:
+                parts.append(_WILD)
     pattern = " ".join(parts)
     return pattern.replace(f"{_WILD} {_WILD}", _WILD)
 
@@ -275,11 +277,11 @@ _CORRECTION = re.compile(
     re.I,
 )
 _NEGATIONS = {"not", "no", "never", "none", "nor", "n't", "cannot", "without", "neither", "nobody", "nothing"}
-_NUMBER = re.compile(r"^[$€£¥]?\d[\d,.]*%?$|^\d+(?:st|nd|rd|th)$")
+_NUMBER = re.compile(r"^[$€£¥]?\d[\d,.:]*%?$|^\d+(?:st|nd|rd|th)$")
 
 
 def _tokens(line: str) -> list[str]:
-    return re.findall(r"[$€£¥]?\d[\d,.]*\d%?|[$€£¥]?\d%?|\w+(?:['\u2019]\w+)*", line)
+    return re.findall(r"\d{1,2}:\d{2}(?::\d{2})?|[$€£¥]?\d[\d,.]*\d%?|[$€£¥]?\d%?|\w+(?:['\u2019]\w+)*", line)
 
 
 def _edit_findings(old: str, new: str, headings: set[str]) -> list[Finding]:
