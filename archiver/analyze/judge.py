@@ -265,7 +265,7 @@ class Judgement:
         return out
 
 
-def _clip(text: str, width: int = 80) -> str:
+def _clip(text: str, width: int = 100) -> str:
     text = _squash(text)
     return text if len(text) <= width else text[: width - 3].rstrip() + "..."
 
@@ -303,11 +303,13 @@ def _edit_findings(old: str, new: str, headings: set[str]) -> list[Finding]:
         if nums_a or nums_b:
             findings.append(Finding("number", f"number changed: {' '.join(nums_a) or '(none)'} -> {' '.join(nums_b) or '(none)'}",
                                     "substantive"))
-        names_a = [t for t in a if t[:1].isupper()]
-        names_b = [t for t in b if t[:1].isupper()]
-        # A capitalised word swapped for another: a person, a place, an organisation.
-        if names_a and names_b and set(names_a) != set(names_b) and not (i1 == 0 and j1 == 0 and len(a) == 1):
-            findings.append(Finding("name", f"name changed: {' '.join(names_a)} -> {' '.join(names_b)}", "substantive"))
+        names_a = {t for t in a if t[:1].isupper()}
+        names_b = {t for t in b if t[:1].isupper()}
+        # A person, a place, an organisation put in, taken out or swapped (a capitalised first
+        # word of the line alone is just the start of a sentence).
+        if names_a != names_b and not (i1 == 0 and j1 == 0 and len(a) == len(b) == 1):
+            findings.append(Finding("name", f"name changed: {_clip(' '.join(a), 40) or '(none)'} -> {_clip(' '.join(b), 40) or '(none)'}",
+                                    "substantive"))
     neg_old = sum(1 for t in to if t.lower() in _NEGATIONS or t.lower().endswith("n't"))
     neg_new = sum(1 for t in tn if t.lower() in _NEGATIONS or t.lower().endswith("n't"))
     if neg_old != neg_new:
@@ -322,11 +324,19 @@ def _edit_findings(old: str, new: str, headings: set[str]) -> list[Finding]:
                     f' in "{_clip(new, 60)}"', "minor")]
 
 
-def _title_core(title: str | None) -> str:
-    """The title without the site name a template appends or prepends, masked, lower-cased."""
+def _title_parts(title: str | None) -> list[str]:
     t = mask_volatile(title or "").lower()
-    parts = [p.strip() for p in _TITLE_SPLIT.split(t) if p.strip()]
-    return max(parts, key=len) if parts else t
+    return [p.strip() for p in _TITLE_SPLIT.split(t) if p.strip()] or [t]
+
+
+def _title_changed(old: str | None, new: str | None) -> bool:
+    """Whether the title says something else, the site name a template puts around it aside
+    ("River levels | Source" and "River levels - Source" are one title)."""
+    if not old or not new:
+        return False
+    a, b = _title_parts(old), _title_parts(new)
+    shared = set(a) & set(b)
+    return [p for p in a if p not in shared] != [p for p in b if p not in shared]
 
 
 def _feature_findings(old: dict, new: dict, mask: VolatileMask | None) -> list[Finding]:
@@ -432,7 +442,7 @@ def judge(old: Extracted, new: Extracted, mask: VolatileMask | None = None) -> J
         gone, came = [], []
 
     findings: list[Finding] = []
-    if _title_core(old.title) != _title_core(new.title) and old.title and new.title and not (
+    if _title_changed(old.title, new.title) and not (
             mask and mask.masks_line(mask_volatile(new.title).lower())):
         findings.append(Finding("title", f'title changed from "{_clip(old.title, 70)}" to "{_clip(new.title, 70)}"',
                                 "substantive"))
