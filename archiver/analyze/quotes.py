@@ -224,11 +224,42 @@ def locate(quote_text: str, source_text: str) -> tuple[str, float, str | None]:
 
     quote = [w for frag in fragments for w in frag]
     best = _best_alignment(quote, src)
+    if len(fragments) > 1:
+        # An ellipsis leaves words out on purpose: score each fragment where it stands, so the
+        # words skipped between them are not counted against the quote.
+        by_fragment = _fragments_alignment(fragments, src)
+        if by_fragment is not None and (best is None or by_fragment[0] > best[0]):
+            best = by_fragment
     if best is None:
         return "missing", 0.0, None
     sim, a, b = best
     status = "altered" if sim >= ALTERED_MIN else "missing"
     return status, round(sim, 4), src.excerpt(a, b)
+
+
+def _fragments_alignment(fragments: list[list[str]], src: _Source) -> tuple[float, int, int] | None:
+    """(similarity, first token, last token) with each fragment found exactly or aligned after the one before."""
+    pos, score, first, last = 0, 0.0, None, None
+    for frag in fragments:
+        hit = src.find(frag, pos)
+        if hit is not None:
+            frag_sim, a, b = 1.0, hit, hit + len(frag) - 1
+        else:
+            offset = src.starts[pos] - 1 if pos < len(src.starts) else None
+            if offset is None:
+                continue
+            tail = _Source(src.joined[offset:])
+            found = _best_alignment(frag, tail)
+            if found is None:
+                continue
+            frag_sim, a, b = found[0], found[1] + pos, found[2] + pos
+        score += frag_sim * len(frag)
+        first = a if first is None else first
+        last = b
+        pos = b + 1
+    if first is None:
+        return None
+    return score / sum(len(f) for f in fragments), first, last
 
 
 def _best_alignment(quote: list[str], src: _Source) -> tuple[float, int, int] | None:
