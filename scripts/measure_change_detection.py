@@ -270,18 +270,23 @@ def _content_root(paras):
     return root
 
 
-_NOT_ARTICLE = re.compile(r"related|promo|advert|(?:^|[-_ ])ads?(?:$|[-_ ])|sponsor|thumbnail|widget|share|social|avatar", re.I)
+_NOT_ARTICLE = re.compile(r"related|promo|advert|(?:^|[-_ ])ads?(?:$|[-_ ])|sponsor|thumbnail|widget|share|social|avatar|"
+                          r"teaser|rail|trending|swiper|carousel|slider|audio-player", re.I)
 
 
 def _image_file(img) -> str:
-    src = next((img.get(a) for a in ("data-src", "data-lazy-src", "data-original") if img.get(a)), None) or img.get("src") or ""
-    return src.split("?")[0].rsplit("/", 1)[-1].lower()
+    """The image's address without its query (lazy-loading copies carry the same one)."""
+    src = next((img.get(a) for a in ("data-src", "data-lazy-src", "data-original", "data-normal") if img.get(a)), None)
+    src = (src or img.get("src") or "").split("?")[0].lower()
+    return re.sub(r"^(?:https?:)?//", "", src)
 
 
 def _article_image(img) -> bool:
     """An image of the article itself: a photo file, not a placeholder, an ad, a thumbnail of another story."""
-    name = _image_file(img)
+    name = _image_file(img).rsplit("/", 1)[-1]
     if not re.search(r"\.(?:jpe?g|png|gif|webp)$", name) or re.search(r"missing|placeholder|blank|spacer|pixel|logo", name):
+        return False
+    if any(a.tag in ("aside", "nav", "header", "footer") for a in img.iterancestors()):
         return False
     width = (img.get("width") or "").strip().removesuffix("px")
     if width.isdigit() and int(width) < 50:
@@ -337,7 +342,7 @@ def edited_variant(html: bytes, truth: str, rng: random.Random, how: str, url: s
         imgs = [i for i in (root.iter("img") if root is not None else []) if _article_image(i)]
         if not imgs:
             return None
-        # The image goes from the page: every <img> showing that file (lazy copy, <noscript> copy) with it.
+        # The image goes from the page: every <img> showing that file (a lazy copy, a <noscript> copy) with it.
         name = _image_file(rng.choice(imgs))
         for i in [i for i in doc.iter("img") if _image_file(i) == name]:
             i.drop_tree()

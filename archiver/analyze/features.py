@@ -56,7 +56,7 @@ class Features:
     headings: list[str] = field(default_factory=list)
     page_links: set[str] = field(default_factory=set)  # digest() of every link key on the page
     page_images: set[str] = field(default_factory=set)  # digest() of every image key on the page
-    page_text: str = ""  # the whole page's visible text (header, nav and footer aside), at most PAGE_TEXT_LIMIT
+    page_text: str = ""  # the whole page's visible text, chrome included, at most PAGE_TEXT_LIMIT characters
     own_key: str | None = None  # url_key() of the page itself
 
     def to_json(self) -> dict:
@@ -139,13 +139,14 @@ def _flat(s: str) -> str:
     return normalise_text(s).replace("\n", " ").strip()
 
 
-_LAZY_ATTRS = ("data-src", "data-lazy-src", "data-original", "data-url", "data-hi-res-src")
+_LAZY_ATTRS = ("data-src", "data-lazy-src", "data-original", "data-normal", "data-lazy", "data-echo", "data-url",
+               "data-hi-res-src", "data-full-src", "data-orig-file", "data-srcset", "srcset")
 
 
 def _image_src(img) -> str:
     """The image a reader gets: lazy-loading pages keep it in a data- attribute behind a placeholder src."""
     for attr in _LAZY_ATTRS:
-        value = (img.get(attr) or "").strip()
+        value = (img.get(attr) or "").strip().split(" ")[0].rstrip(",")  # a srcset's first candidate
         if value and not value.startswith("data:"):
             return value
     return img.get("src") or ""
@@ -210,6 +211,40 @@ def page_features(doc, base_url: str | None = None) -> Features:
 
 
 PAGE_TEXT_LIMIT = 200_000  # characters of visible text kept with the features
+_INVISIBLE = {"script", "style", "noscript", "template", "svg", "head", "title", "meta", "link"}
+_BLOCKS = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "section", "article",
+           "table", "ul", "ol", "dd", "dt", "figcaption", "figure", "td", "th", "main", "aside", "hr", "header", "footer",
+           "nav", "form", "body", "address", "details", "summary", "dl", "caption"}
+
+
+def visible_text(doc) -> str:
+    """Every text a reader could see on the page, chrome included, one line per block."""
+    if doc is None:
+        return ""
+    body = doc.find("body")
+    root = body if body is not None else doc
+    parts: list[str] = []
+    stack: list[tuple[object, bool]] = [(root, False)]
+    while stack:  # iterative: hostile pages nest deeper than Python recursion goes
+        el, closing = stack.pop()
+        tag = el.tag if isinstance(el.tag, str) else ""
+        if closing:
+            if tag in _BLOCKS:
+                parts.append("\n")
+            if el.tail and el is not root:
+                parts.append(el.tail)
+            continue
+        if not tag or tag in _INVISIBLE:
+            if el.tail and el is not root:
+                parts.append(el.tail)
+            continue
+        if tag in _BLOCKS:
+            parts.append("\n")
+        if el.text:
+            parts.append(el.text)
+        stack.append((el, True))
+        stack.extend((child, False) for child in reversed(el))
+    return normalise_text("".join(parts))
 
 
 def line_words(line: str) -> list[str]:
@@ -223,7 +258,7 @@ def line_words(line: str) -> list[str]:
 class PageText:
     """The whole page's visible text, searchable for a line an extractor may have cut or joined."""
 
-    MAX_STARTS = 64  # places tried for a line's first word
+    MAX_STARTS = 256  # places tried for a line's first word
 
     def __init__(self, text: str):
         self.words = [w for line in text.split("\n") for w in line_words(line)]
@@ -241,22 +276,35 @@ class PageText:
         if not words:
             return False
         budget = max(2, len(words) // 5)
-        for start in self.at.get(words[0], ())[: self.MAX_STARTS]:
-            pos, skipped = start, 0
-            for w in words[1:]:
-                found = self.at.get(w)
-                if not found:
+        if any(w not in self.at for w in words):
+            return False
+        # Start where the line's rarest word could sit: few places to try, even for "the ...".
+        r = min(range(len(words)), key=lambda i: len(self.at[words[i]]))
+        starts = self.at[words[0]]
+        tried = 0
+        for p in self.at[words[r]]:
+            lo = bisect.bisect_left(starts, p - r - budget)
+            hi = bisect.bisect_right(starts, p - r)
+            for start in starts[lo:hi]:
+                tried += 1
+                if tried > self.MAX_STARTS:
                     return False
-                k = bisect.bisect_right(found, pos)
-                if k == len(found):
-                    break
-                skipped += found[k] - pos - 1
-                if skipped > budget:
-                    break
-                pos = found[k]
-            else:
-                return True
+                if self._run_from(start, words, budget):
+                    return True
         return False
+
+    def _run_from(self, start: int, words: list[str], budget: int) -> bool:
+        pos, skipped = start, 0
+        for w in words[1:]:
+            found = self.at[w]
+            k = bisect.bisect_right(found, pos)
+            if k == len(found):
+                return False
+            skipped += found[k] - pos - 1
+            if skipped > budget:
+                return False
+            pos = found[k]
+        return True
 
     def _unglued(self, word: str) -> list[str]:
         """A word the page lacks but two of its words make ("lesskarma": an extractor joined two

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from archiver.analyze.diff import diff_summary, word_diff
-from archiver.analyze.features import PageText, digest, is_utility_link
+from archiver.analyze.features import PageText, digest, is_utility_link, line_words
 from archiver.analyze.text import Extracted, similarity
 
 from archiver.analyze.kinds import SEVERITIES  # most serious first: rewrite, substantive, minor
@@ -431,7 +431,7 @@ def judge(old: Extracted, new: Extracted, mask: VolatileMask | None = None) -> J
     """None when a reader would see no difference between old and new; else what changed."""
     titles = (old.title, new.title)
     ignore = _title_variants(titles)
-    lo, ln = _lines(old.text or "", ignore, mask), _lines(new.text or "", ignore, mask)
+    lo, ln = _lines(old.text or "", ignore), _lines(new.text or "", ignore)
     # Order is ignored: rotated teasers and reshuffled blocks are not edits.
     co, cn = Counter(m for m, _ in lo), Counter(m for m, _ in ln)
     gone_masked, came_masked = co - cn, cn - co
@@ -448,6 +448,11 @@ def judge(old: Extracted, new: Extracted, mask: VolatileMask | None = None) -> J
                                 "substantive"))
     headings = {h.lower() for h in (old.features or {}).get("headings", []) + (new.features or {}).get("headings", [])}
     pairs = _still_there(_pairs(gone, came), old.features, new.features)
+    if mask is not None and mask.lines:
+        # A line the page changes by itself goes, and so does the old line it pairs with: the
+        # lesson was learned on today's version of the line.
+        pairs = [(b, a) for b, a in pairs
+                 if not ((b and mask.masks_line(b[0].lower())) or (a and mask.masks_line(a[0].lower())))]
     gone = [b for b, _ in pairs if b is not None]
     came = [a for _, a in pairs if a is not None]
     for before, after in pairs:

@@ -301,16 +301,30 @@ def _drop_link_lines(text: str, links: set[str]) -> str:
     return "\n".join(kept)
 
 
+_THIN_TEXT_WORDS = 30  # a precision-mode main text this short (a notice, not an article) is retried with the defaults
+
+
 def html_main_text(html: str, url: str | None = None) -> str:
-    """Main text of an HTML page via trafilatura, '' when it finds none."""
+    """Main text of an HTML page via trafilatura, '' when it finds none.
+
+    Precision mode first; when that keeps almost nothing (Barron's pages: only a reprint
+    notice), trafilatura's defaults, whichever says more.
+    """
     import trafilatura
 
-    try:
-        text = trafilatura.extract(html, url=url, **_TRAFILATURA_OPTIONS)
-    except Exception as exc:  # trafilatura can raise on pathological markup; the fallback still works
-        log.debug("trafilatura failed on %s: %s", url, exc)
-        text = None
-    return normalise_text(text or "")
+    def run(**options) -> str:
+        try:
+            return normalise_text(trafilatura.extract(html, url=url, **options) or "")
+        except Exception as exc:  # trafilatura can raise on pathological markup; the fallback still works
+            log.debug("trafilatura failed on %s: %s", url, exc)
+            return ""
+
+    text = run(**_TRAFILATURA_OPTIONS)
+    if len(text.split()) < _THIN_TEXT_WORDS and _TRAFILATURA_OPTIONS.get("favor_precision"):
+        fuller = run(**{**_TRAFILATURA_OPTIONS, "favor_precision": False})
+        if len(fuller.split()) > 4 * len(text.split()):
+            text = fuller
+    return text
 
 
 def _pdf(data: bytes) -> tuple[str | None, str | None]:
@@ -418,17 +432,16 @@ def extract(body_path_or_bytes, content_type: str | None, url: str, max_bytes: i
         doc = _lxml_doc(html)
         title, lang = _title_of(doc), _lang_of(doc)
         # Imported here: features builds on this module's normalisation.
-        from archiver.analyze.features import page_features
+        from archiver.analyze.features import page_features, visible_text
 
         found = page_features(doc, url) if doc is not None else None
-        links = _link_texts(doc)
-        visible = body_text(doc)  # the whole page's text, chrome included (drops scripts and chrome tags from doc)
         if found is not None:
-            found.page_text = visible
+            found.page_text = visible_text(doc)
             features = found.to_json()
+        links = _link_texts(doc)
         text = html_main_text(html, url)
         if not text:
-            text = visible
+            text = body_text(doc)
         text = _drop_link_lines(text, links)
     elif kind == "pdf":
         title, text = _pdf(data) if len(data) <= PDF_LIMIT else (None, None)
