@@ -137,8 +137,11 @@ def noisy_variant(html: bytes, rng: random.Random) -> bytes:
             # Only items that are nothing but a link (headline lists), so body text stays as it is.
             for a in [a for a in ul.xpath("./li/a") if a.text_content().strip() == a.getparent().text_content().strip()][:2]:
                 a.text = _headline(rng)
-                for child in list(a):
-                    a.remove(child)
+                for child in list(a):  # the words change; a thumbnail stays
+                    if child.tag in ("img", "picture"):
+                        child.tail = None
+                    else:
+                        a.remove(child)
     # 3. new layout around the same body: header, nav, sidebar with related links, ads, footer
     kids = list(body)
     for k in kids:

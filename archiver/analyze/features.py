@@ -146,7 +146,11 @@ _LAZY_ATTRS = ("data-src", "data-lazy-src", "data-original", "data-normal", "dat
 def _image_src(img) -> str:
     """The image a reader gets: lazy-loading pages keep it in a data- attribute behind a placeholder src."""
     for attr in _LAZY_ATTRS:
-        value = (img.get(attr) or "").strip().split(" ")[0].rstrip(",")  # a srcset's first candidate
+        value = (img.get(attr) or "").strip()
+        if value.startswith("{"):  # {"default": "//cdn.example/img.jpg"}: some CMSs put JSON there
+            found = re.search(r"(?:https?:)?//[^\s\"']+", value)
+            value = found.group() if found else ""
+        value = value.split(" ")[0].rstrip(",")  # a srcset's first candidate
         if value and not value.startswith("data:"):
             return value
     return img.get("src") or ""
