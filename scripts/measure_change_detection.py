@@ -136,12 +136,13 @@ def noisy_variant(html: bytes, rng: random.Random) -> bytes:
         if rng.random() < 0.5:
             # Only items that are nothing but a link (headline lists), so body text stays as it is.
             for a in [a for a in ul.xpath("./li/a") if a.text_content().strip() == a.getparent().text_content().strip()][:2]:
+                thumbnails = list(a.iter("img"))  # the words change; a thumbnail stays
+                for child in list(a):
+                    a.remove(child)
                 a.text = _headline(rng)
-                for child in list(a):  # the words change; a thumbnail stays
-                    if child.tag in ("img", "picture"):
-                        child.tail = None
-                    else:
-                        a.remove(child)
+                for img in thumbnails:
+                    img.tail = None
+                    a.append(img)
     # 3. new layout around the same body: header, nav, sidebar with related links, ads, footer
     kids = list(body)
     for k in kids:
