@@ -112,10 +112,16 @@ def test_title_change_and_rewrite():
     rewritten = ["The river is back within its banks and the flood defences held everywhere in the old quarter.",
                  "Shops reopened on Monday and the council has cancelled the inspection it had planned.",
                  "Forecasters expect a dry fortnight, the first since the summer, across the whole region."]
-    v = check(obs(page(rewritten, seed=3, title="River falls | Source Example")))
+    title = "River levels rise two metres overnight | Source Example"
+    v = check(obs(page(rewritten, seed=3, title="River back within its banks, defences held | Source Example")),
+              previous=obs(page(title=title)))
     assert (v.kind, v.severity) == ("content_changed", "rewrite")
     assert v.summary[0].startswith("rewritten:")
-    assert 'title changed from "River levels | Source Example" to "River falls | Source Example"' in v.summary
+    assert ('title changed from "River levels rise two metres overnight | Source Example" to '
+            '"River back within its banks, defences held | Source Example"') in v.summary
+    # The site name around the same headline is the template's business, not an edit.
+    renamed = check(obs(page(title="River levels rise two metres overnight - The Source")), previous=obs(page(title=title)))
+    assert renamed.kind is None
 
 
 def _listing(items, related=(), ad="/ads/shoes.png", image="/img/flood.jpg") -> bytes:

@@ -330,13 +330,15 @@ def _title_parts(title: str | None) -> list[str]:
 
 
 def _title_changed(old: str | None, new: str | None) -> bool:
-    """Whether the title says something else, the site name a template puts around it aside
-    ("River levels | Source" and "River levels - Source" are one title)."""
+    """Whether the title says something else. Titles are "Headline | Site" in some order and
+    the headline is their longest part: when that part is still in the new title, only the
+    site name or the separators changed (a new template), not the title."""
     if not old or not new:
         return False
     a, b = _title_parts(old), _title_parts(new)
-    shared = set(a) & set(b)
-    return [p for p in a if p not in shared] != [p for p in b if p not in shared]
+    if a == b:
+        return False
+    return max(a, key=len) not in b or max(b, key=len) not in a
 
 
 def _feature_findings(old: dict, new: dict, mask: VolatileMask | None) -> list[Finding]:
