@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from archiver.analyze.judge import VolatileMask, judge, judgement_detail, mask_volatile
+from archiver.analyze.judge import VolatileMask, judge, judgement_detail, mask_volatile  # noqa: F401 -- mask_volatile re-exported
 from archiver.analyze.text import Extracted, similarity
 from archiver.urls import try_normalise
 

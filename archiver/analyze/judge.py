@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from archiver.analyze.diff import diff_summary, word_diff
-from archiver.analyze.features import PageText, digest, is_utility_link, line_words
+from archiver.analyze.features import PageText, digest, is_utility_link
 from archiver.analyze.text import Extracted, similarity
 
 from archiver.analyze.kinds import SEVERITIES  # most serious first: rewrite, substantive, minor
@@ -123,6 +123,7 @@ def _union(a: list[str], b: list[str]) -> list[str]:
 
 
 _WILD = r"\S+(?: \S+)*?"
+_MAX_WILD = 8
 
 
 def _template(a: str, b: str) -> str:
@@ -151,7 +152,11 @@ def learn_volatile(first: Extracted | None, second: Extracted | None) -> Volatil
     only_b = list((Counter(lb) - Counter(la)).elements())
     for a, b in _pairs(only_a, only_b, 0.4):
         if a is not None and b is not None:
-            mask.lines.append(_template(a, b))
+            pattern = _template(a, b)
+            # Few wild runs keep matching linear; a line that differs in many places is
+            # better judged than masked.
+            if pattern.count(_WILD) <= _MAX_WILD:
+                mask.lines.append(pattern)
         else:
             mask.lines.append(re.escape(a if a is not None else b))
     fa, fb = first.features or {}, second.features or {}
@@ -169,7 +174,7 @@ def learn_volatile(first: Extracted | None, second: Extracted | None) -> Volatil
 _SHORT_LINE_WORDS = 3
 
 
-def _lines(text: str, ignore: set[str] = frozenset(), mask: VolatileMask | None = None) -> list[tuple[str, str]]:
+def _lines(text: str, ignore: set[str] = frozenset()) -> list[tuple[str, str]]:
     """(masked, original) for each line that carries meaning. Short lines go unless they hold a
     number (a heading like "Budget" is judged with the headings; "Cost: 12m" is content)."""
     out = []
@@ -179,8 +184,6 @@ def _lines(text: str, ignore: set[str] = frozenset(), mask: VolatileMask | None 
         if not wordish or line.lower() in ignore:
             continue
         if len(wordish) <= _SHORT_LINE_WORDS and not re.search(r"\d", line.replace("#", "")):
-            continue
-        if mask is not None and mask.lines and mask.masks_line(line.lower()):
             continue
         out.append((line, raw))
     return out
