@@ -433,7 +433,7 @@ def measure_aeb(limit: int | None, precision: bool, workers: int) -> None:
           f"{time.time() - t0:.0f}s)")
     print("  Each variant is fetched twice (two noise draws a few seconds apart); 'ours' judges with the mask learned")
     print("  from those two fetches, 'no learning' without it, md5 = md5 of the page's visible text (baseline).")
-    print(f"  {'class':<22}{'expect':<17}{'n':>4}{'ours':>12}{'no learning':>13}{'md5 text':>12}")
+    print(f"  {'class':<22}{'expect':<17}{'n':>4}{'ours':>13}{'no learning':>14}{'md5 text':>14}")
     totals = {"ours": [0, 0, 0, 0], "unlearned": [0, 0, 0, 0], "md5_text": [0, 0, 0, 0]}  # TP FN FP TN
     misses: dict[str, list[str]] = {}
     for how, expect in CLASSES.items():
@@ -446,8 +446,8 @@ def measure_aeb(limit: int | None, precision: bool, workers: int) -> None:
         md5 = sum(x["md5_text"] == (expect is not None) for _, x in rows)
         label = "silent" if expect is None else expect
         what = "silent" if expect is None else "caught"
-        print(f"  {how:<22}{label:<17}{n:>4}{ours:>7} {ours / n:>4.0%}{unlearned:>8} {unlearned / n:>4.0%}"
-              f"{md5:>7} {md5 / n:>4.0%}   ({what})")
+        print(f"  {how:<22}{label:<17}{n:>4}{ours:>6} {ours / n:>6.1%}{unlearned:>6} {unlearned / n:>6.1%}"
+              f"{md5:>6} {md5 / n:>6.1%}   ({what})")
         for key in totals:
             for _, x in rows:
                 flagged = x[key] is not None if key != "md5_text" else x[key]

@@ -119,7 +119,7 @@ def image_key(src: str, base: str | None = None) -> str | None:
     return re.sub(r"/styles/[^/]+/(?:public|private)/", "/", key)
 
 
-def _is_chrome(el, page_chars: int) -> bool:
+def _is_chrome(el, page_chars: int, anchors: tuple[str, ...] = ()) -> bool:
     tag = el.tag if isinstance(el.tag, str) else ""
     if tag in _CHROME_TAGS:
         return True
@@ -131,8 +131,16 @@ def _is_chrome(el, page_chars: int) -> bool:
     # "no-sidebar", "content-with-sidebar" describe the layout around the element, not the element.
     if not any(_CHROME_WORDS.search(_LAYOUT_FLAG.sub("", name)) for name in names):
         return False
-    # "page has-sidebar", "layout with-header": a wrapper holding most of the page is not a box.
-    return len(el.text_content()) < _WRAPPER_SHARE * page_chars
+    # "page has-sidebar", "layout with-header": a wrapper holding most of the page is not a box,
+    # and neither is one holding a paragraph of the main text ("l-sidebar-fixed l-article-body").
+    text = el.text_content()
+    if len(text) >= _WRAPPER_SHARE * page_chars:
+        return False
+    if anchors:
+        flat = " ".join(_flat(text).split())
+        if any(anchor in flat for anchor in anchors):
+            return False
+    return True
 
 
 def _flat(s: str) -> str:
@@ -164,9 +172,25 @@ def _tiny(img) -> bool:
     return False
 
 
-def page_features(doc, base_url: str | None = None) -> Features:
-    """Links, images and headings of a parsed page (lxml document), chrome left out."""
+_ANCHOR_WORDS = 12  # a main-text paragraph this long marks the box holding it as content
+_ANCHOR_CHARS = 60
+
+
+def _anchors(main_text: str | None) -> tuple[str, ...]:
+    """The openings of the main text's three longest paragraphs: where the article is."""
+    lines = [line for line in (main_text or "").split("\n") if len(line.split()) >= _ANCHOR_WORDS]
+    lines.sort(key=len, reverse=True)
+    return tuple(" ".join(line.split())[:_ANCHOR_CHARS] for line in lines[:3])
+
+
+def page_features(doc, base_url: str | None = None, main_text: str | None = None) -> Features:
+    """Links, images and headings of a parsed page (lxml document), chrome left out.
+
+    ``main_text``: the extracted main text, whose paragraphs mark boxes that hold the article
+    however their class names read.
+    """
     out = Features(own_key=url_key(base_url) if base_url else None)
+    anchors = _anchors(main_text)
     if doc is None:
         return out
     body = doc.find("body")
@@ -185,7 +209,7 @@ def page_features(doc, base_url: str | None = None) -> Features:
         el = stack.pop()
         if not isinstance(el.tag, str):
             continue
-        if el is not root and _is_chrome(el, page_chars):
+        if el is not root and _is_chrome(el, page_chars, anchors):
             continue
         tag = el.tag
         if tag == "a":

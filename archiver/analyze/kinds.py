@@ -49,7 +49,9 @@ def describe_change(
         text = f"{detail['severity']} change" if detail.get("severity") else "the text changed"
         if findings:
             text += ": " + "; ".join(findings[:2]) + (f"; and {len(findings) - 2} more" if len(findings) > 2 else "")
-        if similarity is not None:
+        words = summary.get("added", 0) or summary.get("removed", 0)
+        if similarity is not None and (words or similarity < 1.0 or not findings):
+            # Left out where only links or images changed: the text is word for word the same.
             text += f" (similarity {similarity:.2f}"
             text += f", +{summary.get('added', 0)} -{summary.get('removed', 0)} words)" if summary else ")"
         return text

@@ -434,12 +434,12 @@ def extract(body_path_or_bytes, content_type: str | None, url: str, max_bytes: i
         # Imported here: features builds on this module's normalisation.
         from archiver.analyze.features import page_features, visible_text
 
-        found = page_features(doc, url) if doc is not None else None
+        text = html_main_text(html, url)
+        found = page_features(doc, url, text) if doc is not None else None
         if found is not None:
             found.page_text = visible_text(doc)
             features = found.to_json()
         links = _link_texts(doc)
-        text = html_main_text(html, url)
         if not text:
             text = body_text(doc)
         text = _drop_link_lines(text, links)
