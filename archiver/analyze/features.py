@@ -88,6 +88,8 @@ def url_key(url: str, base: str | None = None) -> str | None:
     host = (parts.hostname or "").lower().removeprefix("www.")
     path = re.sub(r"/+", "/", parts.path or "/").rstrip("/") or "/"
     path = re.sub(r"/(?:index|default)\.(?:html?|php|aspx?)$", "", path) or "/"
+    if not parts.query:
+        return host + path
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _CACHE_QUERY.match(k)]
     return host + path + ("?" + urlencode(sorted(query)) if query else "")
 
@@ -200,6 +202,13 @@ def page_features(doc, base_url: str | None = None, main_text: str | None = None
     if found:
         base = urljoin(base_url or "", found[0].strip())
     page_chars = max(1, len(root.text_content()))
+    keys: dict[str, str | None] = {}  # raw href -> url_key: pages repeat their links
+
+    def key_of(href: str) -> str | None:
+        if href not in keys:
+            keys[href] = url_key(href, base)
+        return keys[href]
+
     seen_links: set[str] = set()
     seen_images: set[str] = set()
 
@@ -213,7 +222,7 @@ def page_features(doc, base_url: str | None = None, main_text: str | None = None
             continue
         tag = el.tag
         if tag == "a":
-            key = url_key(el.get("href") or "", base)
+            key = key_of(el.get("href") or "")
             if key and key not in seen_links:
                 seen_links.add(key)
                 out.links.append((key, _flat(el.text_content())[:200]))
@@ -228,7 +237,7 @@ def page_features(doc, base_url: str | None = None, main_text: str | None = None
                 out.headings.append(text)
         stack.extend(reversed(el))
     for a in root.iter("a"):
-        key = url_key(a.get("href") or "", base)
+        key = key_of(a.get("href") or "")
         if key:
             out.page_links.add(digest(key))
     for img in root.iter("img"):
