@@ -284,12 +284,18 @@ def visible_text(doc) -> str:
     return normalise_text("".join(parts))
 
 
-def line_words(line: str) -> list[str]:
+def line_words(line: str, dates_as_words: bool = True) -> list[str]:
     """A line's words as compared across extractors: volatile parts masked, lower-cased,
-    punctuation and list markers gone (they differ between extractors, not between versions)."""
-    from archiver.analyze.judge import mask_volatile  # judge builds on this module
+    punctuation and list markers gone (they differ between extractors, not between versions);
+    without dates and clock times when ``dates_as_words`` is false."""
+    from archiver.analyze.judge import mask_stamps, mask_volatile  # judge builds on this module
 
-    return re.findall(r"\w+", mask_volatile(line).lower())
+    line = mask_volatile(line)
+    return re.findall(r"\w+", (line if dates_as_words else mask_stamps(line)).lower())
+
+
+_RUN = 4  # words in the runs that find a block on a page
+_BLOCK_SHARE = 0.9
 
 
 class PageText:
@@ -297,11 +303,29 @@ class PageText:
 
     MAX_STARTS = 256  # places tried for a line's first word
 
-    def __init__(self, text: str):
-        self.words = [w for line in text.split("\n") for w in line_words(line)]
+    def __init__(self, text: str, dates_as_words: bool = True):
+        self.text = text
+        self.dates_as_words = dates_as_words
+        self.words = [w for line in text.split("\n") for w in line_words(line, dates_as_words)]
         self.at: dict[str, list[int]] = {}
         for i, w in enumerate(self.words):
             self.at.setdefault(w, []).append(i)
+        self._undated: "PageText | None" = None
+        self._undated_runs: set[tuple[str, ...]] = set()
+
+    def holds_block(self, line: str) -> bool:
+        """Whether a block that appears whole on one side only is on this page after all, with
+        its stamps refreshed ("March 11, 2019 - 5:49" changed) and possibly glued to its
+        neighbours by an extractor: nine in ten of its four-word runs must be here."""
+        if self._undated is None:
+            self._undated = PageText(self.text, dates_as_words=False)
+            w = self._undated.words
+            self._undated_runs = {tuple(w[i:i + _RUN]) for i in range(len(w) - _RUN + 1)}
+        words = [part for w in line_words(line, False) for part in self._undated._unglued(w)]
+        if len(words) < 2 * _RUN:
+            return self._undated.holds(line)
+        runs = [tuple(words[i:i + _RUN]) for i in range(len(words) - _RUN + 1)]
+        return sum(run in self._undated_runs for run in runs) >= _BLOCK_SHARE * len(runs)
 
     def holds(self, line: str) -> bool:
         """Whether the page shows ``line``'s words in order with few others between them.
@@ -309,7 +333,7 @@ class PageText:
         Extractors drop link texts and captions' "more" buttons and join or split blocks;
         they do not reword. So up to a fifth of extra words (at least two) may sit between.
         """
-        words = [part for w in line_words(line) for part in self._unglued(w)]
+        words = [part for w in line_words(line, self.dates_as_words) for part in self._unglued(w)]
         if not words:
             return False
         budget = max(2, len(words) // 5)

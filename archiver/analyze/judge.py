@@ -47,6 +47,9 @@ _COUNTED = (r"(?:views?|reads?|comments?|shares?|likes?|replies|reactions?|follo
 # Volatile wherever they stand.
 _ALWAYS = [
     re.compile(r"\b(?:just now|moments? ago)\b", re.I),
+    # a byline's date, even where an extractor glued the byline to the first paragraph:
+    # "by Jeff Foust Monday, November 18, 2019 Earlier this month, ..."
+    re.compile(rf"(?<=\bby )(?:[A-Z][\w.'\-]*\s+){{1,4}}(?i:(?:{_DAYS}\s*)?{_MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}})"),
     # counters: "1,234 views", "Number of views (4099)", "views: 12"
     re.compile(rf"\b\d[\d,.]*[kKmM]?\s+{_COUNTED}\b", re.I),
     re.compile(rf"\b(?:number\s+of\s+)?{_COUNTED}\s*[:(]\s*\d[\d,.]*[kKmM]?\)?", re.I),
@@ -64,7 +67,7 @@ _STAMPS = [
     re.compile(r"\bvor\s+\d+\s+(?:sekunden|minuten|stunden|tagen|wochen)\b", re.I),
     re.compile(r"\b\d{4}-\d{2}-\d{2}(?:[T ]\d{1,2}:\d{2}(?::\d{2})?(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?)?\b"),
     re.compile(r"\b\d{1,2}[/.]\d{1,2}[/.]\d{2,4}\b"),
-    re.compile(r"\b\d{1,2}:\d{2}(?::\d{2})?\s*(?:[ap]\.?m\.?)?(?:\s*(?:[A-Z]{2,4}T|UTC|GMT|ET|CT|PT|MT))?", re.I),
+    re.compile(r"\b\d{1,2}:\d{2}(?::\d{2})?(?:\s*[ap]\.?m\.?(?![a-z]))?(?:\s*(?:[A-Z]{2,4}T|UTC|GMT|ET|CT|PT|MT)\b)?", re.I),
     re.compile(rf"\b(?:{_DAYS}\s*)?{_MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?,?(?:\s+\d{{4}})?\b", re.I),
     re.compile(rf"\b(?:{_DAYS}\s*)?\d{{1,2}}(?:st|nd|rd|th)?\.?\s+{_MONTHS}(?:\s+\d{{4}})?\b", re.I),
     re.compile(rf"\b{_DAYS}(?=\s|$)", re.I),
@@ -75,6 +78,13 @@ _STAMP_LINE_WORDS = 6  # words left on a line once its dates are out, for it to 
 
 def _squash(line: str) -> str:
     return re.sub(r"\s+", " ", line).strip()
+
+
+def mask_stamps(line: str) -> str:
+    """A line with every date, clock time and age masked, wherever it stands."""
+    for pattern in _STAMPS:
+        line = pattern.sub(" # ", line)
+    return _squash(line)
 
 
 def mask_volatile(line: str) -> str:
@@ -405,11 +415,14 @@ def _still_there(pairs, old_features: dict | None, new_features: dict | None):
         return pairs
     kept = []
     for before, after in pairs:
-        old_there = before is None or new_page.holds(before[1])
-        new_there = after is None or old_page.holds(after[1])
-        if old_there and new_there:
-            continue
-        kept.append((before, after))
+        if before is not None and after is not None:
+            there = new_page.holds(before[1]) and old_page.holds(after[1])
+        elif before is not None:
+            there = new_page.holds_block(before[1])
+        else:
+            there = old_page.holds_block(after[1])
+        if not there:
+            kept.append((before, after))
     return kept
 
 
