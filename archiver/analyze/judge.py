@@ -25,9 +25,8 @@ from typing import Any
 
 from archiver.analyze.diff import diff_summary, word_diff
 from archiver.analyze.features import PageText, digest, is_utility_link
-from archiver.analyze.text import Extracted, similarity
-
 from archiver.analyze.kinds import SEVERITIES  # most serious first: rewrite, substantive, minor
+from archiver.analyze.text import Extracted, similarity
 
 
 def severity_rank(severity: str | None) -> int:
