@@ -3,6 +3,8 @@
 ``SampleWeb`` serves invented sites (an opinion article on blog.example and the
 sources it cites) through an HTTP forward proxy on 127.0.0.1, in three versions
 that change the way a recheck should notice; ``expected_changes`` says how.
+records.example is a local news site the article does not cite: each of its pages shows one
+kind of change between versions 1 and 2 (``CHANGE_PAGES`` says which, and how it is summed up).
 The ``articles/`` directory holds the same story as a Markdown file and as a
 plain-text letter, for file-target tests.
 """
