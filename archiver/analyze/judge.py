@@ -288,6 +288,7 @@ _CORRECTION = re.compile(
     r"(?:corrected|updated|amended|changed)",
     re.I,
 )
+_OPENER = re.compile(r"(?:^|[.!?:]\s+)[\"'(\[-]*(\w+)")
 _NEGATIONS = {"not", "no", "never", "none", "nor", "n't", "cannot", "without", "neither", "nobody", "nothing"}
 _NUMBER = re.compile(r"^[$€£¥]?\d[\d,.:]*%?$|^\d+(?:st|nd|rd|th)$")
 
@@ -301,6 +302,8 @@ def _edit_findings(old: str, new: str, headings: set[str]) -> list[Finding]:
     if old.lower() in headings or new.lower() in headings:
         return [Finding("heading", f'heading changed from "{_clip(old, 60)}" to "{_clip(new, 60)}"', "substantive")]
     to, tn = _tokens(old), _tokens(new)
+    # Words that open a sentence are capitalised whatever they are: not names.
+    openers = set(_OPENER.findall(old)) | set(_OPENER.findall(new))
     findings: list[Finding] = []
     changed_old: list[str] = []
     changed_new: list[str] = []
@@ -315,13 +318,13 @@ def _edit_findings(old: str, new: str, headings: set[str]) -> list[Finding]:
         if nums_a or nums_b:
             findings.append(Finding("number", f"number changed: {' '.join(nums_a) or '(none)'} -> {' '.join(nums_b) or '(none)'}",
                                     "substantive"))
-        names_a = {t for t in a if t[:1].isupper()}
-        names_b = {t for t in b if t[:1].isupper()}
+        names_a = [t for t in dict.fromkeys(a) if t[:1].isupper() and t not in openers]
+        names_b = [t for t in dict.fromkeys(b) if t[:1].isupper() and t not in openers]
         # A person, a place, an organisation put in, taken out or swapped (a capitalised first
         # word of the line alone is just the start of a sentence).
-        if names_a != names_b and not (i1 == 0 and j1 == 0 and len(a) == len(b) == 1):
-            findings.append(Finding("name", f"name changed: {_clip(' '.join(a), 40) or '(none)'} -> {_clip(' '.join(b), 40) or '(none)'}",
-                                    "substantive"))
+        if set(names_a) != set(names_b) and not (i1 == 0 and j1 == 0 and len(a) == len(b) == 1):
+            findings.append(Finding("name", f"name changed: {_clip(' '.join(names_a), 40) or '(none)'} -> "
+                                            f"{_clip(' '.join(names_b), 40) or '(none)'}", "substantive"))
     neg_old = sum(1 for t in to if t.lower() in _NEGATIONS or t.lower().endswith("n't"))
     neg_new = sum(1 for t in tn if t.lower() in _NEGATIONS or t.lower().endswith("n't"))
     if neg_old != neg_new:
