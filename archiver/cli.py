@@ -22,7 +22,7 @@ from archiver.analyze.answers import failed_answer
 from archiver.analyze.kinds import KINDS, LABELS, describe_change, seriousness
 from archiver.archive import Archive
 from archiver.errors import ArchiveError, ArchiveLocked, ExportError, NotFound, QueryError, ReadOnlyQuery, UsageError
-from archiver.options import BROWSER_MODES, MAX_SOURCES, MEDIA_MAX_BYTES, WARC_SIZE, BrowserOptions, CaptureOptions, FetchOptions, RecheckOptions, CONFIRM_FAILURES
+from archiver.options import BROWSER_MODES, MAX_SOURCES, MEDIA_MAX_BYTES, WARC_SIZE, BrowserOptions, CaptureOptions, FetchOptions, RecheckOptions, CONFIRM_FAILURES, NOISE_DELAY
 from archiver.net.browser import prepare_browser
 from archiver.results import BrowserLoad, CaptureResult, Change, Fetched, RecheckResult
 from archiver.results import TimestampToken
@@ -601,6 +601,9 @@ def render_capture_summary(outcome: CaptureResult, quiet: bool = False) -> str:
 @click.option("--notify-always", is_flag=True, help="Notify after every run, also when nothing changed.")
 @click.option("--browser/--no-browser", "browser", default=True, show_default=True, help="Recheck pages first captured in the browser in the browser again.")
 @click.option("--browser-path", metavar="PATH", help="The Chromium executable (default: chromium on PATH).")
+@click.option("--noise-delay", type=click.FloatRange(0, 60), default=NOISE_DELAY, show_default=True, metavar="SECONDS",
+              help="A page that looks changed is fetched again SECONDS later; what differs between the two is that page's noise.")
+@click.option("--no-second-look", is_flag=True, help="Judge changes without fetching a changed-looking page a second time.")
 @fetch_options
 @warc_options
 @mementos_flag
@@ -609,7 +612,8 @@ def render_capture_summary(outcome: CaptureResult, quiet: bool = False) -> str:
 @everyday_options
 @click.pass_context
 @archive_errors
-def recheck(ctx, check_all, check_due, article, confirm, wait, as_json, verbose, notify_urls, notify_always, browser, browser_path, **kw):
+def recheck(ctx, check_all, check_due, article, confirm, wait, as_json, verbose, notify_urls, notify_always, browser, browser_path, noise_delay,
+            no_second_look, **kw):
     """Re-fetch tracked articles and cited sources; print only what changed (for cron mail).
 
     \b
@@ -624,6 +628,7 @@ def recheck(ctx, check_all, check_due, article, confirm, wait, as_json, verbose,
     options = RecheckOptions(
         fetch=build_fetch_options(kw), due_only=not check_all, article=article, confirm=confirm, warc_size=kw["warc_size"],
         browser=browser, browser_options=BrowserOptions(executable=browser_path),
+        noise_delay=None if no_second_look else noise_delay,
     )
     try:
         archive = Archive(archive_dir(ctx), wait=wait)
@@ -703,7 +708,7 @@ def render_recheck(outcome: RecheckResult, verbose: bool = False, store: Any = N
         else:
             where = f"no longer found in {quote.source}"
         lines.append(f"  {where}; cited by {quote.article}")
-    for change in sorted(outcome.changes, key=lambda c: (seriousness(c.kind), c.url)):
+    for change in sorted(outcome.changes, key=lambda c: (seriousness(c.kind, c.severity), c.url)):
         lines += render_change(change, store)
     if verbose or (lines and summary):
         lines.append(f"checked {outcome.checked} URLs, {outcome.failed} failed to answer, {len(outcome.changes)} changed (run {outcome.run_id})")
@@ -714,8 +719,12 @@ def render_change(change: Change, store: Any = None, dated: bool = False) -> lis
     """A change event for people: its label and URL, then what happened in a sentence, then a few changed words."""
     when = f"{human_date(change.detected_at)}  " if dated else ""
     lines = [f"{when}{LABELS.get(change.kind, change.kind):<13}{change.url}", f"  {describe(change, store)}"]
+    findings = change.detail.get("summary") or []
     snippets = (change.detail.get("diff_summary") or {}).get("snippets") or []
-    if snippets:
+    if len(findings) > 2:
+        # The rest of what changed, one finding a line (the first two are in the line above).
+        lines.extend("  " + _clip(f, 100) for f in findings[2:6])
+    elif snippets and not findings:
         # What changed, in a few words: enough for cron mail to say whether to look.
         shown = [f"{'+' if s['op'] == 'insert' else '-'}\"{_clip(s['text'], 50)}\"" for s in snippets[:3]]
         lines.append("  " + " ".join(shown))

@@ -109,6 +109,9 @@ class CaptureOptions:
         return any(host == h or host.endswith("." + h) for h in self.browser_hosts)
 
 
+NOISE_DELAY = 2.0  # seconds between the two fetches that learn a page's noise
+
+
 @dataclass
 class RecheckOptions:
     """What one recheck run looks at and how it judges."""
@@ -118,6 +121,9 @@ class RecheckOptions:
     article: str | None = None  # only this article (URL or id) and its sources
     confirm: int = CONFIRM_FAILURES
     probe_soft_404: bool = True  # ask the site for a page that cannot exist, to spot soft 404s
+    # A page that looks changed is fetched again this many seconds later, and what differs between
+    # the two fetches is learned as that page's noise before judging (None: never).
+    noise_delay: float | None = NOISE_DELAY
     warc_size: int = WARC_SIZE
     # Pages whose baseline was captured in the browser are rechecked in it, so that their
     # rendered text is compared with rendered text (a plain fetch of a script-built page

@@ -180,6 +180,8 @@ class Change(Result):
     final_url: str | None = None
     detected_at: str | None = None
     run_id: int | None = None
+    severity: str | None = None  # content changes: 'rewrite' | 'substantive' | 'minor' (archiver.analyze.judge)
+    summary: str | None = None  # what changed in plain words, one finding a line
 
 
 @dataclass

@@ -7,13 +7,17 @@ Uses the read-only shared corpus (never copied into the repo):
   page-versions/wm-processing-snapshot-quality  block/error pages (title + status, 2 bodies)
   articles/aeb                           181 article pages -> synthetic noisy and edited variants
 
-For each AEB page a noisy variant (new timestamps, tokens, counters, ads, related links, a new
-layout around the same body) and an edited variant (the same kind of noise plus one changed word
-in a body sentence, or a deleted body paragraph) are made. archiver.analyze.compare.classify is run on
-(original, variant) and compared with two naive baselines: md5 of the whole page's visible
-text (changedetection.io style) and sha256 of the raw bytes.
+For each AEB page one variant per class in CLASSES is made with a fixed seed: noise only (new
+stamps, tokens, counters, ads, shuffled related links, a live ticker, a new layout around the
+same body), a new template (classes renamed, stylesheets swapped, a wrapper), and real edits
+under the same noise: one word changed, one sentence reworded, a body paragraph deleted, a number
+changed, a correction appended, a citation link removed, an image removed, and a consent wall
+instead of the page. Every variant is "fetched" twice with different noise, as a recheck does
+before judging, and the mask learned from the two is used. archiver.analyze.compare.classify is
+run on (original, variant) beside the md5 of the page's visible text (changedetection.io style)
+in the same run; a confusion matrix sums it up.
 
-Usage: python scripts/measure_change_detection.py [--limit N] [--recall | --both]
+Usage: python scripts/measure_change_detection.py [--limit N] [--recall | --both] [--workers N]
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import random
 import re
 import sys
 import time
+from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -33,6 +38,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from archiver.analyze import text as textmod
 from archiver.analyze.compare import Observation, _failure_kind, classify, error_page_reason
+from archiver.analyze.features import url_key
+from archiver.analyze.judge import learn_volatile
 from archiver.analyze.text import Extracted, decode, extract, normalise_text
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
@@ -87,19 +94,34 @@ def _new_date(rng: random.Random, old: str) -> str:
     return f"{month} {rng.randint(1, 28)}, {rng.randint(2015, 2024)}"
 
 
+_BLOCKS = {"p", "div", "li", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article", "header", "footer",
+           "span", "time", "dd", "dt", "figcaption", "blockquote", "body"}
+
+
+def _stamp_block(el) -> bool:
+    """Whether the block holding ``el`` is a stamp (a date and a few words), not a sentence."""
+    while el is not None and el.tag not in _BLOCKS - {"span", "time"}:
+        el = el.getparent()
+    return el is not None and len(_DATE_RE.sub(" ", el.text_content()).split()) <= 8
+
+
 def noisy_variant(html: bytes, rng: random.Random) -> bytes:
-    """Same article, different noise: timestamps, tokens, counters, ads, related links, layout."""
+    """Same article, different noise: stamps, tokens, counters, ads, related links, a live ticker, layout.
+
+    Dates and times change only in short text nodes (bylines, datelines, "Updated ..."): a
+    date inside a body sentence that changes is an edit, not noise.
+    """
     import lxml.html
 
     doc = lxml.html.document_fromstring(decode(html, None, html=True))
-    # 1. timestamps and dates anywhere in text nodes
+    # 1. timestamps and dates in stamp-like blocks (a byline, a dateline: few words around the date)
     for el in doc.iter():
         if not isinstance(el.tag, str) or el.tag in ("script", "style"):
             continue
-        if el.text and _DATE_RE.search(el.text):
-            el.text = _DATE_RE.sub(lambda m: _new_date(rng, m.group()), el.text)
-        if el.tail and _DATE_RE.search(el.tail):
-            el.tail = _DATE_RE.sub(lambda m: _new_date(rng, m.group()), el.tail)
+        for attr in ("text", "tail"):
+            value = getattr(el, attr)
+            if value and _DATE_RE.search(value) and _stamp_block(el if attr == "text" else el.getparent()):
+                setattr(el, attr, _DATE_RE.sub(lambda m: _new_date(rng, m.group()), value))
     body = doc.find("body")
     if body is None:
         return _bytes(doc)
@@ -114,9 +136,13 @@ def noisy_variant(html: bytes, rng: random.Random) -> bytes:
         if rng.random() < 0.5:
             # Only items that are nothing but a link (headline lists), so body text stays as it is.
             for a in [a for a in ul.xpath("./li/a") if a.text_content().strip() == a.getparent().text_content().strip()][:2]:
-                a.text = _headline(rng)
+                thumbnails = list(a.iter("img"))  # the words change; a thumbnail stays
                 for child in list(a):
                     a.remove(child)
+                a.text = _headline(rng)
+                for img in thumbnails:
+                    img.tail = None
+                    a.append(img)
     # 3. new layout around the same body: header, nav, sidebar with related links, ads, footer
     kids = list(body)
     for k in kids:
@@ -125,21 +151,53 @@ def noisy_variant(html: bytes, rng: random.Random) -> bytes:
         '<div class="layout-v%d"><header class="site-header"><nav><a href="/">Home</a> <a href="/news">News</a> '  # noqa: UP031 -- a template of markup
         '<a href="/sport">Sport</a></nav><span class="updated">Updated %d minutes ago</span></header>'
         '<div class="grid"><div class="page-wrap"></div>'
-        '<aside class="sidebar"><h3>Related</h3><ul>%s</ul><div class="ad">Advertisement: %s %s</div></aside></div>'
+        '<aside class="sidebar"><h3>Related</h3><ul>%s</ul><div class="ad">Advertisement: %s %s'
+        '<img src="/ads/%s.jpg" width="300" height="250"></div></aside></div>'
         '<footer>Copyright 20%02d Example Media. <span class="views">%s views</span> '
         '<input type="hidden" name="csrf" value="%s"/></footer></div>'
         % (rng.randint(1, 9), rng.randint(1, 59),
            "".join(f'<li><a href="/a/{_rand_token(rng, 6)}">{_headline(rng)}</a></li>' for _ in range(5)),
-           _headline(rng), _rand_token(rng, 24), rng.randint(10, 24), f"{rng.randint(1000, 99999):,}",
+           _headline(rng), _rand_token(rng, 24), _rand_token(rng, 8), rng.randint(10, 24), f"{rng.randint(1000, 99999):,}",
            _rand_token(rng)))
     main = wrapper.xpath(".//div[@class='page-wrap']")[0]
-    # The article keeps its own markup; a random ad and a token go at its top and bottom.
-    ad = lxml.html.fromstring(f'<div class="ad-slot" data-ad="{_rand_token(rng, 12)}">Sponsored</div>')
-    main.append(ad)
+    # The article keeps its own markup; a random ad, a live market ticker (numbers that move on
+    # every request, which no generic mask knows) and a token go at its top and bottom.
+    main.append(lxml.html.fromstring(f'<div class="ad-slot" data-ad="{_rand_token(rng, 12)}">Sponsored '
+                                     f'<img src="/creative/{_rand_token(rng, 10)}.png" width="728" height="90"></div>'))
+    main.append(lxml.html.fromstring(
+        f'<p class="market-data">Markets now: Dow Jones {rng.randint(30000, 36000):,}.{rng.randint(10, 99)} '
+        f'({rng.choice("+-")}{rng.randint(1, 99) / 100:.2f}%), Nasdaq {rng.randint(10000, 14000):,}.{rng.randint(10, 99)} '
+        f'({rng.choice("+-")}{rng.randint(1, 99) / 100:.2f}%), crude oil ${rng.randint(60, 90)}.{rng.randint(10, 99)} a barrel</p>'))
     for k in kids:
         main.append(k)
     main.append(lxml.html.fromstring(f'<div class="meta">Session {_rand_token(rng, 40)}</div>'))
     body.append(wrapper)
+    return _bytes(doc)
+
+
+def template_variant(html: bytes, rng: random.Random) -> bytes:
+    """The same page in a new template: every class renamed, stylesheets swapped, the body in a new wrapper."""
+    import lxml.html
+
+    doc = lxml.html.document_fromstring(decode(html, None, html=True))
+    salt = _rand_token(rng, 4)
+    for el in doc.iter():
+        if not isinstance(el.tag, str):
+            continue
+        if el.get("class"):
+            el.set("class", " ".join(f"t{salt}-{hashlib.md5(c.encode()).hexdigest()[:6]}" for c in el.get("class").split()))
+        if el.tag == "link" and (el.get("rel") or "").lower() == "stylesheet":
+            el.set("href", f"/assets/{salt}/theme-{_rand_token(rng, 8)}.css")
+    body = doc.find("body")
+    if body is not None:
+        kids = list(body)
+        for k in kids:
+            body.remove(k)
+        outer = lxml.html.fromstring(f'<div class="shell-{salt}"><div class="container-{salt}"></div></div>')
+        inner = outer[0]
+        for k in kids:
+            inner.append(k)
+        body.append(outer)
     return _bytes(doc)
 
 
@@ -160,8 +218,97 @@ def _body_paragraphs(doc, truth: str) -> list:
     return out
 
 
-def edited_variant(html: bytes, truth: str, rng: random.Random) -> tuple[bytes, str] | None:
-    """Noise plus one real edit: one word changed in a body sentence, or a body paragraph deleted."""
+def _text_nodes(p) -> list[tuple[object, str]]:
+    nodes = [(p, "text")] + [(c, "tail") for c in p.iterdescendants()] + [(c, "text") for c in p.iterdescendants()]
+    return [(n, a) for n, a in nodes if (getattr(n, a) or "").strip()]
+
+
+def _edit_word(p, rng) -> bool:
+    node, attr = max(_text_nodes(p), key=lambda na: len((getattr(na[0], na[1]) or "").split()))
+    words = (getattr(node, attr) or "").split(" ")
+    idx = [i for i, w in enumerate(words) if re.fullmatch(r"[A-Za-z]{4,}", w)]
+    if not idx:
+        return False
+    i = rng.choice(idx)
+    words[i] = "unexpectedly" if words[i] != "unexpectedly" else "surprisingly"
+    setattr(node, attr, " ".join(words))
+    return True
+
+
+_NUM = re.compile(r"(?<![\w.,])\d{1,3}(?:,\d{3})*(?:\.\d+)?(?![\w])")
+
+
+def _edit_number(paras, rng) -> bool:
+    spots = [(n, a, m) for p in paras for n, a in _text_nodes(p) for m in _NUM.finditer(getattr(n, a))]
+    if not spots:
+        return False
+    node, attr, m = rng.choice(spots)
+    value = getattr(node, attr)
+    old = m.group()
+    digits = old.replace(",", "")
+    new = str(int(float(digits)) + rng.randint(2, 9)) if "." not in digits else f"{float(digits) + 1.5:g}"
+    setattr(node, attr, value[:m.start()] + new + value[m.end():])
+    return True
+
+
+def _edit_sentence(p, rng) -> bool:
+    """Reword one sentence: a run of its words replaced by others, the rest of the paragraph as it was."""
+    node, attr = max(_text_nodes(p), key=lambda na: len((getattr(na[0], na[1]) or "").split()))
+    value = getattr(node, attr)
+    sentences = [m for m in re.finditer(r"[^.!?]+[.!?]", value) if len(m.group().split()) >= 8]
+    if not sentences:
+        return False
+    m = rng.choice(sentences)
+    words = m.group().split()
+    start = rng.randint(1, len(words) - 5)
+    words[start:start + 4] = ["according", "to", "people", "familiar", "with", "the", rng.choice(WORDS)]
+    setattr(node, attr, value[:m.start()] + " " + " ".join(words) + value[m.end():])
+    return True
+
+
+def _content_root(paras):
+    """The nearest element holding every body paragraph: where the article's own images are."""
+    root = paras[0]
+    while root is not None and not all(root in p.iterancestors() or root is p for p in paras):
+        root = root.getparent()
+    return root
+
+
+_NOT_ARTICLE = re.compile(r"related|promo|advert|(?:^|[-_ ])ads?(?:$|[-_ ])|sponsor|thumbnail|widget|share|social|avatar|"
+                          r"teaser|rail|trending|swiper|carousel|slider|audio-player", re.I)
+
+
+def _image_file(img) -> str:
+    """The image's address without its query (lazy-loading copies carry the same one)."""
+    src = next((img.get(a) for a in ("data-src", "data-lazy-src", "data-original", "data-normal") if img.get(a)), None)
+    src = (src or img.get("src") or "").split("?")[0].lower()
+    return re.sub(r"^(?:https?:)?//", "", src)
+
+
+def _article_image(img) -> bool:
+    """An image of the article itself: a photo file, not a placeholder, an ad, a thumbnail of another story."""
+    name = _image_file(img).rsplit("/", 1)[-1]
+    if not re.search(r"\.(?:jpe?g|png|gif|webp)$", name) or re.search(r"missing|placeholder|blank|spacer|pixel|logo", name):
+        return False
+    if any(a.tag in ("aside", "nav", "header", "footer") for a in img.iterancestors()):
+        return False
+    width = (img.get("width") or "").strip().removesuffix("px")
+    if width.isdigit() and int(width) < 50:
+        return False
+    return not any(_NOT_ARTICLE.search(f"{a.get('class') or ''} {a.get('id') or ''}") for a in img.iterancestors())
+
+
+CONSENT_WALL = (
+    '<div class="consent-overlay"><h1>Before you continue</h1>'
+    "<p>We and our partners use cookies and data to deliver and maintain our services, measure audience engagement "
+    "and show personalised advertising.</p><p>If you choose to Accept all, we will also use cookies to develop new "
+    "services. Select Manage options to see more choices.</p>"
+    "<button>Reject all</button> <button>Accept all</button> <a href=\"/consent/manage\">Manage options</a></div>"
+)
+
+
+def edited_variant(html: bytes, truth: str, rng: random.Random, how: str, url: str = "") -> bytes | None:
+    """One real edit of class ``how`` (before noise), or None when the page offers no place for it."""
     import lxml.html
 
     doc = lxml.html.document_fromstring(decode(html, None, html=True))
@@ -169,23 +316,63 @@ def edited_variant(html: bytes, truth: str, rng: random.Random) -> tuple[bytes, 
     if not paras:
         return None
     p = rng.choice(paras)
-    if rng.random() < 0.5:
+    if how == "paragraph_deleted":
         p.drop_tree()
-        how = "paragraph_deleted"
-    else:
-        # Change one word in the longest text node of the paragraph.
-        nodes = [(p, "text")] + [(c, "tail") for c in p.iterdescendants()]
-        nodes += [(c, "text") for c in p.iterdescendants()]
-        node, attr = max(nodes, key=lambda na: len((getattr(na[0], na[1]) or "").split()))
-        words = (getattr(node, attr) or "").split(" ")
-        idx = [i for i, w in enumerate(words) if re.fullmatch(r"[A-Za-z]{4,}", w)]
-        if not idx:
+    elif how == "word_changed":
+        if not _edit_word(p, rng):
             return None
-        i = rng.choice(idx)
-        words[i] = "unexpectedly" if words[i] != "unexpectedly" else "surprisingly"
-        setattr(node, attr, " ".join(words))
-        how = "word_changed"
-    return noisy_variant(_bytes(doc), rng), how
+    elif how == "number_changed":
+        if not _edit_number(paras, rng):
+            return None
+    elif how == "sentence_edited":
+        if not any(_edit_sentence(q, rng) for q in [p] + [q for q in paras if q is not p]):
+            return None
+    elif how == "correction_appended":
+        last = paras[-1]
+        note = lxml.html.fromstring(
+            f"<p>Correction: An earlier version of this article misstated the number of {rng.choice(WORDS)} "
+            f"projects approved last year. It was {rng.randint(12, 40)}, not {rng.randint(41, 90)}.</p>")
+        last.addnext(note)
+    elif how == "link_removed":
+        # A link the page has once: removing one of two copies of a citation leaves the page citing it.
+        hrefs = Counter(url_key(a.get("href") or "", url) for a in doc.iter("a"))
+        links = [a for q in paras for a in q.iter("a")
+                 if (a.get("href") or "").startswith(("http", "/")) and hrefs[url_key(a.get("href"), url)] == 1]
+        if not links:
+            return None
+        rng.choice(links).drop_tag()  # the words stay, the citation goes
+    elif how == "image_removed":
+        root = _content_root(paras)
+        imgs = [i for i in (root.iter("img") if root is not None else []) if _article_image(i)]
+        if not imgs:
+            return None
+        # The image goes from the page: every <img> showing that file (a lazy copy, a <noscript> copy) with it.
+        name = _image_file(rng.choice(imgs))
+        for i in [i for i in doc.iter("img") if _image_file(i) == name]:
+            i.drop_tree()
+    elif how == "consent_wall":
+        body = doc.find("body")
+        for k in list(body):
+            body.remove(k)
+        body.append(lxml.html.fromstring(CONSENT_WALL))
+    else:
+        raise ValueError(how)
+    return _bytes(doc)
+
+
+# Perturbation classes and what a good detector says for each: None (silent), "content_changed", "blocked".
+CLASSES = {
+    "noise": None,
+    "template": None,
+    "word_changed": "content_changed",
+    "sentence_edited": "content_changed",
+    "paragraph_deleted": "content_changed",
+    "number_changed": "content_changed",
+    "correction_appended": "content_changed",
+    "link_removed": "content_changed",
+    "image_removed": "content_changed",
+    "consent_wall": "blocked",
+}
 
 
 # --------------------------------------------------------------------------- running
@@ -198,58 +385,111 @@ def verdict(url: str, a: bytes, b: bytes) -> str | None:
     return classify(_obs(url, a), "ok", _obs(url, b), 0).kind
 
 
+def _judge_variant(url: str, html: bytes, base: Observation, content: bytes, seed: str) -> dict:
+    """Fetch twice a few seconds apart (two noise draws of the same content), learn, then judge the first."""
+    first = noisy_variant(content, random.Random(seed + "/1"))
+    second = noisy_variant(content, random.Random(seed + "/2"))
+    new = _obs(url, first)
+    plain = classify(base, "ok", new, 0)
+    mask = learn_volatile(new.extracted, _obs(url, second).extracted) if plain.kind == "content_changed" else None
+    learned = classify(base, "ok", new, 0, volatile=mask) if mask else plain
+    return {"ours": learned.kind, "unlearned": plain.kind, "severity": learned.severity,
+            "summary": learned.summary[:3], "md5_text": visible_text_md5(html) != visible_text_md5(first)}
+
+
 def _aeb_one(args) -> dict:
     path, truth, url, precision = args
     textmod._TRAFILATURA_OPTIONS["favor_precision"] = precision
     html = gzip.decompress(Path(path).read_bytes())
-    rng = random.Random(Path(path).name)
-    noisy = noisy_variant(html, rng)
-    edited = edited_variant(html, truth, rng)
-    out = {"id": Path(path).name[:12],
-           "noise": {"ours": verdict(url, html, noisy) is not None,
-                     "md5_text": visible_text_md5(html) != visible_text_md5(noisy),
-                     "sha256": raw_sha256(html) != raw_sha256(noisy)}}
-    if edited:
-        eb, how = edited
-        out["edit"] = {"how": how, "ours": verdict(url, html, eb) is not None,
-                       "md5_text": visible_text_md5(html) != visible_text_md5(eb),
-                       "sha256": raw_sha256(html) != raw_sha256(eb)}
-    # A reload that is byte-identical except for noise in the raw bytes only (a CSRF token in a hidden
-    # input): the cheapest kind of noise.
+    base = _obs(url, html)
+    out = {"id": Path(path).name[:12], "results": {}}
+    for how in CLASSES:
+        rng = random.Random(f"{Path(path).name}/{how}")
+        if how == "noise":
+            content = html
+        elif how == "template":
+            content = template_variant(html, rng)
+        else:
+            content = edited_variant(html, truth, rng, how, url)
+        if content is None:
+            continue
+        out["results"][how] = _judge_variant(url, html, base, content, f"{Path(path).name}/{how}")
     return out
 
 
-def measure_aeb(limit: int | None, precision: bool) -> None:
+def _ok(how: str, kind: str | None) -> bool:
+    return kind == CLASSES[how]
+
+
+def measure_aeb(limit: int | None, precision: bool, workers: int) -> None:
     root = CORPUS / "articles" / "aeb"
     truth = json.loads((root / "ground-truth.json").read_text())
     files = sorted((root / "html").glob("*.html.gz"))[:limit]
     jobs = [(str(f), truth[f.name[:-8]]["articleBody"], truth[f.name[:-8]]["url"], precision) for f in files]
     t0 = time.time()
-    with ProcessPoolExecutor() as pool:
-        results = list(pool.map(_aeb_one, jobs, chunksize=4))
-    n = len(results)
-    edits = [r["edit"] for r in results if "edit" in r]
-    print(f"\nAEB synthetic variants ({n} pages, {len(edits)} with an edit; trafilatura favor_precision={precision};"
-          f" {time.time() - t0:.0f}s)")
-    print(f"  {'detector':<28}{'FP rate on noise':>18}{'recall on edits':>18}")
-    for key, name in (("ours", "archiver.analyze.compare"), ("md5_text", "md5 of visible text"), ("sha256", "sha256 of raw bytes")):
-        fp = sum(r["noise"][key] for r in results) / n
-        rec = sum(e[key] for e in edits) / max(1, len(edits))
-        print(f"  {name:<28}{fp:>17.1%}{rec:>18.1%}")
-    for how in ("word_changed", "paragraph_deleted"):
-        sub = [e for e in edits if e["how"] == how]
-        if sub:
-            print(f"    ours, {how}: {sum(e['ours'] for e in sub)}/{len(sub)}")
-    fps = [r["id"] for r in results if r["noise"]["ours"]]
-    misses = [r["id"] for r in results if "edit" in r and not r["edit"]["ours"]]
-    print(f"  false positives: {fps[:12]}{' ...' if len(fps) > 12 else ''}")
-    print(f"  missed edits:    {misses[:12]}{' ...' if len(misses) > 12 else ''}")
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        results = list(pool.map(_aeb_one, jobs, chunksize=2))
+    print(f"\nAEB perturbations ({len(results)} pages, fixed seeds; trafilatura favor_precision={precision}; "
+          f"{time.time() - t0:.0f}s)")
+    print("  Each variant is fetched twice (two noise draws a few seconds apart); 'ours' judges with the mask learned")
+    print("  from those two fetches, 'no learning' without it, md5 = md5 of the page's visible text (baseline).")
+    print(f"  {'class':<22}{'expect':<17}{'n':>4}{'ours':>13}{'no learning':>14}{'md5 text':>14}")
+    totals = {"ours": [0, 0, 0, 0], "unlearned": [0, 0, 0, 0], "md5_text": [0, 0, 0, 0]}  # TP FN FP TN
+    misses: dict[str, list[str]] = {}
+    for how, expect in CLASSES.items():
+        rows = [(r["id"], r["results"][how]) for r in results if how in r["results"]]
+        if not rows:
+            continue
+        n = len(rows)
+        ours = sum(_ok(how, x["ours"]) for _, x in rows)
+        unlearned = sum(_ok(how, x["unlearned"]) for _, x in rows)
+        md5 = sum(x["md5_text"] == (expect is not None) for _, x in rows)
+        label = "silent" if expect is None else expect
+        what = "silent" if expect is None else "caught"
+        print(f"  {how:<22}{label:<17}{n:>4}{ours:>6} {ours / n:>6.1%}{unlearned:>6} {unlearned / n:>6.1%}"
+              f"{md5:>6} {md5 / n:>6.1%}   ({what})")
+        for key in totals:
+            for _, x in rows:
+                flagged = x[key] is not None if key != "md5_text" else x[key]
+                right = _ok(how, x[key]) if key != "md5_text" else flagged == (expect is not None)
+                if expect is None:
+                    totals[key][3 if not flagged else 2] += 1
+                else:
+                    totals[key][0 if right else 1] += 1
+        bad = [f"{i}:{x['ours']}" for i, x in rows if not _ok(how, x["ours"])]
+        if bad:
+            misses[how] = bad
+    print("\n  Confusion matrix over all variants (positive = a change a reader cares about, or a wall):")
+    print(f"  {'detector':<28}{'TP':>6}{'FN':>6}{'FP':>6}{'TN':>6}{'recall':>9}{'precision':>11}")
+    for key, name in (("ours", "archiver (learned mask)"), ("unlearned", "archiver, no learning"),
+                      ("md5_text", "md5 of visible text")):
+        tp, fn, fp, tn = totals[key]
+        print(f"  {name:<28}{tp:>6}{fn:>6}{fp:>6}{tn:>6}{tp / max(1, tp + fn):>9.1%}{tp / max(1, tp + fp):>11.1%}")
+    print("  (for md5 a wall counts as caught when the text differs: it cannot tell a wall from an edit)")
+    for how, bad in misses.items():
+        print(f"  wrong on {how}: {bad[:8]}{' ...' if len(bad) > 8 else ''}")
+    severities: dict[str, Counter] = {}
+    for r in results:
+        for how, x in r["results"].items():
+            if x["ours"] == "content_changed":
+                severities.setdefault(how, Counter())[x["severity"]] += 1
+    print("\n  Severity given to the content changes caught:")
+    for how, counts in severities.items():
+        print(f"    {how:<22}" + ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())))
+    example = next((r for r in results if "number_changed" in r["results"]), None)
+    if example:
+        for how in ("number_changed", "correction_appended", "link_removed", "image_removed", "sentence_edited"):
+            x = example["results"].get(how)
+            if x and x["summary"]:
+                print(f"    e.g. {how}: {x['summary'][0][:110]}")
 
 
 def measure_pairs() -> None:
     root = CORPUS / "page-versions"
     print("\nReal before/after pairs (wm-processing-archives: labelled; wm-diff-versions: unlabelled)")
-    print(f"  {'pair':<28}{'label':<8}{'ours':<18}{'sim':>6}{'md5_text':>10}{'sha256':>8}")
+    print(f"  {'pair':<28}{'label':<8}{'ours':<18}{'sim':>6}{'md5_text':>10}{'sha256':>8}  severity")
+    caught: dict[bool, list[bool]] = {True: [], False: []}
+    md5: dict[bool, list[bool]] = {True: [], False: []}
     for group in ("wm-processing-archives", "wm-diff-versions"):
         meta = json.loads((root / group / "pairs.json").read_text())
         for pair in meta["pairs"]:
@@ -259,7 +499,16 @@ def measure_pairs() -> None:
             v = classify(_obs(url, a), "ok", _obs(url, b), 0)
             label = {True: "event", False: "none", None: "?"}[pair.get("significant")]
             print(f"  {pair['id']:<28}{label:<8}{str(v.kind):<18}{(v.similarity or 0):>6.2f}"
-                  f"{str(visible_text_md5(a) != visible_text_md5(b)):>10}{str(raw_sha256(a) != raw_sha256(b)):>8}")
+                  f"{str(visible_text_md5(a) != visible_text_md5(b)):>10}{str(raw_sha256(a) != raw_sha256(b)):>8}"
+                  f"  {v.severity or ''}")
+            for line in v.summary[:3]:
+                print(f"  {'':<28}  {line[:100]}")
+            if pair.get("significant") is not None:
+                caught[pair["significant"]].append(v.kind is not None)
+                md5[pair["significant"]].append(visible_text_md5(a) != visible_text_md5(b))
+    print(f"  labelled pairs: ours {sum(caught[True])}/{len(caught[True])} true positives caught, "
+          f"{len(caught[False]) - sum(caught[False])}/{len(caught[False])} false positives silent; "
+          f"md5 of text {sum(md5[True])}/{len(md5[True])} caught, {len(md5[False]) - sum(md5[False])}/{len(md5[False])} silent")
 
 
 def measure_error_pages() -> None:
@@ -301,6 +550,7 @@ def main() -> int:
     ap.add_argument("--limit", type=int, default=None, help="only the first N AEB pages")
     ap.add_argument("--recall", action="store_true", help="trafilatura defaults instead of favor_precision=True")
     ap.add_argument("--both", action="store_true", help="run AEB with favor_precision off and on")
+    ap.add_argument("--workers", type=int, default=2, help="processes for the AEB part (default 2)")
     args = ap.parse_args()
     if not (CORPUS / "page-versions").is_dir() or not (CORPUS / "articles" / "aeb").is_dir():
         print(f"SKIP: corpus not found at {CORPUS} (needs page-versions/ and articles/aeb/)")
@@ -309,7 +559,7 @@ def main() -> int:
     measure_pairs()
     measure_error_pages()
     for precision in ((False, True) if args.both else (not args.recall,)):
-        measure_aeb(args.limit, precision)
+        measure_aeb(args.limit, precision, args.workers)
     return 0
 
 

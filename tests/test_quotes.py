@@ -63,3 +63,35 @@ def test_locate_on_a_long_source():
     # How long this takes is measured by scripts/bench_analysis.py, not asserted here.
     status, sim, excerpt = locate("The northern embankment will be repaired before the winter storms, whatever the cost", SOURCE)
     assert status == "altered" and 0.6 <= sim < 1.0 and "rebuilt" in excerpt
+
+
+def test_single_quotation_marks_straight_and_typographic():
+    html = (
+        "<p>The chair said \u2018we will rebuild the northern embankment before the winter storms arrive\u2019 and sat down.</p>"
+        "<p>A resident replied 'it's not the council's job to guess what the river will do next year' to applause.</p>"
+        "<p>Her neighbour's dog and the builders' plans aren't quotations, and 'short ones' aren't either.</p>"
+        "<p>He told us: \u201cthe clerk read out 'no more money for the quay until the auditors report' and left\u201d.</p>"
+    )
+    texts = [q.text for q in find_quotes(html)]
+    assert texts == [
+        "we will rebuild the northern embankment before the winter storms arrive",
+        "it's not the council's job to guess what the river will do next year",
+        "the clerk read out 'no more money for the quay until the auditors report' and left",
+    ]
+    md = "Intro.\nShe wrote 'the ferry will run every forty minutes from the first of December onwards' in her note."
+    assert [q.text for q in find_quotes(None, md)] == [
+        "the ferry will run every forty minutes from the first of December onwards"]
+
+
+def test_quote_split_over_an_inserted_ellipsis_and_altered_with_closest_passage():
+    source = ("The chair said: We will not close the fish market while I chair this committee, and we will find the "
+              "money for the sea wall without selling the quay. Then the meeting ended.")
+    quote = "We will not close the fish market \u2026 without selling the quay"
+    status, similarity, excerpt = locate(quote, source)
+    assert (status, similarity) == ("present", 1.0)
+    assert excerpt.startswith("We will not close") and excerpt.endswith("without selling the quay")
+    edited = source.replace("without selling the quay", "by selling part of the quay")
+    status, similarity, excerpt = locate(quote, edited)
+    assert status == "altered" and 0.6 <= similarity < 1.0
+    assert "by selling part of the quay" in excerpt
+    assert locate(quote, "Minutes of an unrelated meeting about parking fees in the town centre.")[0] == "missing"

@@ -8,7 +8,8 @@ import threading
 
 import pytest
 
-from archiver.sample import ARTICLE_URL, INTERVIEW_URL, NOISE_URL, LAYOUT_URL, expected_changes
+from archiver.sample import (ARTICLE_URL, CHANGE_PAGES, CHANGE_SEVERITIES, COMMENTARY_URL, INTERVIEW_URL, LAYOUT_URL,
+                             NOISE_URL, STATEMENT_URL, expected_changes)
 from tests.helpers import FAST, FAST_LOCAL
 from tests.warccheck import read_at, warcio_records
 
@@ -191,3 +192,87 @@ def test_identical_payload_without_validators_is_a_revisit(cli, server, tmp_path
     record = read_at(archive_dir / row[0], row[1], row[2])
     assert record.rec_headers.get_header("WARC-Profile").endswith("/identical-payload-digest")
     assert server.hits["/plain"] == 2
+
+
+# -- what changed, said in plain words (records.example: one kind of change per page) -------------
+
+def test_each_kind_of_change_is_caught_summarised_and_ranked(cli, sample_web, archive_dir):
+    web = sample_web
+    for url in CHANGE_PAGES:
+        doc = cli.json("capture", url, "--max-sources", "0", *fetch_args(web))
+        assert doc["articles"][0]["error"] is None, url
+    # Same version: silent, the live ticker included (its second look learns the ticker is noise).
+    same = cli.json("recheck", "--all", "--noise-delay", "0", *fetch_args(web))
+    assert [c for c in same["changes"] if c["url"] in CHANGE_PAGES] == []
+
+    web.version = 2
+    outcome = cli.json("recheck", "--all", "--noise-delay", "0", *fetch_args(web))
+    got = {c["url"]: c for c in outcome["changes"] if c["url"] in CHANGE_PAGES}
+    for url, (kind, first_line) in CHANGE_PAGES.items():
+        if kind is None:
+            assert url not in got, (url, got.get(url))
+            continue
+        assert got[url]["kind"] == kind, (url, got[url])
+        assert got[url]["summary"].split("\n")[0].startswith(first_line), (url, got[url]["summary"])
+    for url, severity in CHANGE_SEVERITIES.items():
+        assert got[url]["severity"] == severity, (url, got[url])
+    assert all(c["severity"] in ("rewrite", "substantive", "minor") for c in got.values() if c["kind"] == "content_changed")
+    assert all(c["severity"] is None for c in got.values() if c["kind"] == "blocked")
+
+    # The database keeps severity and summary in their own columns, and walls as the URL's state.
+    db = sqlite3.connect(archive_dir / "archive.db")
+    rows = dict(db.execute(
+        "SELECT u.url, ch.severity || ' / ' || ch.summary FROM changes ch JOIN urls u ON u.id = ch.url_id"
+        " WHERE ch.kind = 'content_changed'").fetchall())
+    assert rows["http://records.example/council/harbour-projects.html"] == "substantive / number changed: 12 -> 15"
+    states = dict(db.execute("SELECT url, state FROM urls WHERE url LIKE 'http://records.example/%'").fetchall())
+    assert states["http://records.example/news/regatta-video.html"] == "blocked"
+    assert states["http://records.example/news/harbour-master-retires.html"] == "ok"
+    learned = db.execute("SELECT volatile FROM urls WHERE url = 'http://records.example/news/markets-live.html'").fetchone()[0]
+    assert learned and json.loads(learned)["lines"]
+
+    # A wall is one event: still walled next time is not news.
+    again = cli.json("recheck", "--all", "--noise-delay", "0", *fetch_args(web))
+    assert [c for c in again["changes"] if c["url"] in CHANGE_PAGES] == []
+
+
+def test_cron_output_orders_content_changes_by_severity(cli, sample_web):
+    web = sample_web
+    for url in CHANGE_SEVERITIES:
+        cli.json("capture", url, "--max-sources", "0", *fetch_args(web))
+    web.version = 2
+    out = cli("recheck", "--all", "--noise-delay", "0", *fetch_args(web)).stdout
+    lines = [line for line in out.splitlines() if line.startswith("content_changed")]
+    severities = [line.split()[2] for line in lines]
+    assert severities == ["rewrite", "substantive", "minor"], out
+    assert "number changed: 12 -> 15" in out and 'title changed from "A plan for the northern quay' in out
+
+
+def test_second_look_learns_what_moves_on_its_own(cli, sample_web, archive_dir):
+    web = sample_web
+    ticker = "http://records.example/news/markets-live.html"
+    cli.json("capture", ticker, "--max-sources", "0", *fetch_args(web))
+    # Without a second look, share prices that move on every request look like an edit...
+    blind = cli.json("recheck", "--all", "--no-second-look", *fetch_args(web))
+    [change] = [c for c in blind["changes"] if c["url"] == ticker]
+    assert change["summary"].startswith("number changed")
+    # ...with one, the page shows what on it moves by itself, and the lesson is kept for the next checks.
+    looked = cli.json("recheck", "--all", "--noise-delay", "0", *fetch_args(web))
+    assert [c for c in looked["changes"] if c["url"] == ticker] == []
+    kept = cli.json("recheck", "--all", "--no-second-look", *fetch_args(web))
+    assert [c for c in kept["changes"] if c["url"] == ticker] == []
+    db = sqlite3.connect(archive_dir / "archive.db")
+    assert db.execute("SELECT volatile_learned_at FROM urls WHERE url = ?", (ticker,)).fetchone()[0]
+
+
+def test_quotation_in_single_marks_over_an_ellipsis(cli, sample_web):
+    web = sample_web
+    doc = cli.json("capture", COMMENTARY_URL, *fetch_args(web))
+    [quote] = doc["articles"][0]["quotes"]
+    assert quote["text"].startswith("We will not close the fish market") and quote["source"] == STATEMENT_URL
+    assert quote["status"] == "present"
+    web.version = 2
+    outcome = cli.json("recheck", "--all", "--noise-delay", "0", *fetch_args(web))
+    [change] = outcome["quotes"]
+    assert (change["from"], change["to"]) == ("present", "altered")
+    assert "by selling part of the quay" in change["excerpt"]

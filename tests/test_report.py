@@ -46,7 +46,7 @@ def by_url(report: dict) -> dict[str, dict]:
 
 
 TOP_KEYS = {"report_version", "generated_at", "software", "archive", "article", "summary", "citations",
-            "unattributed_quotations", "unlinked_references", "verification"}
+            "unattributed_quotations", "unlinked_references", "verification", "changes_by_seriousness"}
 CITATION_KEYS = {"position", "anchor_text", "context", "item_date", "item_title", "list_heading", "href", "url", "status", "status_reason",
                  "first_capture", "latest_check", "captures", "changes", "quotations", "diff", "robust_link", "screenshots",
                  "first_capture_timestamp", "latest_check_timestamp", "mementos", "submissions"}
@@ -103,8 +103,17 @@ def test_report_after_recheck_statuses_and_timeline(rechecked):
     summary = report["summary"]
     assert summary["quotations"]["missing"] == 1
     assert summary["sources"]["changed"] >= 3 and summary["sources"]["gone"] == 1
-    assert sum(summary["sources"][s] for s in ("intact", "changed", "gone", "soft_404", "moved", "restored", "never_captured")) == summary["sources"]["cited"]
+    assert sum(summary["sources"][s] for s in ("intact", "changed", "gone", "soft_404", "blocked", "moved", "restored", "never_captured")) == summary["sources"]["cited"]
     assert report["verification"]["commands"][-1]["command"].startswith("archiver --archive . verify --article")
+    # Content changes carry a severity and a plain-language summary; the report lists all events
+    # most serious first.
+    change = interview["changes"][0]
+    assert change["severity"] in ("rewrite", "substantive", "minor") and change["summary"]
+    ranked = report["changes_by_seriousness"]
+    assert len(ranked) == summary["change_events"]
+    assert ranked[0]["kind"] == "gone" and ranked[-1]["kind"] in ("restored", "moved")
+    markdown = Cli(rechecked)("report", ARTICLE_URL).stdout
+    assert "## Changes, most serious first" in markdown
 
     # HTML: word diff of changed sources, Robust Links to the replay base, self-contained.
     out = rechecked.parent / "report.html"

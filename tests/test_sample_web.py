@@ -18,6 +18,9 @@ import pytest
 import requests
 
 from archiver.sample import (
+    CHANGE_PAGES,
+    COMMENTARY_URL,
+    STATEMENT_URL,
     ARCHIVE_URL,
     ARTICLE_REQUISITES,
     ARTICLE_URL,
@@ -318,6 +321,21 @@ def test_noise_page_differs_on_every_request_but_not_its_story(web):
                for b in bodies}
     assert len(stories) == 1
     assert "ETag" not in get(web, NOISE_URL).headers
+
+
+def test_records_pages_change_between_versions_and_the_ticker_on_every_request(web):
+    bodies = {url: get(web, url).text for url in CHANGE_PAGES}
+    assert all("Vellmark Record" in body for body in bodies.values())
+    ticker = "http://records.example/news/markets-live.html"
+    prices = {re.search(r"Harbour shares now: [^<]+", get(web, ticker).text).group() for _ in range(4)}
+    assert len(prices) > 1
+    assert "{{" not in get(web, ticker).text
+    assert "we will find the money for the sea wall without selling the quay" in get(web, STATEMENT_URL).text
+    assert "\u2018We will not close the fish market" in get(web, COMMENTARY_URL).text
+    web.version = 2
+    changed = {url for url in CHANGE_PAGES if get(web, url).text != bodies[url]}
+    assert changed == {url for url, (kind, _) in CHANGE_PAGES.items() if kind} | {ticker, "http://records.example/news/winter-ferries.html"}
+    assert "by selling part of the quay" in get(web, STATEMENT_URL).text
 
 
 def test_main_text_extraction_ignores_noise_and_layout(web):

@@ -1,20 +1,22 @@
 """Classify a recheck of a cited URL against its last good observation.
 
 The hard part is silence: pages change all the time in ways no reader cares about
-(timestamps, counters, tokens, ads, rotating related links, a new layout). Decisions are
-taken on extracted main text, after volatile tokens are masked and short link-like lines
-dropped; what remains must match word for word, so one edited word in a quote still counts.
+(timestamps, counters, tokens, ads, rotating related links, a new layout). Content is
+judged by archiver.analyze.judge on what a reader sees (title, main text, the page's own
+links and images) after generic and page-learned noise is masked; what remains must match
+word for word, so one edited word in a quote still counts. Before that, answers that are
+not the page at all are told apart: error pages (soft 404), CDN challenges (we could not
+look), and login, consent and region walls (``blocked``: the page is there, readers are kept out).
 """
 
 from __future__ import annotations
 
 import re
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import TypeGuard
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from archiver.analyze.diff import diff_summary, word_diff
+from archiver.analyze.judge import VolatileMask, judge, judgement_detail, mask_volatile  # noqa: F401 -- mask_volatile re-exported
 from archiver.analyze.text import Extracted, similarity
 from archiver.urls import try_normalise
 
@@ -38,106 +40,17 @@ class Verdict:
     kind: str | None  # one of archiver.analyze.kinds.KINDS, or None when nothing a reader cares about happened
     similarity: float | None
     detail: dict = field(default_factory=dict)
-    state: str = "ok"  # 'ok' | 'gone' | 'soft_404' | 'failing'
+    state: str = "ok"  # 'ok' | 'gone' | 'soft_404' | 'blocked' | 'failing'
 
+    @property
+    def severity(self) -> str | None:
+        """'rewrite' | 'substantive' | 'minor' for a content change, else None."""
+        return self.detail.get("severity")
 
-# --------------------------------------------------------------------------- volatile tokens
-
-_MONTHS = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
-           r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")
-_DAYS = r"(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?"
-_UNITS = r"(?:sec(?:ond)?s?|min(?:ute)?s?|h(?:ou)?rs?|hours?|days?|weeks?|months?|years?|mins?)"
-_COUNTED = (r"(?:views?|reads?|comments?|shares?|likes?|replies|reactions?|followers?|subscribers?|"
-            r"visits?|visitors?|votes?|points?|clicks?|downloads?|plays?|retweets?|responses?|people)")
-
-_VOLATILE = [
-    # "Updated 5 minutes ago", "3 hrs ago", "vor 2 Stunden"
-    re.compile(rf"\b(?:updated|posted|published|edited|modified)?\s*(?:about\s+)?\d+\s*{_UNITS}\s+ago\b", re.I),
-    re.compile(r"\bvor\s+\d+\s+(?:sekunden|minuten|stunden|tagen|wochen)\b", re.I),
-    re.compile(r"\b(?:just now|moments? ago|yesterday|today)\b", re.I),
-    # ISO and numeric dates / times
-    re.compile(r"\b\d{4}-\d{2}-\d{2}(?:[T ]\d{1,2}:\d{2}(?::\d{2})?(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?)?\b"),
-    re.compile(r"\b\d{1,2}[/.]\d{1,2}[/.]\d{2,4}\b"),
-    re.compile(r"\b\d{1,2}:\d{2}(?::\d{2})?\s*(?:[ap]\.?m\.?)?(?:\s*(?:[A-Z]{2,4}T|UTC|GMT))?", re.I),
-    # "Wednesday, February 01, 2017", "1 February 2017", "Feb. 1"
-    re.compile(rf"\b(?:{_DAYS}\s*)?{_MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?,?(?:\s+\d{{4}})?\b", re.I),
-    re.compile(rf"\b(?:{_DAYS}\s*)?\d{{1,2}}(?:st|nd|rd|th)?\.?\s+{_MONTHS}(?:\s+\d{{4}})?\b", re.I),
-    re.compile(rf"\b{_DAYS}(?=\s|$)", re.I),
-    # counters: "1,234 views", "Number of views (4099)", "views: 12"
-    re.compile(rf"\b\d[\d,.\s]*[kKmM]?\s+{_COUNTED}\b", re.I),
-    re.compile(rf"\b{_COUNTED}\s*[:(]?\s*\d[\d,.]*[kKmM]?\)?", re.I),
-    # copyright years
-    re.compile(r"(?:\(c\)|©|copyright)\s*\d{4}(?:\s*-\s*\d{4})?", re.I),
-    # long hex / base64-ish tokens (session ids, CSRF tokens, cache keys)
-    re.compile(r"\b[0-9a-f]{12,}\b", re.I),
-    re.compile(r"(?<![\w/])(?=[A-Za-z0-9+/_\-]*\d)(?=[A-Za-z0-9+/_\-]*[A-Za-z])[A-Za-z0-9+/_\-]{20,}={0,2}"),
-]
-
-
-def mask_volatile(line: str) -> str:
-    """A line with dates, times, counters and random tokens masked."""
-    for pattern in _VOLATILE:
-        line = pattern.sub(" # ", line)
-    return re.sub(r"\s+", " ", line).strip()
-
-
-_SHORT_LINE_WORDS = 3
-
-
-def _title_variants(titles) -> set[str]:
-    """A page title and its parts split at ' | ', ' - ', ' :: ' (site name separators), lower-cased."""
-    out = set()
-    for title in titles:
-        if not title:
-            continue
-        t = mask_volatile(title).lower()
-        out.add(t)
-        out.update(p.strip() for p in re.split(r"\s+(?:\||-|::|:|\u00bb|/)\s+", t) if p.strip())
-    return out
-
-
-def _significant_lines(text: str, ignore: set[str] | frozenset[str] = frozenset()) -> list[tuple[str, str]]:
-    """(masked, original) for each line that carries meaning: volatile parts masked, short
-    link-list-like lines dropped. Comparison uses the masked form; reports show the original."""
-    out = []
-    for raw in text.split("\n"):
-        line = mask_volatile(raw)
-        wordish = re.findall(r"\w+", line.replace("#", ""))
-        if len(wordish) <= _SHORT_LINE_WORDS or line.lower() in ignore:
-            continue
-        out.append((line, raw))
-    return out
-
-
-def text_change(old: str, new: str, titles: tuple[str | None, ...] = ()) -> dict | None:
-    """None when old and new main text differ only by noise; else a diff summary dict.
-
-    Lines equal to a page title are ignored: extractors keep or drop the headline
-    depending on the layout around it.
-    """
-    if old == new:
-        return None
-    ignore = _title_variants(titles)
-    lo, ln = _significant_lines(old, ignore), _significant_lines(new, ignore)
-    # Order is ignored: rotated teasers and reshuffled blocks are not edits.
-    co, cn = Counter(m for m, _ in lo), Counter(m for m, _ in ln)
-    removed = set((co - cn).elements())
-    added = set((cn - co).elements())
-    if not removed and not added:
-        return None
-    gone_lines = [pair for pair in lo if pair[0] in removed]
-    new_lines = [pair for pair in ln if pair[0] in added]
-    masked_ops = word_diff("\n".join(m for m, _ in gone_lines), "\n".join(m for m, _ in new_lines))
-    masked = diff_summary(masked_ops)
-    if masked["added"] == 0 and masked["removed"] == 0:
-        return None
-    # Word-level check after masking: a line that only re-wrapped is not a change.
-    words_old = Counter(w for m, _ in gone_lines for w in re.findall(r"\w+", m.lower()))
-    words_new = Counter(w for m, _ in new_lines for w in re.findall(r"\w+", m.lower()))
-    if words_old == words_new:
-        return None
-    # Counted and shown on the original words: the masks are for deciding, not for reading.
-    return diff_summary(word_diff("\n".join(r for _, r in gone_lines), "\n".join(r for _, r in new_lines)))
+    @property
+    def summary(self) -> list[str]:
+        """Plain-language lines saying what changed (content changes and blocks)."""
+        return list(self.detail.get("summary") or [])
 
 
 # --------------------------------------------------------------------------- error pages
@@ -162,6 +75,11 @@ _BLOCKED = re.compile(
     re.I | re.M,
 )
 _SHORT_PAGE_WORDS = 150
+_WALL_SUMMARY = {
+    "login_wall": "now behind a login or subscription wall",
+    "consent_wall": "now shows a consent wall instead of the page",
+    "region_block": "now not available in this region",
+}
 
 
 def _wordcount(text: str | None) -> int:
@@ -184,6 +102,64 @@ def error_page_reason(ex: Extracted | None) -> str | None:
         return "not_found"
     if short and _NOT_FOUND.search(_head(ex)):
         return "not_found"
+    return None
+
+
+# Walls: the page answers 200 but shows readers a gate instead of itself.
+_WALLS = (
+    ("login_wall", re.compile(
+        r"\b(?:(?:sign|log)\s*in|register|subscribe|create\s+(?:a\s+)?(?:free\s+)?account)\s+(?:now\s+)?to\s+"
+        r"(?:continue|keep\s+reading|read|view|see|access|unlock)"
+        r"|\bplease\s+(?:sign|log)\s*in\b|\byou\s+(?:must|need\s+to)\s+(?:be\s+)?(?:sign(?:ed)?|log(?:ged)?)\s*in"
+        r"|\b(?:this|the)\s+(?:content|article|story|page|document)\s+is\s+(?:only\s+)?(?:available|reserved)\s+"
+        r"(?:to|for)\s+(?:subscribers|members|registered\s+users)"
+        r"|\bsubscribers?\s+only\b|\balready\s+a\s+subscriber\b|\bmembers?\s+only\s+(?:content|area|article)",
+        re.I)),
+    ("consent_wall", re.compile(
+        r"\bwe\s+value\s+your\s+privacy\b|\b(?:accept|agree\s+to|allow)\s+(?:all\s+)?cookies\b"
+        r"|\bcookie\s+(?:consent|settings|preferences|choices)\b|\bbefore\s+you\s+continue\b"
+        r"|\bwe\s+and\s+our\s+(?:\d+\s+)?(?:vendors|partners)\b|\bmanage\s+(?:your\s+)?(?:privacy\s+)?"
+        r"(?:options|preferences|choices|settings)\b|\b(?:reject|accept)\s+all\b|\byour\s+privacy\s+choices\b"
+        r"|\bconsent\s+to\s+(?:the\s+use\s+of\s+)?(?:cookies|your\s+data|data\s+processing)",
+        re.I)),
+    ("region_block", re.compile(
+        r"\b(?:not|isn't|is\s+not)\s+(?:currently\s+)?available\s+in\s+your\s+(?:country|region|location|area|territory)"
+        r"|\bunavailable\s+in\s+your\s+(?:country|region|location|area)"
+        r"|\b(?:not\s+)?(?:available|accessible)\s+(?:from|to\s+users\s+in)\s+your\s+(?:country|region|location)"
+        r"|\bgeo[-\s]?(?:blocked|restricted|blocking)\b|\bunavailable\s+for\s+legal\s+reasons\b"
+        r"|\baccess\s+from\s+your\s+(?:country|region|location|area)\s+(?:is|has\s+been)\s+(?:blocked|restricted|denied)"
+        r"|\bnot\s+available\s+(?:in|to\s+visitors\s+from)\s+(?:the\s+)?(?:european\s+union|eu|eea|europe)\b",
+        re.I)),
+)
+_WALL_KEEPS = 0.5  # share of the old page's words a walled answer may still show (a teaser paragraph)
+
+
+def wall_reason(ex: Extracted | None, previous: Extracted | None = None) -> str | None:
+    """'login_wall', 'consent_wall' or 'region_block' when a 200 answer gates the page, else None.
+
+    Gate wording in the title or main text counts on a short page, or on one that keeps less
+    than half of the page it replaced (a paywall's teaser paragraph). Gate wording only
+    elsewhere on the page (an overlay the extractor leaves out, or a cookie banner beside
+    the article) counts only when the main text is short and the old page's is gone.
+    Wording the page already had (an article about cookies) never counts.
+    """
+    if ex is None or ex.kind not in ("html", "text"):
+        return None
+    text = ex.text or ""
+    words = _wordcount(text)
+    old_words = _wordcount(previous.text) if previous is not None else 0
+    short = words < _SHORT_PAGE_WORDS
+    shrunk = old_words > 0 and words < _WALL_KEEPS * old_words
+    if not (short or shrunk):
+        return None
+    main = f"{ex.title or ''}\n{text}"
+    page = ((ex.features or {}).get("page") or {}).get("text") or ""
+    overlay = page[:20_000] if short and (shrunk or previous is None) and _wordcount(page) < 4 * _SHORT_PAGE_WORDS else ""
+    old = f"{previous.title or ''}\n{previous.text or ''}" if previous is not None else ""
+    for reason, pattern in _WALLS:
+        hits = {m.group(0).lower() for m in pattern.finditer(f"{main}\n{overlay}")}
+        if hits and not hits <= {m.group(0).lower() for m in pattern.finditer(old)}:
+            return reason
     return None
 
 
@@ -220,13 +196,15 @@ def _is_home(url: str) -> bool:
 # --------------------------------------------------------------------------- classification
 
 def _failure_kind(new: Observation) -> str | None:
-    """'gone_now', 'transient', 'blocked' or None when the answer is a usable one."""
+    """'gone_now', 'walled', 'transient', 'blocked' or None when the answer is a usable one."""
     status = new.http_status
     if new.error:
         # Unknown error codes are treated like network errors: confirmed before calling the page gone.
         return "transient"
-    if status in (404, 410, 451):
+    if status in (404, 410):
         return "gone_now"
+    if status in (401, 451):
+        return "walled"  # authentication required; unavailable for legal reasons (a region block)
     if status in (202, 429):
         # 202 with no content is how some WAFs (AWS) answer with a JS challenge.
         return "blocked"
@@ -244,9 +222,12 @@ def _has_text(ex: Extracted | None) -> TypeGuard[Extracted]:
 
 
 def classify(previous: Observation | None, previous_state: str, new: Observation, failure_streak: int,
-             confirm: int = 2, probe: Extracted | None = None) -> Verdict:
-    """Verdict for ``new`` given the last good observation and the URL's state before this check."""
-    was_bad = previous_state in ("gone", "soft_404")
+             confirm: int = 2, probe: Extracted | None = None, volatile: VolatileMask | None = None) -> Verdict:
+    """Verdict for ``new`` given the last good observation and the URL's state before this check.
+
+    ``volatile``: what is known to differ between fetches of this page moments apart.
+    """
+    was_bad = previous_state in ("gone", "soft_404", "blocked")
 
     def bad(kind: str, state: str, **detail) -> Verdict:
         # Only the transition is an event: a page that stays gone is not news each time.
@@ -255,6 +236,9 @@ def classify(previous: Observation | None, previous_state: str, new: Observation
     failure = _failure_kind(new)
     if failure == "gone_now":
         return bad("gone", "gone", reason=f"http_{new.http_status}", http_status=new.http_status)
+    if failure == "walled":
+        reason = "login_wall" if new.http_status == 401 else "region_block"
+        return bad("blocked", "blocked", reason=reason, http_status=new.http_status, summary=[_WALL_SUMMARY[reason]])
     if failure == "blocked":
         # We could not look (rate limit, challenge): never evidence that the page went away.
         return Verdict(None, None, {"reason": "blocked", "http_status": new.http_status},
@@ -279,6 +263,9 @@ def classify(previous: Observation | None, previous_state: str, new: Observation
                        previous_state if was_bad else "failing")
     if reason == "not_found":
         return bad("soft_404", "soft_404", reason="error_page", title=ex.title if ex else None)
+    wall = wall_reason(ex, previous.extracted if previous else None)
+    if wall:
+        return bad("blocked", "blocked", reason=wall, title=ex.title if ex else None, summary=[_WALL_SUMMARY[wall]])
 
     prev_ex = previous.extracted if previous else None
     prev_final = (previous.final_url or previous.requested_url) if previous else new.requested_url
@@ -308,11 +295,11 @@ def classify(previous: Observation | None, previous_state: str, new: Observation
     if not new_text.strip():
         return bad("soft_404", "soft_404", reason="empty_page")
 
-    change = text_change(prev_ex.text, new_text, (prev_ex.title, ex.title))
-    sim = 1.0 if change is None else round(similarity(prev_ex.text, new_text), 4)
+    change = judge(prev_ex, ex, volatile)
+    sim = 1.0 if change is None else change.similarity
     detail: dict = {}
     if change is not None:
-        detail["diff_summary"] = change
+        detail.update(judgement_detail(change))
     if redirected:
         detail["redirect_to"] = new_final
         if change is not None and sim < 0.3:

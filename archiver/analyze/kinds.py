@@ -11,12 +11,14 @@ from typing import Any
 from archiver.clock import parse_iso
 from archiver.words import count_words, error_words, http_status_words, human_span, moved_words, restored_words, soft_404_words
 
-# Most serious first: the order of cron mail and of reports.
-KINDS = ("gone", "soft_404", "content_changed", "citations_changed", "moved", "binary_changed", "restored")
+# Most serious first: the order of cron mail and of reports. Content changes are further
+# ordered by their severity (archiver.analyze.judge.SEVERITIES: rewrite, substantive, minor).
+KINDS = ("gone", "soft_404", "blocked", "content_changed", "citations_changed", "moved", "binary_changed", "restored")
 CONTENT_KINDS = ("content_changed", "binary_changed")
 LABELS = {
     "gone": "gone",
     "soft_404": "soft 404",
+    "blocked": "blocked",
     "content_changed": "changed",
     "citations_changed": "citations changed",
     "moved": "moved",
@@ -25,9 +27,13 @@ LABELS = {
 }
 
 
-def seriousness(kind: str) -> int:
-    """0 for the most serious kind; unknown kinds last."""
-    return KINDS.index(kind) if kind in KINDS else len(KINDS)
+SEVERITIES = ("rewrite", "substantive", "minor")
+
+
+def seriousness(kind: str, severity: str | None = None) -> tuple[int, int]:
+    """Sort key, most serious first: the kind's rank, then (content changes) the severity's; unknowns last."""
+    rank = KINDS.index(kind) if kind in KINDS else len(KINDS)
+    return rank, SEVERITIES.index(severity) if severity in SEVERITIES else len(SEVERITIES)
 
 
 def describe_change(
@@ -49,13 +55,19 @@ def describe_change(
     detail = detail or {}
     if kind == "content_changed":
         summary = detail.get("diff_summary") or {}
-        text = "the text changed"
-        if summary:
-            text += f": {count_words(summary.get('added', 0))} added, {count_words(summary.get('removed', 0))} removed"
-        if similarity is not None:
+        findings = detail.get("summary") or []
+        text = f"{detail['severity']} change" if detail.get("severity") else "the text changed"
+        if findings:
+            text += ": " + "; ".join(findings[:2]) + (f"; and {len(findings) - 2} more" if len(findings) > 2 else "")
+        words = summary.get("added", 0) or summary.get("removed", 0)
+        if summary and (words or not findings):
+            # Left out where only links or images changed: the text is word for word the same.
+            text += f" ({count_words(summary.get('added', 0))} added, {count_words(summary.get('removed', 0))} removed"
+            text += f", {similarity:.0%} the same)" if similarity is not None else ")"
+        elif similarity is not None and not findings:
             text += f" ({similarity:.0%} the same)"
         title = detail.get("title") or {}
-        if isinstance(title, dict) and title.get("from") != title.get("to") and title.get("to"):
+        if not findings and isinstance(title, dict) and title.get("from") != title.get("to") and title.get("to"):
             text += f"; the title is now \u201c{title['to']}\u201d"
         return text
     if kind == "citations_changed":
@@ -65,6 +77,11 @@ def describe_change(
         parts += [f"no longer cites {len(removed)}: {', '.join(removed)}"] if removed else []
         version = f" (version {detail['from_version']} -> {detail['to_version']})" if detail.get("to_version") else ""
         return "; ".join(parts) + version if parts else "the citations changed" + version
+    if kind == "blocked":
+        findings = detail.get("summary") or []
+        status = detail.get("http_status") or http_status
+        reason = findings[0] if findings else str(detail.get("reason", ""))
+        return f"the page is behind a wall now: {reason}" + (f" (the server answered {http_status_words(status)})" if status else "")
     if kind == "binary_changed":
         old, new = str(detail.get("from_sha256") or "")[:12], str(detail.get("to_sha256") or "")[:12]
         return "the file changed: its bytes differ" + (f" (sha256 {old}\u2026 is now {new}\u2026)" if old and new else "")

@@ -22,7 +22,28 @@ class Quote:
 
 MIN_INLINE_WORDS = 9  # "more than ~8 words": shorter quoted strings are titles, scare quotes, names
 _CONTEXT_CHARS = 300
-_INLINE = re.compile(r'"([^"\n]{20,}?)"')
+_DOUBLE = re.compile(r'"([^"\n]{20,}?)"')
+# Single quotation marks share their character with the apostrophe (typographic ones too, once
+# normalised): a quote opens after a space or an opening bracket and closes before a space or
+# punctuation, and an apostrophe between two letters (it's, don't) never ends it.
+_SINGLE = re.compile(r"(?:(?<=^)|(?<=[\s(\[{:;,\-]))'((?:[^'\n]|(?<=\w)'(?=\w)){20,}?)'(?=$|[\s.,;:!?)\]}\-])")
+
+
+def inline_quotes(para: str) -> list[str]:
+    """Passages of more than ~8 words in double or single quotation marks, straight or typographic,
+    in order. A quotation inside another (single marks inside double, or the British other way
+    round) is part of the outer one, not a second quote."""
+    found: list[tuple[int, int, str]] = []
+    for pattern in (_DOUBLE, _SINGLE):
+        for m in pattern.finditer(para):
+            passage = m.group(1).strip()
+            if _count_words(passage) < MIN_INLINE_WORDS:
+                continue
+            if any(a <= m.start() and m.end() <= b for a, b, _ in found):
+                continue
+            found = [f for f in found if not (m.start() <= f[0] and f[1] <= m.end())]
+            found.append((m.start(), m.end(), passage))
+    return [passage for _, _, passage in sorted(found)]
 _BLOCKS = ("p", "li", "td", "dd", "dt", "h1", "h2", "h3", "h4", "h5", "h6", "figcaption", "caption", "div")
 
 
@@ -53,7 +74,8 @@ def _first_link(el, base_url: str | None) -> str | None:
 
 
 def find_quotes(main_html, text: str | None = None, base_url: str | None = None) -> list[Quote]:
-    """Blockquotes and quoted passages of more than ~8 words, in document order.
+    """Blockquotes and quoted passages of more than ~8 words (double or single marks, straight or
+    typographic), in document order.
 
     ``main_html`` is the article's main content: its element in the page's parsed tree (read,
     never changed), or its markup.
@@ -102,10 +124,7 @@ def _quotes_from_html(main_html, base_url: str | None) -> list[Quote]:
             if any(isinstance(c.tag, str) and c.tag in _BLOCKS + ("blockquote",) for c in el.iterdescendants()):
                 continue
             para = _flat(el.text_content())
-            for m in _INLINE.finditer(para):
-                passage = m.group(1).strip()
-                if _count_words(passage) < MIN_INLINE_WORDS:
-                    continue
+            for passage in inline_quotes(para):
                 quotes.append(Quote(passage, para[:_CONTEXT_CHARS * 2], len(quotes), _first_link(el, base_url)))
     return quotes
 
@@ -140,10 +159,8 @@ def _quotes_from_text(text: str, base_url: str | None) -> list[Quote]:
             if body.strip():
                 quotes.append(Quote(body.strip(), prev_para[-_CONTEXT_CHARS:], len(quotes), hint))
             continue
-        for m in _INLINE.finditer(line):
-            passage = m.group(1).strip()
-            if _count_words(passage) >= MIN_INLINE_WORDS:
-                quotes.append(Quote(passage, line[:_CONTEXT_CHARS * 2], len(quotes), _md_link(line, base_url)))
+        for passage in inline_quotes(line):
+            quotes.append(Quote(passage, line[:_CONTEXT_CHARS * 2], len(quotes), _md_link(line, base_url)))
         prev_para = line
         i += 1
     return quotes
@@ -217,11 +234,42 @@ def locate(quote_text: str, source_text: str) -> tuple[str, float, str | None]:
 
     quote = [w for frag in fragments for w in frag]
     best = _best_alignment(quote, src)
+    if len(fragments) > 1:
+        # An ellipsis leaves words out on purpose: score each fragment where it stands, so the
+        # words skipped between them are not counted against the quote.
+        by_fragment = _fragments_alignment(fragments, src)
+        if by_fragment is not None and (best is None or by_fragment[0] > best[0]):
+            best = by_fragment
     if best is None:
         return "missing", 0.0, None
     sim, a, b = best
     status = "altered" if sim >= ALTERED_MIN else "missing"
     return status, round(sim, 4), src.excerpt(a, b)
+
+
+def _fragments_alignment(fragments: list[list[str]], src: _Source) -> tuple[float, int, int] | None:
+    """(similarity, first token, last token) with each fragment found exactly or aligned after the one before."""
+    pos, score, first, last = 0, 0.0, None, None
+    for frag in fragments:
+        hit = src.find(frag, pos)
+        if hit is not None:
+            frag_sim, a, b = 1.0, hit, hit + len(frag) - 1
+        else:
+            offset = src.starts[pos] - 1 if pos < len(src.starts) else None
+            if offset is None:
+                continue
+            tail = _Source(src.joined[offset:])
+            found = _best_alignment(frag, tail)
+            if found is None:
+                continue
+            frag_sim, a, b = found[0], found[1] + pos, found[2] + pos
+        score += frag_sim * len(frag)
+        first = a if first is None else first
+        last = b
+        pos = b + 1
+    if first is None:
+        return None
+    return score / sum(len(f) for f in fragments), first, last
 
 
 def _best_alignment(quote: list[str], src: _Source) -> tuple[float, int, int] | None:

@@ -26,6 +26,8 @@ class Extracted:
     text_sha256: str | None  # sha256 hex of text (utf-8)
     fingerprint: str | None  # 64-bit simhash over word shingles, 16 hex chars
     lang: str | None = None
+    # The page's own links, images and headings (archiver.analyze.features.Features.to_json), HTML only.
+    features: dict | None = None
     # The decoded and parsed page, kept when asked for: citations, quotations and requisites
     # then read the very tree the text came from instead of decoding and parsing again.
     document: HtmlDocument | None = field(default=None, repr=False, compare=False)
@@ -264,16 +266,32 @@ def _drop_link_lines(text: str, links: set[str]) -> str:
     return "\n".join(kept)
 
 
-def html_main_text(html, url: str | None = None) -> str:
-    """Main text of an HTML page (its text, or a parsed tree trafilatura may prune) via trafilatura, '' when it finds none."""
+_THIN_TEXT_WORDS = 30  # a precision-mode main text this short (a notice, not an article) is retried with the defaults
+
+
+def html_main_text(html: str | HtmlDocument, url: str | None = None) -> str:
+    """Main text of an HTML page (its markup, or its parsed document) via trafilatura, '' when it finds none.
+
+    Precision mode first; when that keeps almost nothing (Barron's pages: only a reprint
+    notice), trafilatura's defaults, whichever says more.
+    """
     import trafilatura
 
-    try:
-        text = trafilatura.extract(html, url=url, **_TRAFILATURA_OPTIONS)
-    except Exception as exc:  # trafilatura can raise on pathological markup; the fallback still works
-        log.debug("trafilatura failed on %s: %s", url, exc)
-        text = None
-    return normalise_text(text or "")
+    def run(**options) -> str:
+        # trafilatura prunes the tree it reads: each run gets its own copy of a parsed page.
+        source = html.copy_root() if isinstance(html, HtmlDocument) else html
+        try:
+            return normalise_text(trafilatura.extract(source, url=url, **options) or "")
+        except Exception as exc:  # trafilatura can raise on pathological markup; the fallback still works
+            log.debug("trafilatura failed on %s: %s", url, exc)
+            return ""
+
+    text = run(**_TRAFILATURA_OPTIONS)
+    if len(text.split()) < _THIN_TEXT_WORDS and _TRAFILATURA_OPTIONS.get("favor_precision"):
+        fuller = run(**{**_TRAFILATURA_OPTIONS, "favor_precision": False})
+        if len(fuller.split()) > 4 * len(text.split()):
+            text = fuller
+    return text
 
 
 def _pdf(data: bytes) -> tuple[str | None, str | None]:
@@ -381,7 +399,7 @@ def extract(body_path_or_bytes, content_type: str | None, url: str, max_bytes: i
     """
     data = _read(body_path_or_bytes, max_bytes)
     kind = sniff_kind(data, content_type)
-    title = lang = None
+    title = lang = features = None
     text: str | None
     document = None
     if kind == "html":
@@ -390,9 +408,16 @@ def extract(body_path_or_bytes, content_type: str | None, url: str, max_bytes: i
         reading = whole if whole is not None else HtmlDocument.from_bytes(slim[:HTML_LIMIT], content_type)
         doc = reading.root
         title, lang = _title_of(doc), _lang_of(doc)
-        links = _link_texts(doc)
+        # Imported here: features builds on this module's normalisation.
+        from archiver.analyze.features import page_features, visible_text
+
         # trafilatura prunes the tree it reads, and body_text drops chrome: both get a copy
-        text = html_main_text(reading.copy_root(), url) if doc is not None else ""
+        text = html_main_text(reading, url) if doc is not None else ""
+        found = page_features(doc, url, text) if doc is not None else None
+        if found is not None:
+            found.page_text = visible_text(doc)
+            features = found.to_json()
+        links = _link_texts(doc)
         if not text:
             text = body_text(reading.copy_root())
         text = _drop_link_lines(text, links)
@@ -406,7 +431,7 @@ def extract(body_path_or_bytes, content_type: str | None, url: str, max_bytes: i
     else:
         text = None
     return Extracted(kind=kind, title=title, text=text, text_sha256=_sha(text),
-                     fingerprint=fingerprint(text) if text else None, lang=lang,
+                     fingerprint=fingerprint(text) if text else None, lang=lang, features=features,
                      document=document if keep_document else None)
 
 

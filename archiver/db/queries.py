@@ -107,7 +107,7 @@ def change_events(store: Store, since: str | None = None, article: str | None = 
         params += kinds
     sql = """
         SELECT ch.id, ch.detected_at, ch.kind, u.url, ch.similarity, ch.detail, ch.from_capture_id, ch.to_capture_id,
-               c.http_status, c.error, c.final_url, ch.run_id
+               c.http_status, c.error, c.final_url, ch.run_id, ch.severity, ch.summary
           FROM changes ch JOIN urls u ON u.id = ch.url_id LEFT JOIN captures c ON c.id = ch.to_capture_id
     """
     if where:

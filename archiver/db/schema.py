@@ -397,6 +397,15 @@ MIGRATIONS: list[str] = [
     ALTER TABLE version_citations ADD COLUMN list_heading TEXT;
     ALTER TABLE version_citations ADD COLUMN evidence TEXT;
     """,
+    # change judgement -- what a reader sees besides the text (links, images, headings), a severity and a
+    # plain-language summary per change, and the noise learned per page from two fetches moments apart.
+    """
+    ALTER TABLE texts ADD COLUMN features TEXT;
+    ALTER TABLE changes ADD COLUMN severity TEXT;
+    ALTER TABLE changes ADD COLUMN summary TEXT;
+    ALTER TABLE urls ADD COLUMN volatile TEXT;
+    ALTER TABLE urls ADD COLUMN volatile_learned_at TEXT;
+    """,
     # Datasette and sqlite-utils: a foreign key from captures to their WARC file (filled by a
     # trigger, so the code that writes captures is unchanged), and views for the common questions.
     """
@@ -420,7 +429,7 @@ MIGRATIONS: list[str] = [
       JOIN urls au ON au.id = a.url_id
      WHERE u.state IN ('gone', 'soft_404');
     CREATE VIEW changes_this_week AS
-    SELECT ch.id AS change_id, ch.detected_at, ch.kind, ch.url_id, u.url, ch.similarity,
+    SELECT ch.id AS change_id, ch.detected_at, ch.kind, ch.severity, ch.summary, ch.url_id, u.url, ch.similarity,
            ch.from_capture_id, ch.to_capture_id, ch.run_id, ch.detail
       FROM changes ch JOIN urls u ON u.id = ch.url_id
      WHERE ch.detected_at >= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-7 days');

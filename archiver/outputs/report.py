@@ -24,7 +24,7 @@ from archiver.outputs.proofs import TokenIndex, describe_memento, describe_token
 from archiver.clock import iso_utc
 from archiver.analyze.diff import diff_summary, reflow, render_html as diff_html, word_diff
 from archiver.analyze.answers import readable_capture
-from archiver.analyze.kinds import CONTENT_KINDS, describe_change
+from archiver.analyze.kinds import CONTENT_KINDS, describe_change, seriousness
 from archiver.db.queries import article_anchors, find_article, original_capture, text_of_capture
 from archiver.db.store import Store
 from archiver.warc.reader import read_payload
@@ -32,7 +32,7 @@ from archiver.words import error_words, http_status_words, human_date
 
 REPORT_VERSION = 1
 INLINE_SCREENSHOT_LIMIT = 8 << 20  # a larger screenshot is named in the HTML report, not shown
-STATUSES = ("intact", "changed", "gone", "soft_404", "moved", "restored", "never_captured")
+STATUSES = ("intact", "changed", "gone", "soft_404", "blocked", "moved", "restored", "never_captured")
 
 _CAPTURE_FIELDS = (
     "id", "fetched_at", "requested_url", "final_url", "http_status", "content_type", "content_length",
@@ -78,7 +78,7 @@ def _check_outcome(latest: dict[str, Any], first: dict[str, Any] | None, events:
     if latest.get("error") and not latest.get("warc_file"):
         return f"no answer: {error_words(latest['error'])}"
     answered = f"the server answered {http_status_words(latest['http_status'])}" if latest.get("http_status") else ""
-    if status in ("gone", "soft_404") and first is not None and latest["id"] != first["id"]:
+    if status in ("gone", "soft_404", "blocked") and first is not None and latest["id"] != first["id"]:
         return f"still {STATUS_LABELS[status]}" + (f" ({answered})" if answered else "")
     if first is not None and latest["id"] == first["id"]:
         return "first capture"
@@ -105,9 +105,9 @@ def _status(url_row, captures, events) -> tuple[str, str | None]:
     if state == "gone":
         gone = [e for e in events if e["kind"] == "gone"]
         return "gone", describe_event(gone[-1], captures) if gone else None
-    if state == "soft_404":
-        soft = [e for e in events if e["kind"] == "soft_404"]
-        return "soft_404", describe_event(soft[-1], captures) if soft else None
+    if state in ("soft_404", "blocked"):
+        found = [e for e in events if e["kind"] == state]
+        return state, describe_event(found[-1], captures) if found else None
     if not any(readable_capture(c) for c in captures):
         first = next(c for c in captures if _has_record(c))
         return "gone", f"the server answered {http_status_words(first['http_status'])} when it was first captured"
@@ -236,6 +236,7 @@ def gather_report(store: Store, article: str, replay_base: str | None = None, ar
             "unlinked_references": len(unlinked),
             "change_events": sum(len(s["changes"]) for s in per_url.values()),
         },
+        "changes_by_seriousness": _by_seriousness(entries),
         "citations": entries,
         "unattributed_quotations": [_quote(q) for q in quotes if q["url_id"] is None],
         "unlinked_references": unlinked,
@@ -390,6 +391,7 @@ def _source(
             {
                 "id": e["id"], "detected_at": e["detected_at"], "kind": e["kind"], "similarity": e["similarity"],
                 "from_capture_id": e["from_capture_id"], "to_capture_id": e["to_capture_id"], "detail": e["detail"],
+                "severity": e.get("severity"), "summary": (e.get("summary") or "").split("\n") if e.get("summary") else [],
                 "description": describe_event(e, captures),
             }
             for e in events
@@ -398,6 +400,18 @@ def _source(
         "diff": diff,
         "screenshots": _screenshots(store, url_id, archive_dir),
     }
+
+
+def _by_seriousness(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every change event of the cited sources, most serious first (kind, then severity), newest first within."""
+    seen, events = set(), []
+    for entry in entries:
+        for change in entry["changes"]:
+            if change["id"] not in seen:
+                seen.add(change["id"])
+                events.append({"url": entry["url"], **{k: change[k] for k in ("id", "detected_at", "kind", "severity", "description")}})
+    events.sort(key=lambda c: c["detected_at"], reverse=True)
+    return sorted(events, key=lambda c: seriousness(c["kind"], c["severity"]))
 
 
 def _verify_commands(art, art_capture, entries, files, file_rows, head, store: Store) -> list[dict[str, Any]]:
@@ -441,6 +455,7 @@ STATUS_LABELS = {
     "changed": "changed",
     "gone": "gone",
     "soft_404": "soft 404",
+    "blocked": "blocked",
     "moved": "moved",
     "restored": "restored",
     "never_captured": "never captured",
@@ -530,11 +545,15 @@ def render_markdown(report: dict[str, Any]) -> str:
         "## Summary",
         "",
         f"- Sources cited: {src['cited']}; captured: {src['captured']}; intact: {src['intact']}; changed: {src['changed']}; "
-        f"gone: {src['gone']}; soft 404: {src['soft_404']}; moved: {src['moved']}; restored: {src['restored']}; never captured: {src['never_captured']}",
+        f"gone: {src['gone']}; soft 404: {src['soft_404']}; blocked: {src['blocked']}; moved: {src['moved']}; restored: {src['restored']}; never captured: {src['never_captured']}",
         f"- Quotations: {q['total']}; present: {q['present']}; altered: {q['altered']}; missing: {q['missing']}",
         f"- Unlinked references (not vouched for): {s['unlinked_references']}",
         "",
     ]
+    if report["changes_by_seriousness"]:
+        out += ["## Changes, most serious first", ""]
+        out += [f"- {human_date(c['detected_at'])}: {md_code(c['url'])}: {md(c['description'])}" for c in report["changes_by_seriousness"]]
+        out.append("")
     if len(art["versions"]) > 1 or art["changes"]:
         out += ["## The article's own history", ""]
         for v in art["versions"]:
@@ -710,7 +729,7 @@ dl{display:grid;grid-template-columns:max-content 1fr;gap:.15rem .8rem;margin:.4
 .cite{border:1px solid var(--line);border-radius:.5rem;padding:.8rem;margin:1rem 0}
 blockquote{margin:.4rem 0;padding-left:.8rem;border-left:3px solid var(--line);color:var(--muted)}
 .badge{display:inline-block;border-radius:1rem;padding:0 .6rem;font-size:.85rem;color:#fff;background:var(--muted)}
-.s-intact,.q-present{background:var(--ok)}.s-changed,.s-moved,.s-restored,.q-altered{background:var(--warn)}.s-gone,.s-soft_404,.s-never_captured,.q-missing{background:var(--bad)}
+.s-intact,.q-present{background:var(--ok)}.s-changed,.s-moved,.s-restored,.q-altered{background:var(--warn)}.s-gone,.s-soft_404,.s-blocked,.s-never_captured,.q-missing{background:var(--bad)}
 .diff{white-space:pre-wrap;overflow-wrap:anywhere;border:1px solid var(--line);border-radius:.4rem;padding:.5rem;font-size:.9rem}
 summary{cursor:pointer;color:var(--muted);margin:.4rem 0}a.replay{font-weight:600}
 @media (max-width:30rem){body{padding:.6rem}dl{grid-template-columns:1fr}dt{margin-top:.3rem}}
@@ -772,7 +791,7 @@ def render_html(report: dict[str, Any]) -> str:
         "<h2>Summary</h2>",
         '<ul class="summary">',
         f"<li>{src['cited']} sources cited</li><li>{src['captured']} captured</li><li>{src['intact']} intact</li>",
-        f"<li>{src['changed']} changed</li><li>{src['gone'] + src['soft_404']} gone or soft 404</li><li>{src['moved']} moved</li>",
+        f"<li>{src['changed']} changed</li><li>{src['gone'] + src['soft_404']} gone or soft 404</li><li>{src['blocked']} blocked</li><li>{src['moved']} moved</li>",
         f"<li>{src['restored']} restored</li><li>{src['never_captured']} never captured</li>",
         "</ul>",
         '<ul class="summary">',
@@ -780,6 +799,11 @@ def render_html(report: dict[str, Any]) -> str:
         f"<li>{s['unlinked_references']} unlinked references</li>",
         "</ul>",
     ]
+    if report["changes_by_seriousness"]:
+        parts.append("<h2>Changes, most serious first</h2><ol class=\"timeline\">")
+        parts += [f"<li>{_time(c['detected_at'])}: <code>{e(c['url'])}</code>: {e(c['description'])}</li>"
+                  for c in report["changes_by_seriousness"]]
+        parts.append("</ol>")
     if len(art["versions"]) > 1 or art["changes"]:
         parts.append("<h2>The article's own history</h2><ul>")
         for v in art["versions"]:

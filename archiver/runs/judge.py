@@ -9,17 +9,20 @@ found in that URL. A baseline never moves without a ``judgements`` row saying wh
 
 from __future__ import annotations
 
+import json
 import secrets
 from typing import Any
 
 from archiver.analyze.answers import failed_answer, usable_answer
 from archiver.analyze.compare import Observation, classify
+from archiver.analyze.judge import VolatileMask
 from archiver.analyze.quotes import locate
 from archiver.analyze.text import Extracted, extract
 from archiver.clock import iso_utc, utc_now
 from archiver.db.queries import original_capture
 from archiver.net.fetch import Fetcher
 from archiver.results import Change, QuoteChange
+from archiver.runs.noise import second_look as second_look_at
 from archiver.runs.recorder import Captured
 from archiver.runs.schedule import after_check, first_check
 from archiver.urls import site_root
@@ -30,11 +33,14 @@ Verdict = tuple["Change | None", "list[QuoteChange]", bool]
 class Judge:
     """Classifies new captures of tracked URLs for one run (capture or recheck)."""
 
-    def __init__(self, store, run_id: int, fetcher: Fetcher | None, confirm: int) -> None:
+    def __init__(self, store, run_id: int, fetcher: Fetcher | None, confirm: int, noise_delay: float | None = None) -> None:
         self.store = store
         self.run_id = run_id
         self.fetcher = fetcher
         self.confirm = confirm
+        # Seconds before a second look at a page that seems edited, to learn what on it changes by
+        # itself; None: no second look (capture, and recheck --no-second-look).
+        self.noise_delay = noise_delay
         self._probes: dict[str, Extracted | None] = {}
 
     # -- the baseline ------------------------------------------------------------------------
@@ -82,21 +88,24 @@ class Judge:
         if capture is None:
             return None
         original = original_capture(self.store, capture)
-        text = self.store.row("SELECT kind, title, text FROM texts WHERE capture_id = ?", (original["id"],))
+        text = self.store.row("SELECT kind, title, text, features FROM texts WHERE capture_id = ?", (original["id"],))
         if text is None:
             kind = "binary" if original.get("payload_sha256") else None
             return Extracted(kind=kind or "binary", title=original.get("title"), text=None, text_sha256=None, fingerprint=None) if kind else None
         return Extracted(
-            kind=text["kind"], title=text["title"], text=text["text"], text_sha256=original.get("text_sha256"), fingerprint=original.get("fingerprint")
+            kind=text["kind"], title=text["title"], text=text["text"], text_sha256=original.get("text_sha256"), fingerprint=original.get("fingerprint"),
+            features=json.loads(text["features"]) if text.get("features") else None,
         )
 
     def judge(
-        self, url_row: dict[str, Any], row: dict[str, Any], last_good: dict[str, Any] | None, fresh: Captured | None = None
+        self, url_row: dict[str, Any], row: dict[str, Any], last_good: dict[str, Any] | None, fresh: Captured | None = None,
+        second_look: bool = False,
     ) -> Verdict:
         """Classify a recorded capture against the baseline, store the verdict, re-locate quotations.
 
         ``fresh``: the capture just recorded, with its extracted text; without it the row was
         recorded by an interrupted run and its text is read back from the database.
+        ``second_look``: a plain fetch, which may be repeated to learn the page's noise.
         """
         url_id = url_row["id"]
         # A row as the recorder returns it may leave out what does not apply (a local file has no error).
@@ -129,7 +138,15 @@ class Judge:
         ok = not failed_answer(status, row["error"]) and status is not None
         streak = 0 if ok else (url_row["failure_streak"] or 0) + 1
         probe = self._probe(row) if self._needs_probe(new_obs, previous_obs, row) else None
-        verdict = classify(previous_obs, url_row.get("state") or "ok", new_obs, streak, self.confirm, probe)
+        volatile = VolatileMask.from_json(json.loads(url_row["volatile"])) if url_row.get("volatile") else None
+        verdict = classify(previous_obs, url_row.get("state") or "ok", new_obs, streak, self.confirm, probe, volatile)
+        learned = None
+        if verdict.kind == "content_changed" and second_look and self.noise_delay is not None and self.fetcher is not None:
+            # Before calling it an edit, ask the page what on it changes by itself.
+            learned = second_look_at(self.fetcher, url_row["url"], new_obs.extracted, self.noise_delay)
+            if learned:
+                volatile = volatile.merge(learned) if volatile else learned
+                verdict = classify(previous_obs, url_row.get("state") or "ok", new_obs, streak, self.confirm, probe, volatile)
         if verdict.state == "ok":
             streak = 0
 
@@ -143,6 +160,8 @@ class Judge:
                 "kind": verdict.kind,
                 "similarity": verdict.similarity,
                 "detail": dict(verdict.detail),
+                "severity": verdict.severity,
+                "summary": "\n".join(verdict.summary) or None,
                 "detected_at": iso_utc(now),
                 "run_id": self.run_id,
             }
@@ -155,6 +174,7 @@ class Judge:
             "last_checked_at": iso_utc(now),
             "next_check_at": next_check_at,
             **({"baseline_capture_id": row["id"]} if moves else {}),
+            **({"volatile": volatile.to_json(), "volatile_learned_at": iso_utc(now)} if learned and volatile else {}),
         }
         judgement = {
             "capture_id": row["id"], "run_id": self.run_id, "baseline_before": url_row["baseline_capture_id"],

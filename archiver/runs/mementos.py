@@ -23,8 +23,8 @@ from typing import Any, Callable
 from urllib.parse import urljoin
 
 from archiver import __version__
-from archiver.analyze.compare import text_change
-from archiver.analyze.text import similarity
+from archiver.analyze.judge import judge
+from archiver.analyze.text import Extracted
 from archiver.clock import iso_utc, parse_iso
 from archiver.db.queries import find_article, text_of_capture
 from archiver.net.fetch import Fetcher
@@ -236,12 +236,13 @@ class MementoRun:
             else:
                 values.update(verdict="unknown", detail={**detail, "reason": "no text to compare on one side"})
             return values
-        titles = (captured.extracted.title, first.get("title"))
-        change = text_change(theirs, ours[1], titles)
-        values["similarity"] = 1.0 if change is None else round(similarity(theirs, ours[1]), 4)
-        values["verdict"] = "same" if change is None else "differs"
-        if change is not None:
-            detail["diff_summary"] = change
+        # The memento is the earlier look: judged as a recheck would judge archiver's capture after it.
+        judged = judge(_text_only(theirs, captured.extracted.title), _text_only(ours[1], first.get("title")))
+        values["similarity"] = 1.0 if judged is None else judged.similarity
+        values["verdict"] = "same" if judged is None else "differs"
+        if judged is not None:
+            detail["diff_summary"] = judged.diff
+            detail["summary"] = judged.summaries()
         values["detail"] = detail
         return values
 
@@ -302,3 +303,8 @@ def _memento_answer(result) -> str | None:
     if final is not None and final.header("Memento-Datetime"):
         return final.url
     return None
+
+
+def _text_only(text: str, title: str | None) -> Extracted:
+    """A page known by its main text and title only (what is stored of a capture)."""
+    return Extracted(kind="text", title=title, text=text, text_sha256=None, fingerprint=None)

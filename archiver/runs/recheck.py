@@ -104,7 +104,7 @@ class RecheckRun:
         total = len(pending) + len(unjudged)
         recorder = Recorder(self.archive, run_id, settings, self.options.warc_size)
         self.fetcher = Fetcher(self.options.fetch)
-        self.judge = Judge(self.store, run_id, self.fetcher, self.options.confirm)
+        self.judge = Judge(self.store, run_id, self.fetcher, self.options.confirm, self.options.noise_delay)
         # Tracked articles fetched whole are read again for their links (a new version when edited).
         self.articles = {r["url_id"] for r in self.store.rows("SELECT url_id FROM articles WHERE source = 'web'")}
         self.article_changes: list[Change] = []
@@ -194,7 +194,7 @@ class RecheckRun:
             ):
                 revisit = RevisitPlan("identical", original, original.get("warc_record_id"))
         captured = recorder.record_fetch(url_id, result, revisit=revisit)
-        verdict = self._judge(url_row, captured.row, last_good, fresh=captured)
+        verdict = self._judge(url_row, captured.row, last_good, fresh=captured, second_look=True)
         if revisit is None and final is not None and final.status == 200 and final.decoded is not None and url_id in self.articles:
             final.decoded.seek(0)
             self._article_edit(url_row, captured, final.decoded.read(EXTRACT_LIMIT), final.content_type)
@@ -233,6 +233,7 @@ class RecheckRun:
             self.article_changes.append(change)
 
     def _judge(
-        self, url_row: dict[str, Any], row: dict[str, Any], last_good: dict[str, Any] | None, fresh: Captured | None = None
+        self, url_row: dict[str, Any], row: dict[str, Any], last_good: dict[str, Any] | None, fresh: Captured | None = None,
+        second_look: bool = False,
     ) -> tuple[Change | None, list[QuoteChange], bool]:
-        return self.judge.judge(url_row, row, last_good, fresh=fresh)
+        return self.judge.judge(url_row, row, last_good, fresh=fresh, second_look=second_look)

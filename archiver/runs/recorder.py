@@ -247,7 +247,10 @@ class Recorder:
 def _text_row(url_id: int, extracted: Extracted | None) -> dict[str, Any] | None:
     if extracted is None or extracted.text is None:
         return None
-    return {"url_id": url_id, "kind": extracted.kind, "title": extracted.title, "text": extracted.text}
+    row = {"url_id": url_id, "kind": extracted.kind, "title": extracted.title, "text": extracted.text}
+    if extracted.features is not None:
+        row["features"] = extracted.features
+    return row
 
 
 def close_run(

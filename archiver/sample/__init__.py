@@ -3,6 +3,8 @@
 ``SampleWeb`` serves invented sites (an opinion article on blog.example and the
 sources it cites, and a second article citing in dated lists) through an HTTP forward proxy on 127.0.0.1, in three versions
 that change the way a recheck should notice; ``expected_changes`` says how.
+records.example is a local news site the article does not cite: each of its pages shows one
+kind of change between versions 1 and 2 (``CHANGE_PAGES`` says which, and how it is summed up).
 The ``articles/`` directory holds the same story as a Markdown file and as a
 plain-text letter, for file-target tests.
 """
@@ -16,7 +18,10 @@ from .routes import (
     ARTICLE_URL,
     ASSEMBLY_HOME_URL,
     BOILERPLATE_LINKS,
+    CHANGE_PAGES,
+    CHANGE_SEVERITIES,
     CITED_SOURCES,
+    COMMENTARY_URL,
     CORRECTION_URL,
     DYING_URL,
     EARLIER_POST_URL,
@@ -33,6 +38,7 @@ from .routes import (
     SEED_CITED_SOURCES,
     TEMPLATE_LINKS,
     QUOTED_PASSAGE,
+    STATEMENT_URL,
     TRANSCRIPT_1_URL,
     TRANSCRIPT_2_URL,
     VERSIONS,
@@ -70,6 +76,10 @@ TEXT_UNLINKED_REFERENCES: list[tuple[str, str, str]] = [
 
 __all__ = [
     "SampleWeb",
+    "CHANGE_PAGES",
+    "CHANGE_SEVERITIES",
+    "COMMENTARY_URL",
+    "STATEMENT_URL",
     "expected_changes",
     "VERSIONS",
     "ARTICLE_URL",

@@ -45,6 +45,34 @@ DYING_URL = "http://localwire.test/story/ferry-timetable-cut"
 MOVED_URL = "http://civicdata.example/dataset/ansel-bridge-costs"
 MOVED_TO_URL = "http://civicdata.example/datasets/transport/ansel-bridge-costs"
 
+# records.example: a local news site whose pages are not cited by the article; each shows one
+# kind of change between versions 1 and 2 (tests capture them directly and recheck them).
+RECORDS = "http://records.example"
+CHANGE_PAGES: dict[str, tuple[str | None, str | None]] = {
+    # url -> (change kind at version 2, what the first summary line starts with)
+    f"{RECORDS}/council/harbour-projects.html": ("content_changed", "number changed: 12 -> 15"),
+    f"{RECORDS}/council/sea-wall-contractor.html": ("content_changed", "correction appended"),
+    f"{RECORDS}/news/harbour-master-retires.html": ("content_changed", "wording changed"),
+    f"{RECORDS}/data/": ("content_changed", "link removed: \"Sea wall survey 2026 (PDF)\""),
+    f"{RECORDS}/news/quay-before-storm.html": ("content_changed", "image removed"),
+    f"{RECORDS}/council/quay-plan.html": ("content_changed", "rewritten"),
+    f"{RECORDS}/news/meeting-time.html": ("content_changed", "number changed: 18:00 -> 19:30"),
+    f"{RECORDS}/news/winter-ferries.html": (None, None),  # a new template, the same story
+    f"{RECORDS}/news/markets-live.html": (None, None),  # a market ticker that moves on every request
+    f"{RECORDS}/news/fish-market-survey.html": ("blocked", "now shows a consent wall"),
+    f"{RECORDS}/news/tolls-investigation.html": ("blocked", "now behind a login or subscription wall"),
+    f"{RECORDS}/news/regatta-video.html": ("blocked", "now not available in this region"),
+}
+CHANGE_SEVERITIES = {
+    f"{RECORDS}/council/harbour-projects.html": "substantive",
+    f"{RECORDS}/news/harbour-master-retires.html": "minor",
+    f"{RECORDS}/council/quay-plan.html": "rewrite",
+}
+# A commentary that quotes a committee statement in single typographic marks across an ellipsis;
+# the statement is reworded in version 2.
+COMMENTARY_URL = f"{RECORDS}/opinion/the-quay-promise.html"
+STATEMENT_URL = f"{RECORDS}/council/statement-rask.html"
+
 # The article cites these in its main content, in order of first appearance,
 # de-duplicated, in the form archiver.urls.normalise_url gives (the transcript-1
 # link carries a "#speaker-14" fragment in the page; the interview is linked twice;
@@ -185,6 +213,7 @@ CONTENT_HOSTS = (
     "coastpost.example",
     "localwire.test",
     "civicdata.example",
+    "records.example",
 )
 # Hosts that only appear in boilerplate: any path answers 200 with a tiny placeholder page.
 STUB_HOSTS = (
@@ -236,6 +265,7 @@ ROUTES: dict[str, dict[int, Route]] = {
     TRANSCRIPT_2_URL: {1: FILE, 2: Route("redirect", status=302, location=ASSEMBLY_HOME_URL)},
     PDF_URL: {1: Route("pdf")},
     NOISE_URL: {1: Route("noise", gzip=True, chunked=True)},
+    f"{RECORDS}/news/markets-live.html": {1: Route("noise")},
     MOVED_URL: {1: FILE, 2: Route("redirect", status=301, location=MOVED_TO_URL)},
     "http://blog.example/static/img/logo.png": {1: Route("png")},
 }

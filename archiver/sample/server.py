@@ -579,6 +579,9 @@ class SampleWeb:
             views = self._views
             ad, ad2 = self._random.sample(_NOISE_ADS, 2)
             related = self._random.sample(_NOISE_RELATED, 4)
+            market = (f"Harbour shares now: Vellmark Ports {self._random.randint(300, 900) / 10:.1f} crowns "
+                      f"({self._random.choice('+-')}{self._random.randint(1, 99) / 100:.2f}%), "
+                      f"Quayside Holdings {self._random.randint(100, 400) / 10:.1f} crowns, volume {self._random.randint(1000, 9999):,}")
         now = datetime.now(UTC)
         items = "\n".join(f'    <li><a href="{href}">{title}</a></li>' for href, title in related)
         values = {
@@ -589,6 +592,7 @@ class SampleWeb:
             "{{ad}}": f'<a href="http://ads.example/click?slot=top&amp;r={secrets.token_hex(4)}" rel="sponsored">{ad}</a>',
             "{{ad2}}": f'<a href="http://ads.example/click?slot=side&amp;r={secrets.token_hex(4)}" rel="sponsored">{ad2}</a>',
             "{{related}}": items,
+            "{{market}}": market,
         }
         for key, value in values.items():
             template = template.replace(key, value)
