@@ -95,6 +95,7 @@ def default_map(group: click.Group, ctx: click.Context, data: dict[str, Any], so
     known = set(GLOBAL_KEYS)
     out: dict[str, dict[str, Any]] = {}
     for name, command in commands.items():
+        assert command is not None  # the name came from the group's own list_commands
         names = _long_names(command)
         known |= set(names)
         table = {k.replace("_", "-"): v for k, v in tables.get(name, {}).items()}

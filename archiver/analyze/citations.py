@@ -1341,7 +1341,7 @@ def _find_links_html(html, base_url: str, encoding: str | None, templates) -> Ar
         url, skip = resolved
         prose = _in_prose(blk)
         why = _judge(ev, rl, url if skip is None else None, anchor, prose, _collapse(btext[:300]), context, btext[max(0, rl.start - 200) : rl.start])
-        item: dict[str, str | None] = {}
+        item: dict[str, Any] = {}  # _item_fields, and "provisional": True
         if why is None and rl.el in scope:
             item = _item_fields(ev, rl, blk, btext, anchor)
             if item.get("item_date") and len(btext) <= 2 * CONTEXT_CAP and len(_collapse(btext)) <= CONTEXT_CAP:

@@ -43,15 +43,15 @@ def charset_of(data: bytes, content_type: str | None = None, html: bool = True) 
         if data.startswith(bom):
             return name
     if content_type:
-        m = _CT_CHARSET.search(content_type)
-        name = codec_name(m.group(1)) if m else None
-        if name:
-            return name
+        header = _CT_CHARSET.search(content_type)
+        declared = codec_name(header.group(1)) if header else None
+        if declared:
+            return declared
     if html:
-        m = _META_CHARSET.search(data[:8192])
-        name = codec_name(m.group(1).decode("ascii", "replace")) if m else None
-        if name:
-            return name
+        meta = _META_CHARSET.search(data[:8192])
+        declared = codec_name(meta.group(1).decode("ascii", "replace")) if meta else None
+        if declared:
+            return declared
     return "utf-8"
 
 

@@ -80,7 +80,8 @@ def article_anchors(store: Store, article_id: int) -> dict[int, int]:
 
 def change_events(store: Store, since: str | None = None, article: str | None = None, kinds: list[str] | None = None) -> list[dict[str, Any]]:
     """Change events, oldest first, with their URL and the new capture's status."""
-    where, params = [], []
+    where: list[str] = []
+    params: list[Any] = []
     if since:
         try:
             since_iso = iso_utc(parse_iso(since if "T" in since else since + "T00:00:00Z"))

@@ -132,7 +132,7 @@ def seal(conn, run_id: int | None, reason: str) -> dict[str, Any]:
     row["seal_hash"] = seal_hash(previous[1] if previous else None, row)
     names = list(row)
     conn.execute(f"INSERT INTO seals ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})", [row[n] for n in names])
-    changed = [(row["id"], t, k, h) for (t, k), h in now.items() if before.get((t, k)) != h]
+    changed: list[tuple[Any, str, str, str | None]] = [(row["id"], t, k, h) for (t, k), h in now.items() if before.get((t, k)) != h]
     changed += [(row["id"], t, k, None) for (t, k) in before.keys() - now.keys()]
     conn.executemany("INSERT INTO sealed_rows (seal_id, table_name, row_key, sha256) VALUES (?, ?, ?, ?)", sorted(changed, key=lambda c: (c[1], c[2])))
     return row

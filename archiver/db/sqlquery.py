@@ -79,9 +79,9 @@ def render(columns: list[str], rows: list[tuple], fmt: str = "table") -> str:
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()]
     lines.append("  ".join("-" * w for w in widths))
-    for row in cells:
-        lines.append("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
-    if any(v.endswith(_CUT) for row in cells for v in row):
+    for line in cells:
+        lines.append("  ".join(v.ljust(w) for v, w in zip(line, widths, strict=True)).rstrip())
+    if any(v.endswith(_CUT) for line in cells for v in line):
         lines.append(f"(text longer than {PROSE_WIDTH} characters is cut{_CUT} here: --json or --csv give whole values)")
     return "\n".join(lines)
 

@@ -262,6 +262,8 @@ class Store:
         same run; the event its first judgement made (``superseded_change_id``) goes with it."""
         with self.transaction():
             record = self.row("SELECT * FROM article_versions WHERE id = ?", (version_id,))
+            if record is None:
+                raise LookupError(f"article version {version_id} is not in the archive")
             previous = self.row(
                 "SELECT * FROM article_versions WHERE article_id = ? AND version < ? ORDER BY version DESC LIMIT 1",
                 (article_id, record["version"]),

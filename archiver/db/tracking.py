@@ -130,6 +130,7 @@ def set_paused(store: Store, paused: bool, article: str | None = None, source: s
                 raise UsageError(f"{row['url']} is not tracked (archiver untrack): nothing to pause")
             store.update("articles", row["id"], {"paused_at": value})
             return {"article": row["url"], "source": None, "paused": paused, "was_paused": bool(row.get("paused_at"))}
+        assert source is not None  # exactly one of article and source was given
         url_id = find_url_id(store, source)
         if not store.value("SELECT 1 FROM citations WHERE url_id = ? AND cited = 1", (url_id,)):
             raise NotFound(f"{source} is not a source any article cites")

@@ -157,7 +157,8 @@ def _from_timegate(fetcher: Fetcher, url: str, when: datetime, timegate: str) ->
         moment = parse_http_date(final.header("Memento-Datetime"))
         if final.status != 200 or moment is None:
             return Lookup(url, when, asked, error=f"TimeGate {asked}: HTTP {final.status}, no Memento-Datetime")
-        memento = Memento(final.header("Content-Location") and _absolute(final.url, final.header("Content-Location")) or final.url, moment)
+        location = final.header("Content-Location")
+        memento = Memento(_absolute(final.url, location) if location else final.url, moment)
         # The Link header names the neighbours; an earlier one may be closer to before the date.
         earlier = memento if moment <= when else None
         if earlier is None:

@@ -7,7 +7,7 @@ strongest claim: the capture existed by then.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, overload
 
 
 def _tokens(store) -> list[dict[str, Any]]:
@@ -125,6 +125,14 @@ def memento_facts(store, article_id: int, url_id: int | None, original_url: str)
         },
         "submissions": submissions,
     }
+
+
+@overload
+def describe_memento(memento: dict[str, Any], role: str) -> str: ...
+
+
+@overload
+def describe_memento(memento: None, role: str) -> None: ...
 
 
 def describe_memento(memento: dict[str, Any] | None, role: str) -> str | None:

@@ -375,7 +375,7 @@ def _source(
         after = _latest_text(store, captures)
         if before and after and before[1] != after[1]:
             old_text, new_text = before[1], after[1]
-            if any("pdf" in (c.get("content_type") or "") for c in (first, latest)):
+            if any("pdf" in (c.get("content_type") or "") for c in (first, latest) if c is not None):
                 # A PDF's text breaks at the end of every printed line; the diff reads as sentences.
                 old_text, new_text = reflow(old_text), reflow(new_text)
             ops = word_diff(old_text, new_text)

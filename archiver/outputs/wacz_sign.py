@@ -255,7 +255,11 @@ def check_signed_wacz(path: Path, domain_roots: str | None = None, tsa_roots: st
             if not leaf.not_valid_before_utc <= created_at <= leaf.not_valid_before_utc + CERT_MAX_AGE:
                 problems.append(f"signed {created}, not within {CERT_MAX_AGE.days} days of the certificate's issue ({leaf.not_valid_before_utc:%Y-%m-%d})")
             try:
-                leaf.public_key().verify(base64.b64decode(signed.get("signature", "")), signed["hash"].encode("ascii"), ec.ECDSA(hashes.SHA256()))
+                public_key = leaf.public_key()
+                if isinstance(public_key, ec.EllipticCurvePublicKey):
+                    public_key.verify(base64.b64decode(signed.get("signature", "")), signed["hash"].encode("ascii"), ec.ECDSA(hashes.SHA256()))
+                else:
+                    problems.append(f"the certificate's key is not an ECDSA key ({type(public_key).__name__}): WACZ signatures are ECDSA")
             except (InvalidSignature, ValueError, TypeError, AttributeError):
                 problems.append("the signature does not verify with the certificate's key")
         tsa_chain = load_certificates(signed.get("timestampCert", ""))

@@ -62,6 +62,7 @@ def build_query(message: bytes) -> tuple[bytes, int]:
         .cert_request(cert_request=True)
         .build()
     )
+    assert request.nonce is not None  # asked for with nonce=True
     return request.as_bytes(), request.nonce
 
 

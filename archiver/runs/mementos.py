@@ -28,7 +28,7 @@ from archiver.analyze.text import Extracted
 from archiver.clock import iso_utc, parse_iso
 from archiver.db.queries import find_article, text_of_capture
 from archiver.net.fetch import Fetcher
-from archiver.net.memento import DEFAULT_TIMEGATE, DEFAULT_TIMEMAP, Lookup, Memento, look_up, parse_http_date, parse_link_format
+from archiver.net.memento import DEFAULT_TIMEGATE, DEFAULT_TIMEMAP, Memento, look_up, parse_http_date, parse_link_format
 from archiver.options import FetchOptions, WARC_SIZE
 from archiver.results import Result
 from archiver.runs.directory import ArchiveDir
@@ -192,7 +192,7 @@ class MementoRun:
             return [MementoFound(article_url, source["url"], row["role"], verdict=row["verdict"], error=lookup.error)]
         found = []
         first = self._first_capture(source["url_id"])
-        for memento, role in _roles(lookup):
+        for memento, role in _roles(lookup.chosen, lookup.earlier):
             row = {**base, "role": role, "memento_url": memento.url, "memento_datetime": iso_utc(memento.datetime)}
             row.update(self._fetch_and_compare(memento, first, fetcher, recorder))
             self.store.add_memento(row)
@@ -236,6 +236,7 @@ class MementoRun:
             else:
                 values.update(verdict="unknown", detail={**detail, "reason": "no text to compare on one side"})
             return values
+        assert captured.extracted is not None  # theirs is its text
         # The memento is the earlier look: judged as a recheck would judge archiver's capture after it.
         judged = judge(_text_only(theirs, captured.extracted.title), _text_only(ours[1], first.get("title")))
         values["similarity"] = 1.0 if judged is None else judged.similarity
@@ -281,8 +282,7 @@ class MementoRun:
         return Submission(source["url"], status, memento_url, error)
 
 
-def _roles(lookup: Lookup) -> list[tuple[Memento, str]]:
-    chosen, earlier = lookup.chosen, lookup.earlier
+def _roles(chosen: Memento, earlier: Memento | None) -> list[tuple[Memento, str]]:
     if earlier is None or earlier.url == chosen.url:
         return [(chosen, "closest+earlier" if earlier is not None else "closest")]
     return [(chosen, "closest"), (earlier, "earlier")]

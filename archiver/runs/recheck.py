@@ -224,7 +224,9 @@ class RecheckRun:
         holders: dict[str, int] = {}
         for url in cited_urls(links):
             source = self.store.row("SELECT baseline_capture_id FROM urls WHERE url = ?", (url,))
-            found = text_of_capture(self.store, source["baseline_capture_id"]) if source and source["baseline_capture_id"] else None
+            if not source or not source["baseline_capture_id"]:
+                continue
+            found = text_of_capture(self.store, source["baseline_capture_id"])
             if found is not None:
                 holders[url], texts[url] = source["baseline_capture_id"], found[1]
         text = captured.extracted.text if captured.extracted is not None else None

@@ -180,7 +180,7 @@ def locate_in_sources(quote: Quote, cited: list[str], texts: dict[str, str]) -> 
     if quote.source_hint and quote.source_hint in texts:
         order.append(quote.source_hint)
     order += [u for u in cited if u in texts and u not in order]
-    best: tuple[str | None, float | None, str | None, str | None] = ("missing", 0.0, None, quote.source_hint)
+    best: tuple[str, float, str | None, str | None] = ("missing", 0.0, None, quote.source_hint)
     rank = {"present": 2, "altered": 1, "missing": 0}
     for url in order:
         status, similarity, excerpt = locate(quote.text, texts[url])
