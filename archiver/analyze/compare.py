@@ -237,17 +237,17 @@ def classify(previous: Observation | None, previous_state: str, new: Observation
     if failure == "gone_now":
         return bad("gone", "gone", reason=f"http_{new.http_status}", http_status=new.http_status)
     if failure == "walled":
-        reason = "login_wall" if new.http_status == 401 else "region_block"
-        return bad("blocked", "blocked", reason=reason, http_status=new.http_status, summary=[_WALL_SUMMARY[reason]])
+        wall = "login_wall" if new.http_status == 401 else "region_block"
+        return bad("blocked", "blocked", reason=wall, http_status=new.http_status, summary=[_WALL_SUMMARY[wall]])
     if failure == "blocked":
         # We could not look (rate limit, challenge): never evidence that the page went away.
         return Verdict(None, None, {"reason": "blocked", "http_status": new.http_status},
                        previous_state if was_bad else "failing")
     if failure == "transient":
-        reason: str | None = new.error or f"http_{new.http_status}"
+        failed = new.error or f"http_{new.http_status}"
         if failure_streak >= confirm:
-            return bad("gone", "gone", reason=reason, failure_streak=failure_streak, http_status=new.http_status)
-        return Verdict(None, None, {"reason": reason, "failure_streak": failure_streak},
+            return bad("gone", "gone", reason=failed, failure_streak=failure_streak, http_status=new.http_status)
+        return Verdict(None, None, {"reason": failed, "failure_streak": failure_streak},
                        previous_state if was_bad else "failing")
 
     # A usable 2xx answer from here on.
@@ -263,9 +263,9 @@ def classify(previous: Observation | None, previous_state: str, new: Observation
                        previous_state if was_bad else "failing")
     if reason == "not_found":
         return bad("soft_404", "soft_404", reason="error_page", title=ex.title if ex else None)
-    wall = wall_reason(ex, previous.extracted if previous else None)
-    if wall:
-        return bad("blocked", "blocked", reason=wall, title=ex.title if ex else None, summary=[_WALL_SUMMARY[wall]])
+    walled = wall_reason(ex, previous.extracted if previous else None)
+    if walled:
+        return bad("blocked", "blocked", reason=walled, title=ex.title if ex else None, summary=[_WALL_SUMMARY[walled]])
 
     prev_ex = previous.extracted if previous else None
     prev_final = (previous.final_url or previous.requested_url) if previous else new.requested_url

@@ -14,6 +14,8 @@ URLs as absolute, or adds an image-style token, does not look like a change.
 
 from __future__ import annotations
 
+from typing import Any
+
 import bisect
 import hashlib
 import re
@@ -261,7 +263,7 @@ def visible_text(doc) -> str:
     body = doc.find("body")
     root = body if body is not None else doc
     parts: list[str] = []
-    stack: list[tuple[object, bool]] = [(root, False)]
+    stack: list[tuple[Any, bool]] = [(root, False)]  # lxml elements and comments
     while stack:  # iterative: hostile pages nest deeper than Python recursion goes
         el, closing = stack.pop()
         tag = el.tag if isinstance(el.tag, str) else ""

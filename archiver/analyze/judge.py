@@ -183,7 +183,7 @@ def learn_volatile(first: Extracted | None, second: Extracted | None) -> Volatil
 _SHORT_LINE_WORDS = 3
 
 
-def _lines(text: str, ignore: set[str] = frozenset()) -> list[tuple[str, str]]:
+def _lines(text: str, ignore: set[str] | frozenset[str] = frozenset()) -> list[tuple[str, str]]:
     """(masked, original) for each line that carries meaning. Short lines go unless they hold a
     number (a heading like "Budget" is judged with the headings; "Cost: 12m" is content)."""
     out = []
@@ -463,8 +463,8 @@ def judge(old: Extracted, new: Extracted, mask: VolatileMask | None = None) -> J
 
     findings: list[Finding] = []
     if _title_changed(old.title, new.title) and not (
-            mask and mask.masks_line(mask_volatile(new.title).lower())):
-        findings.append(Finding("title", f'title changed from "{_clip(old.title, 70)}" to "{_clip(new.title, 70)}"',
+            mask and mask.masks_line(mask_volatile(new.title or "").lower())):
+        findings.append(Finding("title", f'title changed from "{_clip(old.title or "", 70)}" to "{_clip(new.title or "", 70)}"',
                                 "substantive"))
     headings = {h.lower() for h in (old.features or {}).get("headings", []) + (new.features or {}).get("headings", [])}
     pairs = _still_there(_pairs(gone, came), old.features, new.features)

@@ -267,7 +267,7 @@ def _fragments_alignment(fragments: list[list[str]], src: _Source) -> tuple[floa
         first = a if first is None else first
         last = b
         pos = b + 1
-    if first is None:
+    if first is None or last is None:
         return None
     return score / sum(len(f) for f in fragments), first, last
 
