@@ -1,11 +1,23 @@
 #!/usr/bin/env python3
-"""Benchmark: archiver capture against wget --warc-file on the same URL list, in the same run.
+"""Benchmark: archiver capture against wget --warc-file on a latency-bound fake web, in the same run.
 
-A local server on 127.0.0.1 serves N pages (with a small per-request latency, as a remote
-server would have). Both tools fetch the same list into WARC files; the script prints wall
-time, peak memory and WARC bytes for each and the ratios archiver/wget.
+The fake web (scripts/fakeweb.py) is many invented hosts behind one HTTP proxy on 127.0.0.1,
+each answering after its own latency (5-150 ms). archiver is given the articles and finds
+and fetches their citations at its defaults (per-host limit 2); wget is given the flat list
+of every URL and fetches it sequentially. Rounds alternate (wget, archiver, wget, ...) so a
+busy machine slows both alike; the figures that matter are the ratios and archiver's CPU
+seconds per URL (user+sys of the process and its extraction workers), which load barely moves.
 
-    python scripts/bench_capture.py [--pages 200] [--size 40000] [--latency 0.03]
+After every archiver round the database is checked: each URL has a captures row, HTTP 200,
+and the SHA-256 of the bytes the fake web served.
+
+    python scripts/bench_capture.py                  # the issue's web: 1 article x 80 citations, 12 hosts
+    python scripts/bench_capture.py --web wide       # 4 articles x 80 citations over 16 hosts
+    python scripts/bench_capture.py --web large      # 100 articles x 40 citations over 200 hosts
+    python scripts/bench_capture.py --web big-body   # 1,000 small sources and one 2 GiB body (memory)
+
+On the large web wget fetches a random sample of the URLs (--wget-sample, default 300): it
+fetches one URL after another, so its rate on a sample is its rate on the whole list.
 """
 
 from __future__ import annotations
@@ -14,93 +26,178 @@ import argparse
 import os
 import random
 import shutil
+import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from fakeweb import FakeWeb, big_body_sha256
 
-def make_server(pages: int, size: int, latency: float) -> ThreadingHTTPServer:
-    rng = random.Random(7)
-    words = "bridge council repair budget minister transcript report river ferry toll engineer".split()
-    bodies = {}
-    for i in range(pages):
-        text = " ".join(rng.choice(words) for _ in range(size // 7))
-        bodies[f"/page/{i}"] = f"<html><head><title>Page {i}</title></head><body><p>{text}</p></body></html>".encode()
+ROOT = Path(__file__).resolve().parents[1]
+BIG = 2 << 30
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *args):
-            pass
-
-        def do_GET(self):
-            time.sleep(latency)
-            body = bodies.get(self.path.split("?")[0])
-            status = 200 if body else 404
-            body = body or b"not found"
-            self.send_response(status)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
+WEBS = {
+    # name: (articles, citations per article, hosts, share of citations repeated across articles)
+    "small": (1, 80, 12, 0.0),
+    "wide": (4, 80, 16, 0.0),
+    "large": (100, 40, 200, 0.08),
+    "big-body": (10, 100, 100, 0.0),
+}
 
 
-def timed(cmd: list[str], cwd: Path) -> tuple[float, int, int]:
-    """(seconds, peak RSS in KiB, exit status) of a command."""
+@dataclass
+class Run:
+    wall: float
+    cpu: float  # user+sys of the process and the children it waited for
+    max_rss: int  # KiB, the largest single process (ru_maxrss)
+    peak_pss: int  # KiB, the largest sum of proportional set sizes over the process tree, sampled
+    status: int
+
+
+def tree_pss(pid: int) -> int:
+    """Sum of Pss (KiB) over ``pid`` and its descendants (shared pages counted once, in shares)."""
+    total = 0
+    stack = [pid]
+    while stack:
+        p = stack.pop()
+        try:
+            for line in open(f"/proc/{p}/smaps_rollup"):
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1])
+                    break
+            for task in os.listdir(f"/proc/{p}/task"):
+                stack += [int(c) for c in open(f"/proc/{p}/task/{task}/children").read().split()]
+        except (OSError, ValueError):
+            continue
+    return total
+
+
+def timed(cmd: list[str], cwd: Path) -> Run:
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    peak = [0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.05):
+            peak[0] = max(peak[0], tree_pss(proc.pid))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    stderr = proc.stderr.read()
     _, status, usage = os.wait4(proc.pid, 0)
-    return time.perf_counter() - start, usage.ru_maxrss, os.waitstatus_to_exitcode(status)
+    done.set()
+    sampler.join()
+    code = os.waitstatus_to_exitcode(status)
+    if code not in (0, 1) or (code and b"Traceback" in stderr):
+        sys.stderr.write(stderr.decode("utf-8", "replace")[-2000:])
+    return Run(time.perf_counter() - start, usage.ru_utime + usage.ru_stime, usage.ru_maxrss, peak[0], code)
 
 
-def warc_bytes(directory: Path) -> int:
-    return sum(p.stat().st_size for p in directory.rglob("*.warc.gz"))
+def check_archive(archive: Path, expected: dict[str, str]) -> tuple[int, list[str]]:
+    """(captures rows, URLs missing or with a wrong status or hash)."""
+    db = sqlite3.connect(f"file:{archive / 'archive.db'}?mode=ro", uri=True)
+    try:
+        rows = {url: (status, sha) for url, status, sha in db.execute(
+            "SELECT u.url, c.http_status, c.payload_sha256 FROM captures c JOIN urls u ON u.id = c.url_id")}
+        count = db.execute("SELECT count(*) FROM captures").fetchone()[0]
+    finally:
+        db.close()
+    bad = [url for url, sha in expected.items() if rows.get(url) != (200, sha)]
+    return count, bad
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--pages", type=int, default=200)
-    parser.add_argument("--size", type=int, default=40_000, help="approximate bytes per page")
-    parser.add_argument("--latency", type=float, default=0.03, help="seconds the server waits before each answer")
+    parser.add_argument("--web", choices=sorted(WEBS), default="small")
+    parser.add_argument("--rounds", type=int, default=3, help="archiver rounds (each between two wget rounds)")
+    parser.add_argument("--wget-sample", type=int, default=300, help="URLs wget fetches per round on the large web")
+    parser.add_argument("--no-wget", action="store_true", help="archiver only (no baseline, no ratios)")
+    parser.add_argument("--keep", action="store_true", help="keep the work directory")
+    parser.add_argument("archiver_args", nargs="*", help="extra capture options, after --")
     args = parser.parse_args()
-    if not shutil.which("wget"):
-        print("SKIPPED: wget is not installed (the baseline); apt-get install wget", file=sys.stderr)
+    if not args.no_wget and not shutil.which("wget"):
+        print("SKIPPED: wget is not installed (the baseline); apt-get install wget, or --no-wget", file=sys.stderr)
         return 0
-    server = make_server(args.pages, args.size, args.latency)
-    base = f"http://127.0.0.1:{server.server_port}"
+    articles, citations, hosts, shared = WEBS[args.web]
+    web = FakeWeb(articles, citations, hosts, shared=shared).start()
     work = Path(tempfile.mkdtemp(prefix="archiver-bench-"))
     try:
-        urls = [f"{base}/page/{i}" for i in range(args.pages)]
-        (work / "urls.txt").write_text("\n".join(urls) + "\n")
-        wget_dir = work / "wget"
-        wget_dir.mkdir()
-        wget = timed(["wget", "--quiet", "--input-file", str(work / "urls.txt"), "--warc-file", "bench",
-                      "--no-warc-keep-log", "--delete-after", "--tries", "1", "-e", "robots=off"], wget_dir)
-        arch_dir = work / "archive"
-        archiver = timed([sys.executable, "-m", "archiver.cli", "--archive", str(arch_dir), "capture",
-                          str(work / "urls.txt"), "--allow-private", "--retries", "0"], work)
-        rows = [
-            ("wall time (s)", wget[0], archiver[0]),
-            ("peak RSS (MiB)", wget[1] / 1024, archiver[1] / 1024),
-            ("WARC bytes", warc_bytes(wget_dir), warc_bytes(arch_dir)),
-        ]
-        print(f"{args.pages} pages of ~{args.size} bytes, {args.latency * 1000:.0f} ms server latency; exit wget={wget[2]} archiver={archiver[2]}")
-        print(f"{'':16} {'wget':>12} {'archiver':>12} {'archiver/wget':>14}")
-        for name, a, b in rows:
-            print(f"{name:16} {a:12.2f} {b:12.2f} {b / a if a else float('nan'):14.2f}")
-        print("archiver also extracts main text, finds citations and records provenance rows; wget fetches sequentially.")
+        urls = web.urls()
+        expected = {u: web.sha256(u) for u in urls}
+        targets = list(web.articles)
+        if args.web == "big-body":
+            big = f"http://{web.articles[0].split('/')[2]}/big/{BIG}"
+            expected[big] = big_body_sha256(BIG)
+            urls.append(big)
+            # The 2 GiB body is cited like any source (a raw data file in a Sources list).
+            first = web.pages[web.articles[0]]
+            web.pages[web.articles[0]] = type(first)(first.url, first.body.replace(b"<h2>Sources</h2><ol>", f'<h2>Sources</h2><ol><li><a href="{big}">The raw data</a>, as published.</li>'.encode()))
+            expected[web.articles[0]] = web.sha256(web.articles[0])
+        wget_urls = urls
+        if args.web == "large" and args.wget_sample < len(urls):
+            wget_urls = random.Random(1).sample(urls, args.wget_sample)
+        (work / "urls.txt").write_text("\n".join(wget_urls) + "\n")
+        print(f"fake web '{args.web}': {len(web.articles)} articles, {len(urls)} URLs over {len(web.latency)} hosts, "
+              f"latency {min(web.latency.values()) * 1000:.0f}-{max(web.latency.values()) * 1000:.0f} ms; "
+              f"wget fetches {len(wget_urls)} URLs per round", flush=True)
+
+        def wget_round(i: int) -> Run:
+            directory = work / f"wget-{i}"
+            directory.mkdir()
+            run = timed(["wget", "--quiet", "-e", "robots=off", "-e", "use_proxy=on", "-e", f"http_proxy={web.proxy_url}",
+                         "--input-file", str(work / "urls.txt"), "--warc-file", "bench", "--no-warc-keep-log",
+                         "--delete-after", "--tries", "1"], directory)
+            shutil.rmtree(directory, ignore_errors=True)
+            print(f"  wget     round {i}: {run.wall:7.2f} s  {len(wget_urls) / run.wall:7.1f} URLs/s", flush=True)
+            return run
+
+        def archiver_round(i: int) -> Run:
+            archive = work / f"archive-{i}"
+            extra = ["--max-bytes", str(BIG + (1 << 20))] if args.web == "big-body" else []
+            run = timed([sys.executable, "-m", "archiver", "--archive", str(archive), "capture", *targets,
+                         "--proxy", web.proxy_url, *extra, *args.archiver_args], work)
+            count, bad = check_archive(archive, expected)
+            print(f"  archiver round {i}: {run.wall:7.2f} s  {len(urls) / run.wall:7.1f} URLs/s  "
+                  f"CPU {run.cpu * 1000 / len(urls):5.2f} ms/URL  largest process {run.max_rss / 1024:5.0f} MiB  "
+                  f"tree PSS {run.peak_pss / 1024:5.0f} MiB  rows {count}  wrong {len(bad)}  exit {run.status}", flush=True)
+            if bad:
+                print("    wrong or missing:", ", ".join(bad[:5]), flush=True)
+            if not args.keep:
+                shutil.rmtree(archive, ignore_errors=True)
+            return run
+
+        wgets: list[Run] = []
+        arch: list[Run] = []
+        if not args.no_wget:
+            wgets.append(wget_round(0))
+        for i in range(args.rounds):
+            arch.append(archiver_round(i))
+            if not args.no_wget:
+                wgets.append(wget_round(i + 1))
+
+        a_rate = statistics.median(len(urls) / r.wall for r in arch)
+        print()
+        print(f"archiver: median {a_rate:.1f} URLs/s, CPU {statistics.median(r.cpu for r in arch) * 1000 / len(urls):.2f} ms/URL, "
+              f"largest process {max(r.max_rss for r in arch) / 1024:.0f} MiB, tree PSS {max(r.peak_pss for r in arch) / 1024:.0f} MiB")
+        if wgets:
+            w_rate = statistics.median(len(wget_urls) / r.wall for r in wgets)
+            print(f"wget:     median {w_rate:.1f} URLs/s, CPU {statistics.median(r.cpu for r in wgets) * 1000 / len(wget_urls):.2f} ms/URL, "
+                  f"largest process {max(r.max_rss for r in wgets) / 1024:.0f} MiB")
+            print(f"throughput archiver/wget: {a_rate / w_rate:.1f}x (rounds alternated; archiver also extracts texts, "
+                  "finds citations and writes provenance rows)")
     finally:
-        server.shutdown()
-        shutil.rmtree(work, ignore_errors=True)
+        web.stop()
+        if args.keep:
+            print("work directory:", work)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
     return 0
 
 

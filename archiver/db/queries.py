@@ -113,7 +113,9 @@ def change_events(store: Store, since: str | None = None, article: str | None = 
     """
     if where:
         sql += " WHERE " + " AND ".join(where)
-    sql += " ORDER BY ch.id"
+    # Oldest first. With --since, in the order of the detected_at index, so SQLite reads only
+    # the recent events instead of walking every event in id order.
+    sql += " ORDER BY ch.detected_at, ch.id" if since else " ORDER BY ch.id"
     events = store.rows(sql, params)
     for event in events:
         event["detail"] = json.loads(event["detail"]) if event["detail"] else {}

@@ -463,4 +463,15 @@ MIGRATIONS: list[str] = [
       LEFT JOIN urls u ON u.id = c.url_id
      GROUP BY a.id;
     """,
+    # Indexes for the reads that grow with the archive: `changes --since`, the queries in
+    # docs/querying.md (sources by state, an article's quotations and unlinked references),
+    # and the recheck schedule.
+    """
+    CREATE INDEX changes_detected ON changes(detected_at);
+    CREATE INDEX urls_state ON urls(state);
+    CREATE INDEX urls_next_check ON urls(next_check_at);
+    CREATE INDEX quotes_article ON quotes(article_id, position);
+    CREATE INDEX quotes_url ON quotes(url_id);
+    CREATE INDEX unlinked_references_article ON unlinked_references(article_id, position);
+    """,
 ]
