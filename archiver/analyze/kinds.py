@@ -60,12 +60,14 @@ def describe_change(
         if findings:
             text += ": " + "; ".join(findings[:2]) + (f"; and {len(findings) - 2} more" if len(findings) > 2 else "")
         words = summary.get("added", 0) or summary.get("removed", 0)
-        if summary and (words or not findings):
+        counts = f"{count_words(summary.get('added', 0))} added, {count_words(summary.get('removed', 0))} removed"
+        same = f"{similarity:.0%} the same" if similarity is not None else None
+        if findings and words:
             # Left out where only links or images changed: the text is word for word the same.
-            text += f" ({count_words(summary.get('added', 0))} added, {count_words(summary.get('removed', 0))} removed"
-            text += f", {similarity:.0%} the same)" if similarity is not None else ")"
-        elif similarity is not None and not findings:
-            text += f" ({similarity:.0%} the same)"
+            text += f" ({counts}, {same})" if same else f" ({counts})"
+        elif not findings:
+            text += f": {counts}" if summary else ""
+            text += f" ({same})" if same else ""
         title = detail.get("title") or {}
         if not findings and isinstance(title, dict) and title.get("from") != title.get("to") and title.get("to"):
             text += f"; the title is now \u201c{title['to']}\u201d"
