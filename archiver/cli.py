@@ -25,7 +25,7 @@ from archiver.errors import ArchiveError, ArchiveLocked, ExportError, NotFound, 
 from archiver.options import BROWSER_MODES, MAX_SOURCES, MEDIA_MAX_BYTES, WARC_SIZE, BrowserOptions, CaptureOptions, FetchOptions, RecheckOptions, CONFIRM_FAILURES, NOISE_DELAY
 from archiver.net.browser import prepare_browser
 from archiver.results import BrowserLoad, CaptureResult, Change, Fetched, RecheckResult
-from archiver.results import TimestampToken
+from archiver.results import TimestampToken, TrackingChange
 from archiver.net.tsa import DEFAULT_TSA
 from archiver.proof.rfc3161 import TimestampError
 from archiver.runs.targets import parse_target
@@ -1159,9 +1159,12 @@ def sources(ctx, article, status, as_json):
         click.echo(f"          {src.captures} captures, {src.changes} change events; {when}{nxt}; cited by {len(src.articles)}")
 
 
-def _tracking_target(article: str | None, source: str | None) -> None:
+def _set_paused(ctx: click.Context, article: str | None, source: str | None, paused: bool) -> TrackingChange:
+    """pause and resume: exactly one of --article and --source."""
     if (article is None) == (source is None):
         fail_usage("give --article URL or --source URL (exactly one)")
+    with writable(ctx) as archive:
+        return archive.pause(article=article, source=source) if paused else archive.resume(article=article, source=source)
 
 
 @main.command()
@@ -1178,11 +1181,8 @@ def pause(ctx, article, source):
       archiver pause --article https://example.org/2026/11/an-opinion-piece.html
       archiver pause --source https://slow.example/report.pdf
     """
-    _tracking_target(article, source)
-    with writable(ctx) as archive:
-        done = archive.pause(article=article, source=source)
-    what = done.article or done.source
-    click.echo(f"{what}: {'already paused' if done.was_paused else 'paused'}: recheck leaves it out until archiver resume")
+    done = _set_paused(ctx, article, source, True)
+    click.echo(f"{done.article or done.source}: {'already paused' if done.was_paused else 'paused'}: recheck leaves it out until archiver resume")
 
 
 @main.command()
@@ -1199,11 +1199,8 @@ def resume(ctx, article, source):
       archiver resume --article https://example.org/2026/11/an-opinion-piece.html
       archiver resume --source https://slow.example/report.pdf
     """
-    _tracking_target(article, source)
-    with writable(ctx) as archive:
-        done = archive.resume(article=article, source=source)
-    what = done.article or done.source
-    click.echo(f"{what}: {'resumed' if done.was_paused else 'was not paused'}: recheck includes it again")
+    done = _set_paused(ctx, article, source, False)
+    click.echo(f"{done.article or done.source}: {'resumed' if done.was_paused else 'was not paused'}: recheck includes it again")
 
 
 @main.command()
