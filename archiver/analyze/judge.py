@@ -137,13 +137,14 @@ _MAX_WILD = 8
 
 def _template(a: str, b: str) -> str:
     """A pattern matching line a, line b, and lines like them: the words they share fixed, the rest
-    wild; numbers are wild even where the two agree (a ticker's digits match by chance)."""
+    wild; the digits of a shared word match any digits (a ticker's digits match by chance), which
+    keeps a long line full of numbers to as few wild runs as it has differences."""
     wa, wb = a.split(" "), b.split(" ")
     parts: list[str] = []
     for tag, i1, i2, _, _ in difflib.SequenceMatcher(None, wa, wb, autojunk=False).get_opcodes():
         for w in wa[i1:i2] if tag == "equal" else [None]:
-            if w is not None and not re.search(r"\d", w):
-                parts.append(re.escape(w))
+            if w is not None:
+                parts.append(re.escape(re.sub(r"\d+", "0", w)).replace("0", r"\d+"))
             elif not parts or parts[-1] != _WILD:
                 parts.append(_WILD)
     pattern = " ".join(parts)
