@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Cli
-from tests.test_report import FAST, build_sample
+from tests.helpers import FAST, build_sample
 
 
 @pytest.fixture(scope="module")
@@ -192,6 +192,24 @@ def test_deep_verify_of_a_clean_archive_finds_nothing(rechecked):
     kinds = dict(db(rechecked).execute("SELECT kind, COUNT(*) FROM changes GROUP BY kind").fetchall())
     assert {"gone", "soft_404", "content_changed", "moved", "restored"} <= set(kinds)  # every verdict path was re-judged
     assert f"{sum(kinds.values())} changes rows" in note and "49 citations rows" in note
+
+
+def test_deep_verify_keeps_what_a_site_template_overturned(tmp_path):
+    """The seed article's template links were judged with its sibling pages as evidence, which its
+    own record does not hold: --deep accepts that judgement instead of calling the rows forged."""
+    from dataclasses import replace
+
+    from archiver import Archive, CaptureOptions
+    from archiver.sample import SEED_ARTICLE_URL, SampleWeb
+    from tests.helpers import FAST_FETCH
+
+    archive = tmp_path / "archive"
+    with SampleWeb(hang_seconds=0.5) as web, Archive(archive, create=True) as opened:
+        assert opened.capture([SEED_ARTICLE_URL], CaptureOptions(fetch=replace(FAST_FETCH, proxy=web.proxy_url))).ok
+    templated = db(archive).execute("SELECT COUNT(*) FROM citations WHERE evidence = 'site template'").fetchone()[0]
+    assert templated >= 3
+    doc = verify(archive, "--deep")
+    assert doc["ok"], doc["problems"]
 
 
 # A forger who writes the rows and seals them again gets past the seals; --deep re-derives the rows.
