@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import socket
+import subprocess
+import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 
 from archiver.options import FetchOptions
+from archiver.sample import ARTICLE_URL, expected_changes
 from tests import webserver as ws
+from tests.conftest import Cli
 
 # No retries, so a failure is recorded at once, and deadlines that no transfer in a test can
 # reach on any machine, however loaded: a test never races a deadline against a transfer.
@@ -54,3 +61,46 @@ def build_sample(directory: Path, versions: tuple[int, ...] = (1, 2, 3)) -> Path
                 web.version = version
                 archive.recheck(RecheckOptions(fetch=fetch, due_only=False))
     return directory
+
+
+# -- used by several test files: the sample web's fetch arguments and events, pywb, JSON reports --
+
+
+def fetch_args(web) -> list[str]:
+    return ["--proxy", web.proxy_url, *FAST]
+
+
+def events_of(outcome: dict) -> dict[str, str]:
+    return {change["url"]: change["kind"] for change in outcome["changes"]}
+
+
+def expected_events(a: int, b: int) -> dict[str, str]:
+    return {url: kind for url, kind in expected_changes(a, b).items() if kind}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_pywb(root: Path, port: int) -> subprocess.Popen:
+    wayback = Path(sys.executable).with_name("wayback")
+    log = open(root / "pywb.log", "wb")
+    proc = subprocess.Popen([str(wayback), "--port", str(port), "--bind", "127.0.0.1"], cwd=root, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"pywb exited: {(root / 'pywb.log').read_text()[-2000:]}")
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return proc
+        time.sleep(0.1)
+    proc.kill()
+    raise AssertionError("pywb did not start listening within 60 s")
+
+
+def report_json(archive: Path, article: str = ARTICLE_URL, *extra: str) -> dict:
+    result = Cli(archive)("report", article, "--format", "json", *extra)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)

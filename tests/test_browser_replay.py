@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -18,33 +17,11 @@ from pathlib import Path
 import pytest
 
 from tests import jssite
-from tests.helpers import BROWSER_FAST
+from tests.helpers import BROWSER_FAST, free_port, start_pywb
 
 pytestmark = pytest.mark.slow  # Chromium and pywb: left out of ./scripts/test -m 'not slow'
 
 pytest.importorskip("pywb", reason="pywb is a test dependency (pip install -e '.[test]')")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_pywb(root: Path, port: int) -> subprocess.Popen:
-    wayback = Path(sys.executable).with_name("wayback")
-    log = open(root / "pywb.log", "wb")
-    proc = subprocess.Popen([str(wayback), "--port", str(port), "--bind", "127.0.0.1"], cwd=root, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"pywb exited: {(root / 'pywb.log').read_text()[-2000:]}")
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return proc
-        time.sleep(0.1)
-    proc.kill()
-    raise AssertionError("pywb did not start listening within 60 s")
 
 
 def replayed_text(chromium: str, url: str) -> str:

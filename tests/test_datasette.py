@@ -15,7 +15,7 @@ from archiver.db.schema import MIGRATIONS
 from archiver.db.store import Store
 from archiver.sample import ARTICLE_URL, INTERVIEW_URL
 from tests.conftest import Cli
-from tests.test_report import build_sample
+from tests.helpers import build_sample
 
 VIEWS = ("sources_gone", "changes_this_week", "quotations_altered", "article_status")
 

@@ -17,7 +17,7 @@ import pytest
 
 from archiver.sample import ARTICLE_URL, CORRECTION_URL, SampleWeb
 from tests.conftest import Cli
-from tests.test_report import FAST, build_sample
+from tests.helpers import FAST, build_sample
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -27,7 +27,7 @@ from archiver.sample import (
     TRANSCRIPT_1_URL,
     TRANSCRIPT_2_URL,
 )
-from tests.test_recheck import events_of, expected_events, fetch_args
+from tests.helpers import events_of, expected_events, fetch_args
 
 
 def kinds(events) -> dict[str, str]:

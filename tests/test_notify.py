@@ -12,7 +12,7 @@ from archiver.notify import notify
 from archiver.sample import INTERVIEW_URL, SampleWeb
 from tests import webserver as ws
 from tests.conftest import Cli
-from tests.test_report import FAST, build_sample
+from tests.helpers import FAST, build_sample
 
 
 class Hook:

@@ -9,21 +9,9 @@ import threading
 import pytest
 
 from archiver.sample import (ARTICLE_URL, CHANGE_PAGES, CHANGE_SEVERITIES, COMMENTARY_URL, INTERVIEW_URL, LAYOUT_URL,
-                             NOISE_URL, STATEMENT_URL, expected_changes)
-from tests.helpers import FAST, FAST_LOCAL
+                             NOISE_URL, STATEMENT_URL)
+from tests.helpers import FAST_LOCAL, events_of, expected_events, fetch_args
 from tests.warccheck import read_at, warcio_records
-
-
-def fetch_args(web) -> list[str]:
-    return ["--proxy", web.proxy_url, *FAST]
-
-
-def events_of(outcome: dict) -> dict[str, str]:
-    return {change["url"]: change["kind"] for change in outcome["changes"]}
-
-
-def expected_events(a: int, b: int) -> dict[str, str]:
-    return {url: kind for url, kind in expected_changes(a, b).items() if kind}
 
 
 @pytest.fixture

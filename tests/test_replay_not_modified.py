@@ -19,8 +19,8 @@ import pytest
 import requests
 
 from archiver.sample import ARTICLE_URL, INTERVIEW_URL
-from tests.test_browser_replay import free_port, start_pywb
-from tests.test_recheck import fetch_args
+from tests.helpers import free_port, start_pywb
+from tests.helpers import fetch_args
 from tests.warccheck import warcio_records
 
 pytest.importorskip("pywb", reason="pywb is a test dependency (pip install -e '.[test]')")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from archiver.sample import (
 from archiver.urls import normalise_url
 from tests import webserver as ws
 from tests.conftest import Cli
-from tests.helpers import FAST, build_sample
+from tests.helpers import FAST, build_sample, report_json
 
 @pytest.fixture(scope="module")
 def captured(tmp_path_factory) -> Path:
@@ -33,12 +32,6 @@ def captured(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def rechecked(tmp_path_factory) -> Path:
     return build_sample(tmp_path_factory.mktemp("rechecked") / "archive", (1, 2, 3))
-
-
-def report_json(archive: Path, article: str = ARTICLE_URL, *extra: str) -> dict:
-    result = Cli(archive)("report", article, "--format", "json", *extra)
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
 
 
 def by_url(report: dict) -> dict[str, dict]:

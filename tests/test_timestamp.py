@@ -220,7 +220,7 @@ def test_empty_archive_has_nothing_to_timestamp(tmp_path, tsa):
 
 def test_report_names_the_tokens_covering_each_capture(tmp_path, tsa):
     from archiver.sample import ARTICLE_URL, SampleWeb
-    from tests.test_report import FAST, build_sample, report_json
+    from tests.helpers import FAST, build_sample, report_json
 
     archive = build_sample(tmp_path / "archive", (1,))
     cli = Cli(archive)
