@@ -24,12 +24,13 @@ from urllib.parse import unquote, urlparse
 
 from archiver.analyze.answers import usable_answer
 from archiver.analyze.citations import ArticleLinks
-from archiver.analyze.compare import Observation, classify
+from archiver.analyze.compare import classify
 from archiver.analyze.quotes import find_quotes, locate
 from archiver.analyze.text import EXTRACT_LIMIT, Extracted, safe_extract
 from archiver.options import CONFIRM_FAILURES
 from archiver.results import Problem
 from archiver.runs.directory import ArchiveDir
+from archiver.runs.judge import observation_of
 from archiver.runs.targets import Target
 from archiver.warc.reader import read_payload
 
@@ -288,29 +289,14 @@ class DeepCheck:
             run = self.runs.get(change["run_id"]) or {}
             confirm = _json(run.get("args")).get("confirm") or CONFIRM_FAILURES
             streak = detail.get("failure_streak") or (0 if usable_answer(new["http_status"], new["error"]) else 1)
-            verdict = classify(self._observation(change["url"], old) if old else None, previous_state, self._observation(change["url"], new), streak, confirm, None)
+            previous = observation_of(old, old["requested_url"], self._extracted(old["id"]), baseline=True) if old else None
+            verdict = classify(previous, previous_state, observation_of(new, change["url"], self._extracted(new["id"])), streak, confirm, None)
             if verdict.kind != change["kind"]:
                 self._differ(label, f"re-judged from captures {change['from_capture_id']} and {change['to_capture_id']} it is {verdict.kind or 'no change'}", new["id"], change["run_id"])
             elif not _same(change["similarity"], verdict.similarity):
                 self._differ(label, f"similarity is {change['similarity']}, re-judged {verdict.similarity}", new["id"], change["run_id"])
             elif detail.get("diff_summary") != verdict.detail.get("diff_summary"):
                 self._differ(label, f"its diff summary {detail.get('diff_summary')} is not the re-judged {verdict.detail.get('diff_summary')}", new["id"], change["run_id"])
-
-    def _observation(self, url: str, row: dict[str, Any]) -> Observation:
-        is_revisit = row.get("record_type") == "revisit"
-        error = (row["error"] or "").split(":", 1)[0] or None
-        if error in ("too_large",) and row.get("http_status"):
-            error = None
-        return Observation(
-            requested_url=url if row.get("requested_url") == url else row["requested_url"],
-            final_url=row["final_url"],
-            http_status=row["http_status"],
-            error=error,
-            payload_sha256=row["payload_sha256"],
-            extracted=self._extracted(row["id"]),
-            not_modified=is_revisit,
-        )
-
 
 def deep_check(archive: ArchiveDir) -> tuple[list[Problem], dict[str, int]]:
     """Every difference between the rows and what the WARC records give; and how many rows of each kind were checked."""

@@ -112,29 +112,11 @@ class Judge:
         row = {**dict.fromkeys(("error", "final_url", "http_status", "payload_sha256", "record_type")), **row}
         is_revisit = row.get("record_type") == "revisit"
         status = _status_of(row)
-        error_code = (row["error"] or "").split(":", 1)[0] or None
-        # A cut body is a failed look, not new content.
-        if error_code in ("too_large",) and status:
-            error_code = None
-        new_obs = Observation(
-            requested_url=url_row["url"],
-            final_url=row["final_url"],
-            http_status=status,
-            error=error_code,
-            payload_sha256=row["payload_sha256"],
-            extracted=fresh.extracted if fresh is not None and not is_revisit else self.extracted_of(row),
-            not_modified=is_revisit,
-        )
+        extracted = fresh.extracted if fresh is not None and not is_revisit else self.extracted_of(row)
+        new_obs = observation_of(row, url_row["url"], extracted)
         previous_obs = None
         if last_good is not None:
-            previous_obs = Observation(
-                requested_url=last_good["requested_url"],
-                final_url=last_good["final_url"],
-                http_status=_status_of(last_good),
-                error=None,
-                payload_sha256=last_good["payload_sha256"],
-                extracted=self.extracted_of(last_good),
-            )
+            previous_obs = observation_of(last_good, last_good["requested_url"], self.extracted_of(last_good), baseline=True)
         ok = not failed_answer(status, row["error"]) and status is not None
         streak = 0 if ok else (url_row["failure_streak"] or 0) + 1
         probe = self._probe(row) if self._needs_probe(new_obs, previous_obs, row) else None
@@ -255,6 +237,26 @@ class Judge:
                 reported.append(QuoteChange(quote["id"], quote["article_url"], url, quote["text"], quote["status"], status, similarity, excerpt))
         self.store.record_quote_checks(checks)
         return reported
+
+
+def observation_of(row: dict[str, Any], requested_url: str, extracted: Extracted | None, baseline: bool = False) -> Observation:
+    """What the classifier compares, from a captures row; ``baseline``: the last capture judged good."""
+    status = _status_of(row)
+    error = None
+    if not baseline:
+        error = (row.get("error") or "").split(":", 1)[0] or None
+        # A cut body is a failed look, not new content.
+        if error == "too_large" and status:
+            error = None
+    return Observation(
+        requested_url=requested_url,
+        final_url=row.get("final_url"),
+        http_status=status,
+        error=error,
+        payload_sha256=row.get("payload_sha256"),
+        extracted=extracted,
+        not_modified=not baseline and row.get("record_type") == "revisit",
+    )
 
 
 def _status_of(row: dict[str, Any]) -> int | None:
