@@ -177,6 +177,30 @@ def test_learned_noise_masks_only_what_moves_on_that_page():
     assert check(obs(ticker(131, edited)), previous=base, volatile=mask).kind == "content_changed"
 
 
+def test_learned_line_masks_only_its_moving_words():
+    from archiver.analyze.judge import learn_volatile
+
+    def line(price, change, oil, stamp="12 March 2026", extra=""):
+        return (f"Updated on {stamp}: Vellmark Ports {price} crowns ({change}), crude oil ${oil} a barrel, "
+                f"and the harbour budget vote{extra} is expected on Tuesday after the auditors report")
+
+    def ticker(*args, **kw):
+        return obs(page(list(BODY[:1]) + [line(*args, **kw)] + list(BODY[1:]), seed=3))
+
+    base = ticker("45.3", "+0.12%", "71.20")
+    # Two fetches moments apart happen to share the oil price and the month of the stamp.
+    first = ticker("47.9", "-0.40%", "75.10", stamp="14 March 2025")
+    mask = learn_volatile(first.extracted, ticker("46.1", "+0.08%", "75.10", stamp="9 March 2024").extracted)
+    # The number next to the moving ones, and the month of a moving date, move too: no event.
+    assert check(first, previous=base, volatile=mask).kind is None
+    # A word written into the same line is an edit, told without the prices around it.
+    edited = ticker("48.2", "+0.30%", "73.00", stamp="2 March 2023", extra=" postponed")
+    verdict = check(edited, previous=base, volatile=mask)
+    assert verdict.kind == "content_changed" and verdict.severity == "minor"
+    assert verdict.summary[0].startswith('wording changed: "" -> "postponed"'), verdict.summary
+    assert "crowns" not in verdict.summary[0].split(" in ")[0]
+
+
 def test_appended_correction_is_content_changed():
     corrected = BODY + ["Correction: an earlier version of this article misstated the height of the river."]
     v = check(obs(page(corrected, seed=4, layout=1)))

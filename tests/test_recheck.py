@@ -256,6 +256,16 @@ def test_second_look_learns_what_moves_on_its_own(cli, sample_web, archive_dir):
     assert [c for c in kept["changes"] if c["url"] == ticker] == []
     db = sqlite3.connect(archive_dir / "archive.db")
     assert db.execute("SELECT volatile_learned_at FROM urls WHERE url = ?", (ticker,)).fetchone()[0]
+    # The lesson masks only the words that move: an edit inside that same line is still seen,
+    # and told without the prices that moved.
+    web.version = 3
+    edited = cli.json("recheck", "--all", "--no-second-look", *fetch_args(web))
+    [change] = [c for c in edited["changes"] if c["url"] == ticker]
+    assert change["kind"] == "content_changed"
+    # A name came into the line; the share prices beside it moved too, and are not a finding.
+    assert change["summary"] == "name changed: (none) -> Quayside Holdings", change
+    # The event keeps the learned noise it was judged with: --deep re-judges it alike.
+    assert cli.json("verify", "--deep", code=None)["ok"]
 
 
 def test_quotation_in_single_marks_over_an_ellipsis(cli, sample_web):

@@ -126,6 +126,42 @@ class VolatileMask:
     def masks_line(self, masked_lower: str) -> bool:
         return any(re.fullmatch(p, masked_lower) for p in self.lines)
 
+    def moving_words(self, masked: str) -> list[bool] | None:
+        """For a line a learned pattern matches, which of its words (split on spaces) move by
+        themselves; None when no pattern matches. A line learned whole moves whole."""
+        lower = masked.lower()
+        words = lower.split(" ")
+        for pattern in self.lines:
+            if _WILD not in pattern:
+                if re.fullmatch(pattern, lower):
+                    return [True] * len(words)
+                continue
+            tokens = pattern.replace(_WILD, "\0").split(" ")
+            m = re.fullmatch(" ".join(f"({_WILD})" if t == "\0" else f"({t})" for t in tokens), lower)
+            if m is None:
+                continue
+            wild_units = [t == "\0" for t in tokens]
+            # A number the two fetches happened to share, next to numbers that moved, is a
+            # ticker's digit that held still by chance: it moves too.
+            numeric = ["\\d+" in t for t in tokens]
+            near = [w or (numeric[i] and any(wild_units[max(0, i - _NEAR):i + _NEAR + 1]))
+                    for i, w in enumerate(wild_units)]
+            moving = [False] * len(words)
+            for unit, start in enumerate(m.start(g + 1) for g in range(len(tokens))):
+                if near[unit]:
+                    first = lower.count(" ", 0, start)
+                    for k in range(first, first + m.group(unit + 1).count(" ") + 1):
+                        moving[k] = True
+            # A date is one thing: when its day or year moved by itself, its month did too
+            # (two fetches may draw the same month by chance).
+            for stamp in _STAMPS:
+                for d in stamp.finditer(lower):
+                    first, last = lower.count(" ", 0, d.start()), lower.count(" ", 0, max(d.start(), d.end() - 1))
+                    if any(moving[first:last + 1]):
+                        moving[first:last + 1] = [True] * (last + 1 - first)
+            return moving
+        return None
+
 
 def _union(a: list[str], b: list[str]) -> list[str]:
     return a + [x for x in b if x not in a]
@@ -133,6 +169,7 @@ def _union(a: list[str], b: list[str]) -> list[str]:
 
 _WILD = r"\S+(?: \S+)*?"
 _MAX_WILD = 8
+_NEAR = 3  # words around a moving part within which a shared number may have held still by chance
 
 
 def _template(a: str, b: str) -> str:
@@ -444,6 +481,55 @@ def _take(lines: list[tuple[str, str]], counts: Counter) -> list[tuple[str, str]
     return out
 
 
+def _moved_block(words: list[str], page: PageText | None) -> bool:
+    """Whether words that came or went inside a line are a block the other page shows
+    elsewhere: an extractor gluing a box to the line, or leaving it out, not a writer."""
+    return page is not None and len(re.findall(r"\w+", " ".join(words))) >= 2 and page.holds(" ".join(words))
+
+
+def _without_learned_noise(mask: VolatileMask, before, after, old_page: PageText | None = None,
+                           new_page: PageText | None = None):
+    """An edit pair with what the page moves by itself taken out: None when nothing else
+    changed, else the pair with the moving words shown as "#" in both lines, so that an edit
+    elsewhere in a learned line is still judged (and summarised without the noise)."""
+    if before is None or after is None:
+        # A line that comes or goes whole, in the shape of one the page moves by itself (a
+        # ticker whose every number moved pairs with nothing), is that line again.
+        return None if mask.moving_words((before or after)[0]) is not None else (before, after)
+    # The lesson was learned on today's version of the line; the old one is read against it.
+    moving = mask.moving_words(after[0])
+    matched, other, flipped = after[0], before[0], False
+    if moving is None:
+        moving = mask.moving_words(before[0])
+        matched, other, flipped = before[0], after[0], True
+    if moving is None:
+        return before, after
+    mw, ow = matched.split(" "), other.split(" ")
+    keep_m, keep_o = list(mw), list(ow)
+    real = False
+    opcodes = difflib.SequenceMatcher(None, [w.lower() for w in ow], [w.lower() for w in mw], autojunk=False).get_opcodes()
+    for tag, i1, i2, j1, j2 in opcodes:
+        if tag == "equal":
+            continue
+        region = moving[j1:j2] if j2 > j1 else moving[max(0, j1 - 1):j1 + 1]
+        if region and all(region):
+            keep_o[i1:i2] = ["#"] * (i2 - i1)
+            keep_m[j1:j2] = ["#"] * (j2 - j1)
+            continue
+        # A learned line is one an extractor glued together; what its boundary took in or let go
+        # (a box of headlines) is elsewhere on the other page.
+        o_page, m_page = (new_page, old_page) if not flipped else (old_page, new_page)
+        if all(not side or _moved_block(side, page) for side, page in ((ow[i1:i2], o_page), (mw[j1:j2], m_page))):
+            continue
+        real = True
+    if not real:
+        return None
+    o_text, m_text = _squash(" ".join(keep_o)), _squash(" ".join(keep_m))
+    if flipped:
+        return (before[0], m_text), (after[0], o_text)
+    return (before[0], o_text), (after[0], m_text)
+
+
 _REWRITE_SIMILARITY = 0.5
 _REWRITE_SHARE = 0.5  # share of the old lines gone or rewritten
 
@@ -470,10 +556,8 @@ def judge(old: Extracted, new: Extracted, mask: VolatileMask | None = None) -> J
     headings = {h.lower() for h in (old.features or {}).get("headings", []) + (new.features or {}).get("headings", [])}
     pairs = _still_there(_pairs(gone, came), old.features, new.features)
     if mask is not None and mask.lines:
-        # A line the page changes by itself goes, and so does the old line it pairs with: the
-        # lesson was learned on today's version of the line.
-        pairs = [(b, a) for b, a in pairs
-                 if not ((b and mask.masks_line(b[0].lower())) or (a and mask.masks_line(a[0].lower())))]
+        old_page, new_page = _page_text(old.features), _page_text(new.features)
+        pairs = [p for p in (_without_learned_noise(mask, b, a, old_page, new_page) for b, a in pairs) if p is not None]
     gone = [b for b, _ in pairs if b is not None]
     came = [a for _, a in pairs if a is not None]
     for before, after in pairs:

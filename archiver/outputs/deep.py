@@ -25,6 +25,7 @@ from urllib.parse import unquote, urlparse
 from archiver.analyze.answers import usable_answer
 from archiver.analyze.citations import ArticleLinks
 from archiver.analyze.compare import classify
+from archiver.analyze.judge import VolatileMask
 from archiver.analyze.quotes import find_quotes, locate
 from archiver.analyze.text import EXTRACT_LIMIT, Extracted, safe_extract
 from archiver.options import CONFIRM_FAILURES
@@ -290,7 +291,9 @@ class DeepCheck:
             confirm = _json(run.get("args")).get("confirm") or CONFIRM_FAILURES
             streak = detail.get("failure_streak") or (0 if usable_answer(new["http_status"], new["error"]) else 1)
             previous = observation_of(old, old["requested_url"], self._extracted(old["id"]), baseline=True) if old else None
-            verdict = classify(previous, previous_state, observation_of(new, change["url"], self._extracted(new["id"])), streak, confirm, None)
+            volatile = VolatileMask.from_json(detail["volatile"]) if detail.get("volatile") else None
+            verdict = classify(previous, previous_state, observation_of(new, change["url"], self._extracted(new["id"])), streak, confirm,
+                               None, volatile)
             if verdict.kind != change["kind"]:
                 self._differ(label, f"re-judged from captures {change['from_capture_id']} and {change['to_capture_id']} it is {verdict.kind or 'no change'}", new["id"], change["run_id"])
             elif not _same(change["similarity"], verdict.similarity):

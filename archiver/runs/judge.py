@@ -141,7 +141,8 @@ class Judge:
                 "to_capture_id": row["id"],
                 "kind": verdict.kind,
                 "similarity": verdict.similarity,
-                "detail": dict(verdict.detail),
+                # The page's learned noise it was judged with, so that verify --deep re-judges alike.
+                "detail": {**verdict.detail, **({"volatile": volatile.to_json()} if volatile and verdict.kind == "content_changed" else {})},
                 "severity": verdict.severity,
                 "summary": "\n".join(verdict.summary) or None,
                 "detected_at": iso_utc(now),
