@@ -18,7 +18,8 @@ from typing import Any, Callable
 from archiver import __version__
 from archiver.runs.directory import ArchiveDir
 from archiver.analyze.citations import ArticleLinks
-from archiver.net.fetch import Fetcher
+from archiver.analyze.pool import ExtractionPool
+from archiver.net.fetch import Fetcher, FetchResult
 from archiver.options import CONFIRM_FAILURES, CaptureOptions
 from archiver.runs.targets import Target
 from archiver.results import Change, QuoteChange, ArticleCapture, BrowserLoad, CaptureResult, Fetched, MediaFile, MediaFound, LinkCounts, SkippedLink, SourceCapture
@@ -28,13 +29,16 @@ from archiver.analyze.answers import failed_answer, usable_answer
 from archiver.analyze.text import EXTRACT_LIMIT
 from archiver.runs.browse import EMPTY_WORDS, BrowserPages, body_of, looks_empty
 from archiver.runs.media import MediaCapture
-from archiver.runs.recorder import Captured, Recorder, close_run
+from archiver.runs.recorder import Captured, Extractor, Recorder, close_run
 from archiver.analyze.requisites import css_requisites, find_requisites
 from archiver.analyze.document import HtmlDocument
 from archiver.analyze.templates import TemplateIndex, host_of
-from archiver.analyze.text import extract_exchange, extract_keeping_document, html_document, sniff_kind
+from archiver.analyze.text import SNIFF_BYTES, extract_keeping_document, html_document, sniff_kind
 
 Progress = Callable[[int, int, str], None]
+
+# Seconds a finished fetch may wait for its row while other fetches are still in flight.
+STORE_TICK = 0.05
 
 # An interrupted capture of the same targets this recent is resumed rather than redone.
 RESUME_WINDOW = 86_400
@@ -74,6 +78,8 @@ class CaptureRun:
         run_id = self.store.start_run("capture", run_args, f"archiver/{__version__}")
         self.run_id = run_id
         recorder = Recorder(self.archive, run_id, settings, self.options.warc_size)
+        # Started before any thread (the fetcher's, the browser's): its workers are forked now.
+        self.extraction = ExtractionPool()
         fetcher = Fetcher(self.options.fetch)
         # Every new capture of a URL already tracked is judged against its baseline, as a recheck would.
         self.judge = Judge(self.store, run_id, fetcher, CONFIRM_FAILURES)
@@ -85,8 +91,7 @@ class CaptureRun:
         status = "failed"
         failure: BaseException | None = None
         try:
-            for target in targets:
-                articles.append(self._capture_article(target, fetcher, recorder))
+            articles = self._capture_articles(targets, fetcher, recorder)
             self._capture_sources(articles, fetcher, recorder)
             for article in articles:
                 self._check_quotes(article)
@@ -95,13 +100,25 @@ class CaptureRun:
             failure = exc
             raise
         finally:
-            closers = [c.close for c in (self.pages, self.media) if c is not None] + [recorder.close, fetcher.close]
+            closers = [c.close for c in (self.pages, self.media) if c is not None] + [recorder.close, fetcher.close, self.extraction.close]
             close_run(self.store, run_id, status, lambda: self._counts(articles), failure, *closers)
         return CaptureResult(run_id, str(self.archive.path), [self._public(a) for a in articles], self.changes, self.quote_changes)
 
     # -- articles --------------------------------------------------------------------------
 
-    def _capture_article(self, target: Target, fetcher: Fetcher, recorder: Recorder) -> dict[str, Any]:
+    def _capture_articles(self, targets: list[Target], fetcher: Fetcher, recorder: Recorder) -> list[dict[str, Any]]:
+        """Every target's article, in the targets' order; web articles are fetched concurrently."""
+        first: dict[str, Target] = {}  # url -> the first plain-fetched target of that URL
+        for target in targets:
+            if target.path is None and not self.options.browser_for(target.url, "article"):
+                first.setdefault(target.url, target)
+        done: dict[int, dict[str, Any]] = {}
+        if len(first) > 1:
+            for url, result in fetcher.fetch_many((url, None) for url in first):
+                done[id(first[url])] = self._capture_article(first[url], fetcher, recorder, result)
+        return [done.pop(id(t)) if id(t) in done else self._capture_article(t, fetcher, recorder) for t in targets]
+
+    def _capture_article(self, target: Target, fetcher: Fetcher, recorder: Recorder, fetched: FetchResult | None = None) -> dict[str, Any]:
         url_id = self.store.url_id(target.url)
         article: dict[str, Any] = {"target": target.raw, "url": target.url, "url_id": url_id, "error": None}
         self._tick(target.url)
@@ -115,7 +132,7 @@ class CaptureRun:
             row = captured.row
             base = row.get("final_url") or target.url
         else:
-            result = fetcher.fetch(target.url)
+            result = fetched if fetched is not None else fetcher.fetch(target.url)
             try:
                 captured = recorder.record_fetch(url_id, result, extract=extract_keeping_document)
                 row = captured.row
@@ -293,21 +310,26 @@ class CaptureRun:
                 self._track(row, None)
             self._done += 1
             self._tick(url)
+
+        def in_process(url: str) -> Extractor | None:
+            # A page of an article's own site is extracted here: its parsed tree is template evidence.
+            return extract_keeping_document if jobs[url] == "citation" and host_of(url) in self.templates else None
+
         while pending:
             stylesheets: list[tuple[str, bytes]] = []
             in_browser = [u for u in pending if jobs[u] != "requisite" and self.options.browser_for(u, "source")]
-            for url, result in fetcher.fetch_many((url, None) for url in pending if url not in in_browser):
+            fetched = fetcher.fetch_ticking(((url, None) for url in pending if url not in in_browser), STORE_TICK)
+            # Pipelined: texts are extracted in worker processes, rows stored in groups.
+            for url, result, captured in recorder.record_many(fetched, self.store.url_id, self.extraction, in_process):
                 try:
                     sibling = self.templates.get(host_of(url)) if jobs[url] == "citation" else None
-                    extractor = extract_keeping_document if sibling is not None else extract_exchange
-                    captured = recorder.record_fetch(self.store.url_id(url), result, extract=extractor)
                     row = captured.row
                     final = result.final
                     if sibling is not None and captured.extracted is not None and captured.extracted.document is not None:
                         # a page of the article's own site: its link blocks are template evidence
                         sibling.add_page(captured.extracted.document.root, row.get("final_url") or url)
                         captured.extracted.document = None
-                    body = body_of(result) if jobs[url] != "requisite" else b""
+                    body = html_body(result) if jobs[url] != "requisite" else b""
                     if body and self._looked_empty(url, body, row.get("content_type"), captured):
                         in_browser.append(url)
                         continue
@@ -470,3 +492,15 @@ class CaptureRun:
         failed = sum(1 for row in rows if failed_answer(row.get("http_status"), row.get("error")))
         skipped = sum(1 for a in articles for link in (a.get("links") or ArticleLinks()).links if link.skip_reason)
         return {"urls_total": len(rows), "captured": len(rows) - failed, "failed": failed, "skipped": skipped, "changes": len(self.changes)}
+
+
+def html_body(result: FetchResult) -> bytes:
+    """A source's body for the checks that concern HTML pages only (looked empty, media);
+    b"" for anything else, so a 2 GiB data file is not read into memory for them."""
+    final = result.final
+    if final is None or final.decoded is None:
+        return b""
+    final.decoded.seek(0)
+    if sniff_kind(final.decoded.read(SNIFF_BYTES), final.content_type) != "html":
+        return b""
+    return body_of(result)
