@@ -49,7 +49,7 @@ _TRANSLATE = {
     ord("\r"): "\n",
 }
 
-_SPACES = re.compile(r"[ ]+")
+_SPACES = re.compile(r" {2,}")
 
 
 def normalise_text(s: str) -> str:
@@ -57,16 +57,21 @@ def normalise_text(s: str) -> str:
     if not s:
         return ""
     s = unicodedata.normalize("NFC", s).translate(_TRANSLATE)
-    lines = (_SPACES.sub(" ", line).strip() for line in s.split("\n"))
-    return "\n".join(line for line in lines if line)
+    # Every page's text passes here several times: whole-string C-level passes, not a Python
+    # loop over lines (a run of spaces never spans a line, so collapsing first is the same).
+    if "  " in s:
+        s = _SPACES.sub(" ", s)
+    return "\n".join(filter(None, map(str.strip, s.split("\n"))))
 
 
-_WORD = re.compile(r"\w+(?:['.\-]\w+)*|[^\w\s]", re.UNICODE)
+# Word tokens. A punctuation mark is never a word: matching only words skips it, as matching
+# it as a token of its own and dropping it did (at a third less cost).
+_WORD = re.compile(r"\w+(?:['.\-]\w+)*", re.UNICODE)
 
 
 def words(text: str) -> list[str]:
     """Lower-cased word tokens of normalised text (punctuation dropped)."""
-    return [w for w in _WORD.findall(normalise_text(text).lower()) if w[0].isalnum() or w[0] == "_"]
+    return _WORD.findall(normalise_text(text).lower())
 
 
 # --------------------------------------------------------------------------- fingerprint & similarity
