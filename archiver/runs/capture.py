@@ -13,6 +13,7 @@ recheck would (runs/judge.py): what changed is a change event of this run.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from typing import Any, Callable
 
 from archiver import __version__
@@ -44,6 +45,36 @@ STORE_TICK = 0.05
 RESUME_WINDOW = 86_400
 
 
+class StoredTexts(Mapping[str, str]):
+    """url -> the extracted main text of its capture in this run, read from the texts table when asked.
+
+    Quotations are located in the texts of an article's sources once every source is in; holding
+    thousands of texts in memory until then would make a large run's memory grow with its size.
+    """
+
+    def __init__(self, store) -> None:
+        self.store = store
+        self._captures: dict[str, int] = {}  # url -> capture id whose texts row holds a non-empty text
+
+    def add(self, url: str, capture_id: int) -> None:
+        self._captures[url] = capture_id
+
+    def __getitem__(self, url: str) -> str:
+        text = self.store.value("SELECT text FROM texts WHERE capture_id = ?", (self._captures[url],))
+        if not text:
+            raise KeyError(url)
+        return text
+
+    def __contains__(self, url: object) -> bool:
+        return url in self._captures
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._captures)
+
+    def __len__(self) -> int:
+        return len(self._captures)
+
+
 class CaptureRun:
     """Captures targets into an archive; :meth:`run` returns the JSON-able outcome."""
 
@@ -53,7 +84,7 @@ class CaptureRun:
         self.options = options
         self.progress = progress
         self.args = args or {}
-        self.texts: dict[str, str] = {}  # url -> extracted main text of this run's captures
+        self.texts = StoredTexts(self.store)  # url -> extracted main text of this run's captures
         self.sources: dict[str, dict[str, Any]] = {}  # url -> {"kind", "capture"} for this run's sources
         self.browsed: dict[str, dict[str, Any]] = {}  # url -> browser_loads row, for pages loaded in the browser
         self.looked_empty: dict[str, str] = {}  # url -> why the plain fetch probably missed its text
@@ -175,7 +206,7 @@ class CaptureRun:
         article["target_obj"] = target
         article["source"] = "file" if target.path else "web"
         if captured.extracted is not None and captured.extracted.text:
-            self.texts[target.url] = captured.extracted.text
+            self.texts.add(target.url, captured.id)
         if article["error"] and not data:
             return article
         self._store_article(article, url_id, row, links, "file" if target.path else "web")
@@ -302,9 +333,8 @@ class CaptureRun:
         for url in [u for u in pending if u in self.reusable]:
             row = self.reusable[url]
             del pending[url]
-            text = self.store.value("SELECT text FROM texts WHERE capture_id = ?", (row["id"],))
-            if text:
-                self.texts[url] = text
+            if self.store.value("SELECT text != '' FROM texts WHERE capture_id = ?", (row["id"],)):
+                self.texts.add(url, row["id"])
             self.sources[url] = {"kind": jobs[url], "capture": row}
             if jobs[url] == "citation":
                 self._track(row, None)
@@ -363,7 +393,7 @@ class CaptureRun:
 
     def _source_captured(self, url: str, kind: str, captured: Captured) -> None:
         if captured.extracted is not None and captured.extracted.text:
-            self.texts[url] = captured.extracted.text
+            self.texts.add(url, captured.id)
         self.sources[url] = {"kind": kind, "capture": captured.row}
         if kind == "citation":
             self._track(captured.row, captured)
@@ -405,7 +435,8 @@ class CaptureRun:
     def _looked_empty(self, url: str, data: bytes, content_type: str | None, captured: Captured) -> bool:
         """Notes a page the plain fetch probably got without its text; True when auto mode loads it again."""
         extracted = captured.extracted
-        if extracted is not None and len((extracted.text or "").split()) >= EMPTY_WORDS:
+        # Counting to EMPTY_WORDS is enough (splitting a long text whole cost more than storing it).
+        if extracted is not None and len((extracted.text or "").split(maxsplit=EMPTY_WORDS - 1)) >= EMPTY_WORDS:
             return False
         reason = looks_empty(data, content_type, extracted)
         if reason is None:
