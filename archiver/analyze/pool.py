@@ -12,6 +12,7 @@ readers need (an article, a sibling page of its site) are extracted in-process.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import signal
@@ -75,8 +76,15 @@ class ExtractionPool:
             _warm_up()
             context = multiprocessing.get_context("fork")
             self._pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_worker_start, initargs=(os.getpid(),))
-            # A fork-context executor forks all its workers at the first submit: do it now, before any thread.
-            self._pool.submit(_warm_up).result()
+            # The workers share the run's imported modules page for page until something writes
+            # to them; the garbage collector's passes would (each object it visits), so what
+            # exists at the fork is kept out of the workers' collections.
+            gc.freeze()
+            try:
+                # A fork-context executor forks all its workers at the first submit: do it now, before any thread.
+                self._pool.submit(_warm_up).result()
+            finally:
+                gc.unfreeze()  # the run's own process collects as before
         else:
             self.workers = 0
 
