@@ -88,12 +88,7 @@ def fingerprint(text: str) -> str:
     # the cost (capture fingerprints every page): the words are encoded in one pass (a word
     # holds no space), shingles and digests are built by C-level maps, and each of the 64
     # bit counts is one AND and one popcount over a digest byte column read as a big integer.
-    ws = words(text)
-    if len(ws) >= 3:
-        encoded = " ".join(ws).encode("utf-8").split(b" ")
-        shingles = set(map(b" ".join, zip(encoded, encoded[1:], encoded[2:], strict=False)))
-    else:
-        shingles = {s.encode("utf-8") for s in _shingles(ws)}
+    shingles = _encoded_shingles(text)
     if not shingles:
         return "0" * 16
     digests = b"".join(map(_DIGEST, map(_blake2b_8, shingles)))
@@ -106,6 +101,45 @@ def fingerprint(text: str) -> str:
             if ((column >> bit) & lowest_bits).bit_count() * 2 > count:
                 result |= 1 << (pos * 8 + bit)
     return f"{result:016x}"
+
+
+# Characters of a long text tokenised at a time: the word list of a 4 MiB text is some 40 MB.
+_SHINGLE_CHUNK = 1 << 16
+
+
+def _encoded_shingles(text: str) -> set[bytes]:
+    """The text's distinct 3-word shingles (``_shingles(words(text))``), utf-8 encoded.
+
+    A long text is read in chunks cut at a space or a line break (never inside a word), the
+    last two words of one chunk starting the next, so no whole word list is ever held.
+    """
+    if len(text) <= _SHINGLE_CHUNK:
+        ws = words(text)
+        if len(ws) < 3:
+            return {s.encode("utf-8") for s in _shingles(ws)}
+        encoded = " ".join(ws).encode("utf-8").split(b" ")
+        return set(map(b" ".join, zip(encoded, encoded[1:], encoded[2:], strict=False)))
+    lowered = normalise_text(text).lower()
+    shingles: set[bytes] = set()
+    carry: list[bytes] = []  # the last two words read so far
+    start, end_of_text = 0, len(lowered)
+    while start < end_of_text:
+        end = min(start + _SHINGLE_CHUNK, end_of_text)
+        if end < end_of_text:
+            cut = max(lowered.rfind(" ", start, end), lowered.rfind("\n", start, end))
+            if cut <= start:  # one word longer than a chunk: cut after it
+                after = [i for i in (lowered.find(" ", end), lowered.find("\n", end)) if i != -1]
+                cut = min(after) if after else end_of_text
+            end = cut
+        chunk = _WORD.findall(lowered, start, end)
+        if chunk:
+            encoded = carry + " ".join(chunk).encode("utf-8").split(b" ")
+            shingles.update(map(b" ".join, zip(encoded, encoded[1:], encoded[2:], strict=False)))
+            carry = encoded[-2:]
+        start = end
+    if not shingles and carry:  # fewer than three words in all
+        return {b" ".join(carry)}
+    return shingles
 
 
 _blake2b_8 = functools.partial(hashlib.blake2b, digest_size=8)
