@@ -12,6 +12,8 @@ def utc_now() -> datetime:
 def iso_utc(moment: datetime | None = None) -> str:
     """``2026-11-25T06:00:00.123Z``: the one timestamp format of the database and the WARCs."""
     moment = (moment or utc_now()).astimezone(UTC)
+    if moment.year >= 1000:  # isoformat (C, several times faster than strftime) pads years alike from here on
+        return moment.isoformat(timespec="milliseconds").removesuffix("+00:00") + "Z"
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 

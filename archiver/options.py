@@ -19,7 +19,7 @@ KIB, MIB, GIB = 1 << 10, 1 << 20, 1 << 30
 class FetchOptions:
     """How archiver talks to the network (capture and recheck alike)."""
 
-    concurrency: int = 8  # fetches in flight in total
+    concurrency: int = 32  # fetches in flight in total (the per-host limit is what keeps a run polite)
     per_host: int = 2  # fetches in flight per host
     delay: float = 0.0  # seconds between requests to one host
     connect_timeout: float = 10.0  # seconds to resolve and connect

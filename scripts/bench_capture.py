@@ -15,6 +15,7 @@ and the SHA-256 of the bytes the fake web served.
     python scripts/bench_capture.py --web wide       # 4 articles x 80 citations over 16 hosts
     python scripts/bench_capture.py --web large      # 100 articles x 40 citations over 200 hosts
     python scripts/bench_capture.py --web big-body   # 1,000 small sources and one 2 GiB body (memory)
+    python scripts/bench_capture.py --before DIR     # also an earlier archiver (git archive COMMIT | tar -x -C DIR)
 
 On the large web wget fetches a random sample of the URLs (--wget-sample, default 300): it
 fetches one URL after another, so its rate on a sample is its rate on the whole list.
@@ -120,6 +121,8 @@ def main() -> int:
     parser.add_argument("--wget-sample", type=int, default=300, help="URLs wget fetches per round on the large web")
     parser.add_argument("--no-wget", action="store_true", help="archiver only (no baseline, no ratios)")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
+    parser.add_argument("--before", type=Path, help="also time the archiver whose source tree is here (say, an earlier "
+                        "commit: git archive COMMIT | tar -x -C DIR), in the same alternation")
     parser.add_argument("archiver_args", nargs="*", help="extra capture options, after --")
     args = parser.parse_args()
     if not args.no_wget and not shutil.which("wget"):
@@ -158,13 +161,15 @@ def main() -> int:
             print(f"  wget     round {i}: {run.wall:7.2f} s  {len(wget_urls) / run.wall:7.1f} URLs/s", flush=True)
             return run
 
-        def archiver_round(i: int) -> Run:
-            archive = work / f"archive-{i}"
+        def archiver_round(i: int, source: Path | None = None) -> Run:
+            archive = work / f"archive-{i}{'-before' if source else ''}"
             extra = ["--max-bytes", str(BIG + (1 << 20))] if args.web == "big-body" else []
-            run = timed([sys.executable, "-m", "archiver", "--archive", str(archive), "capture", *targets,
-                         "--proxy", web.proxy_url, *extra, *args.archiver_args], work)
+            cmd = [sys.executable, "-m", "archiver", "--archive", str(archive), "capture", *targets, "--proxy", web.proxy_url, *extra, *args.archiver_args]
+            if source:
+                cmd[1:3] = ["-c", f"import sys; sys.path.insert(0, {str(source.resolve())!r}); import runpy; runpy.run_module('archiver', run_name='__main__')"]
+            run = timed(cmd, work)
             count, bad = check_archive(archive, expected)
-            print(f"  archiver round {i}: {run.wall:7.2f} s  {len(urls) / run.wall:7.1f} URLs/s  "
+            print(f"  {'before' if source else 'archiver'} round {i}: {run.wall:7.2f} s  {len(urls) / run.wall:7.1f} URLs/s  "
                   f"CPU {run.cpu * 1000 / len(urls):5.2f} ms/URL  largest process {run.max_rss / 1024:5.0f} MiB  "
                   f"tree PSS {run.peak_pss / 1024:5.0f} MiB  rows {count}  wrong {len(bad)}  exit {run.status}", flush=True)
             if bad:
@@ -175,10 +180,13 @@ def main() -> int:
 
         wgets: list[Run] = []
         arch: list[Run] = []
+        before: list[Run] = []
         if not args.no_wget:
             wgets.append(wget_round(0))
         for i in range(args.rounds):
             arch.append(archiver_round(i))
+            if args.before:
+                before.append(archiver_round(i, args.before))
             if not args.no_wget:
                 wgets.append(wget_round(i + 1))
 
@@ -186,6 +194,11 @@ def main() -> int:
         print()
         print(f"archiver: median {a_rate:.1f} URLs/s, CPU {statistics.median(r.cpu for r in arch) * 1000 / len(urls):.2f} ms/URL, "
               f"largest process {max(r.max_rss for r in arch) / 1024:.0f} MiB, tree PSS {max(r.peak_pss for r in arch) / 1024:.0f} MiB")
+        if before:
+            b_rate = statistics.median(len(urls) / r.wall for r in before)
+            print(f"before:   median {b_rate:.1f} URLs/s, CPU {statistics.median(r.cpu for r in before) * 1000 / len(urls):.2f} ms/URL, "
+                  f"largest process {max(r.max_rss for r in before) / 1024:.0f} MiB, tree PSS {max(r.peak_pss for r in before) / 1024:.0f} MiB; "
+                  f"archiver/before {a_rate / b_rate:.1f}x")
         if wgets:
             w_rate = statistics.median(len(wget_urls) / r.wall for r in wgets)
             print(f"wget:     median {w_rate:.1f} URLs/s, CPU {statistics.median(r.cpu for r in wgets) * 1000 / len(wget_urls):.2f} ms/URL, "

@@ -135,6 +135,9 @@ class FakeWeb:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in separate writes: with Nagle's algorithm on, each answer
+            # would wait for the client's delayed ACK (40 ms), a cost no real server imposes.
+            disable_nagle_algorithm = True
 
             def log_message(self, *args) -> None:
                 pass

@@ -57,3 +57,21 @@ def test_same_values_as_the_reference_on_corpus_pages():
         assert extracted.fingerprint == reference_fingerprint(extracted.text), page.name
         checked += 1
     assert checked > 0
+
+
+def test_long_texts_read_in_chunks_give_the_reference_values():
+    # Past _SHINGLE_CHUNK characters the words are read chunk by chunk; shingles across a cut
+    # and words longer than a chunk must come out as from the whole word list.
+    from archiver.analyze.text import _SHINGLE_CHUNK
+
+    rng = random.Random(7)
+    vocabulary = "the bridge council closed repair budget ferry é ß 2026 it's e-mail U.S. , . ! \u201cquoted\u201d".split()
+    texts = []
+    for _ in range(6):
+        ws = [rng.choice(vocabulary) for _ in range(rng.randint(_SHINGLE_CHUNK // 6, _SHINGLE_CHUNK // 2))]
+        texts.append(" ".join(w + ("\n" if rng.random() < 0.05 else "") for w in ws))
+    giant = "x" * (_SHINGLE_CHUNK + 10)
+    texts += [giant, f"one {giant} two", f"one two {giant} three four " * 3, "a " * _SHINGLE_CHUNK, " " * (_SHINGLE_CHUNK + 5) + "lone word"]
+    for text in texts:
+        assert len(text) > _SHINGLE_CHUNK
+        assert fingerprint(text) == reference_fingerprint(text), text[:80]

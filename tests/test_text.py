@@ -76,3 +76,37 @@ def test_similarity_on_long_texts():
     assert similarity(big, edited) > 0.99
     assert similarity(big, other) < 0.05
     assert fingerprint(big) == fingerprint(big + " ") != fingerprint(other)
+
+
+def _normalise_reference(s: str) -> str:
+    """normalise_text as first written (a Python loop over lines): the faster one must equal it."""
+    import re
+    import unicodedata
+
+    from archiver.analyze.text import _TRANSLATE
+
+    if not s:
+        return ""
+    s = unicodedata.normalize("NFC", s).translate(_TRANSLATE)
+    lines = (re.sub(r"[ ]+", " ", line).strip() for line in s.split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+def _words_reference(text: str) -> list[str]:
+    import re
+
+    return [w for w in re.findall(r"\w+(?:['.\-]\w+)*|[^\w\s]", _normalise_reference(text).lower()) if w[0].isalnum() or w[0] == "_"]
+
+
+def test_normalise_and_words_equal_their_first_form():
+    import random
+
+    from archiver.analyze.text import words
+
+    rng = random.Random(12)
+    alphabet = list("ab Z9_ .,'-–—\u2019\u201c\u00a0\t\r\n\f\v\u200b\u00ad\u0301\u2028é中ß\u3000…!?()") + ["  ", "\n\n", " \n "]
+    samples = ["", " ", "\n", "It's 9.5 per-cent -- of the U.S. budget.", "x\u200b\u0301y", "  lead  \n\n  tail  "]
+    samples += ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 300))) for _ in range(2000)]
+    for sample in samples:
+        assert normalise_text(sample) == _normalise_reference(sample), repr(sample)
+        assert words(sample) == _words_reference(sample), repr(sample)

@@ -693,14 +693,21 @@ class Fetcher:
 
     # -- many URLs -------------------------------------------------------------------------
 
-    def fetch_many(
-        self, jobs: Iterable[tuple[str, dict[str, str] | None]]
-    ) -> Iterator[tuple[str, FetchResult]]:
+    def fetch_many(self, jobs: Iterable[tuple[str, dict[str, str] | None]]) -> Iterator[tuple[str, FetchResult]]:
         """Fetch (url, headers) jobs concurrently; yields (url, result) as each finishes.
 
         At most twice ``concurrency`` results are in flight or waiting to be consumed, so a
         slow consumer (text extraction) never lets finished bodies pile up in memory.
         """
+        for item in self.fetch_ticking(jobs, None):
+            assert item is not None  # no tick, no None
+            yield item
+
+    def fetch_ticking(
+        self, jobs: Iterable[tuple[str, dict[str, str] | None]], tick: float | None
+    ) -> Iterator[tuple[str, FetchResult] | None]:
+        """:meth:`fetch_many`, yielding None whenever ``tick`` seconds pass without a result, so
+        the consumer can do other work (store what is ready) while slow hosts answer."""
         pending_jobs = iter(jobs)
         window = 2 * max(1, self.options.concurrency)
         with ThreadPoolExecutor(max_workers=max(1, self.options.concurrency), thread_name_prefix="fetch") as pool:
@@ -716,7 +723,10 @@ class Fetcher:
 
             top_up()
             while futures:
-                done, _ = wait(futures, return_when=FIRST_COMPLETED)
+                done, _ = wait(futures, timeout=tick, return_when=FIRST_COMPLETED)
+                if not done:
+                    yield None
+                    continue
                 for future in done:
                     url = futures.pop(future)
                     yield url, future.result()

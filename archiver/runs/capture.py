@@ -13,12 +13,14 @@ recheck would (runs/judge.py): what changed is a change event of this run.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from typing import Any, Callable
 
 from archiver import __version__
 from archiver.runs.directory import ArchiveDir
 from archiver.analyze.citations import ArticleLinks
-from archiver.net.fetch import Fetcher
+from archiver.analyze.pool import ExtractionPool
+from archiver.net.fetch import Fetcher, FetchResult
 from archiver.options import CONFIRM_FAILURES, CaptureOptions
 from archiver.runs.targets import Target
 from archiver.results import Change, QuoteChange, ArticleCapture, BrowserLoad, CaptureResult, Fetched, MediaFile, MediaFound, LinkCounts, SkippedLink, SourceCapture
@@ -28,16 +30,49 @@ from archiver.analyze.answers import failed_answer, usable_answer
 from archiver.analyze.text import EXTRACT_LIMIT
 from archiver.runs.browse import EMPTY_WORDS, BrowserPages, body_of, looks_empty
 from archiver.runs.media import MediaCapture
-from archiver.runs.recorder import Captured, Recorder, close_run
+from archiver.runs.recorder import Captured, Extractor, Recorder, close_run
 from archiver.analyze.requisites import css_requisites, find_requisites
 from archiver.analyze.document import HtmlDocument
 from archiver.analyze.templates import TemplateIndex, host_of
-from archiver.analyze.text import extract_exchange, extract_keeping_document, html_document, sniff_kind
+from archiver.analyze.text import SNIFF_BYTES, extract_keeping_document, html_document, sniff_kind
 
 Progress = Callable[[int, int, str], None]
 
+# Seconds a finished fetch may wait for its row while other fetches are still in flight.
+STORE_TICK = 0.05
+
 # An interrupted capture of the same targets this recent is resumed rather than redone.
 RESUME_WINDOW = 86_400
+
+
+class StoredTexts(Mapping[str, str]):
+    """url -> the extracted main text of its capture in this run, read from the texts table when asked.
+
+    Quotations are located in the texts of an article's sources once every source is in; holding
+    thousands of texts in memory until then would make a large run's memory grow with its size.
+    """
+
+    def __init__(self, store) -> None:
+        self.store = store
+        self._captures: dict[str, int] = {}  # url -> capture id whose texts row holds a non-empty text
+
+    def add(self, url: str, capture_id: int) -> None:
+        self._captures[url] = capture_id
+
+    def __getitem__(self, url: str) -> str:
+        text = self.store.value("SELECT text FROM texts WHERE capture_id = ?", (self._captures[url],))
+        if not text:
+            raise KeyError(url)
+        return text
+
+    def __contains__(self, url: object) -> bool:
+        return url in self._captures
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._captures)
+
+    def __len__(self) -> int:
+        return len(self._captures)
 
 
 class CaptureRun:
@@ -49,7 +84,7 @@ class CaptureRun:
         self.options = options
         self.progress = progress
         self.args = args or {}
-        self.texts: dict[str, str] = {}  # url -> extracted main text of this run's captures
+        self.texts = StoredTexts(self.store)  # url -> extracted main text of this run's captures
         self.sources: dict[str, dict[str, Any]] = {}  # url -> {"kind", "capture"} for this run's sources
         self.browsed: dict[str, dict[str, Any]] = {}  # url -> browser_loads row, for pages loaded in the browser
         self.looked_empty: dict[str, str] = {}  # url -> why the plain fetch probably missed its text
@@ -74,6 +109,8 @@ class CaptureRun:
         run_id = self.store.start_run("capture", run_args, f"archiver/{__version__}")
         self.run_id = run_id
         recorder = Recorder(self.archive, run_id, settings, self.options.warc_size)
+        # Started before any thread (the fetcher's, the browser's): its workers are forked now.
+        self.extraction = ExtractionPool()
         fetcher = Fetcher(self.options.fetch)
         # Every new capture of a URL already tracked is judged against its baseline, as a recheck would.
         self.judge = Judge(self.store, run_id, fetcher, CONFIRM_FAILURES)
@@ -85,8 +122,7 @@ class CaptureRun:
         status = "failed"
         failure: BaseException | None = None
         try:
-            for target in targets:
-                articles.append(self._capture_article(target, fetcher, recorder))
+            articles = self._capture_articles(targets, fetcher, recorder)
             self._capture_sources(articles, fetcher, recorder)
             for article in articles:
                 self._check_quotes(article)
@@ -95,13 +131,25 @@ class CaptureRun:
             failure = exc
             raise
         finally:
-            closers = [c.close for c in (self.pages, self.media) if c is not None] + [recorder.close, fetcher.close]
+            closers = [c.close for c in (self.pages, self.media) if c is not None] + [recorder.close, fetcher.close, self.extraction.close]
             close_run(self.store, run_id, status, lambda: self._counts(articles), failure, *closers)
         return CaptureResult(run_id, str(self.archive.path), [self._public(a) for a in articles], self.changes, self.quote_changes)
 
     # -- articles --------------------------------------------------------------------------
 
-    def _capture_article(self, target: Target, fetcher: Fetcher, recorder: Recorder) -> dict[str, Any]:
+    def _capture_articles(self, targets: list[Target], fetcher: Fetcher, recorder: Recorder) -> list[dict[str, Any]]:
+        """Every target's article, in the targets' order; web articles are fetched concurrently."""
+        first: dict[str, Target] = {}  # url -> the first plain-fetched target of that URL
+        for target in targets:
+            if target.path is None and not self.options.browser_for(target.url, "article"):
+                first.setdefault(target.url, target)
+        done: dict[int, dict[str, Any]] = {}
+        if len(first) > 1:
+            for url, result in fetcher.fetch_many((url, None) for url in first):
+                done[id(first[url])] = self._capture_article(first[url], fetcher, recorder, result)
+        return [done.pop(id(t)) if id(t) in done else self._capture_article(t, fetcher, recorder) for t in targets]
+
+    def _capture_article(self, target: Target, fetcher: Fetcher, recorder: Recorder, fetched: FetchResult | None = None) -> dict[str, Any]:
         url_id = self.store.url_id(target.url)
         article: dict[str, Any] = {"target": target.raw, "url": target.url, "url_id": url_id, "error": None}
         self._tick(target.url)
@@ -115,7 +163,7 @@ class CaptureRun:
             row = captured.row
             base = row.get("final_url") or target.url
         else:
-            result = fetcher.fetch(target.url)
+            result = fetched if fetched is not None else fetcher.fetch(target.url)
             try:
                 captured = recorder.record_fetch(url_id, result, extract=extract_keeping_document)
                 row = captured.row
@@ -158,7 +206,7 @@ class CaptureRun:
         article["target_obj"] = target
         article["source"] = "file" if target.path else "web"
         if captured.extracted is not None and captured.extracted.text:
-            self.texts[target.url] = captured.extracted.text
+            self.texts.add(target.url, captured.id)
         if article["error"] and not data:
             return article
         self._store_article(article, url_id, row, links, "file" if target.path else "web")
@@ -285,29 +333,33 @@ class CaptureRun:
         for url in [u for u in pending if u in self.reusable]:
             row = self.reusable[url]
             del pending[url]
-            text = self.store.value("SELECT text FROM texts WHERE capture_id = ?", (row["id"],))
-            if text:
-                self.texts[url] = text
+            if self.store.value("SELECT text != '' FROM texts WHERE capture_id = ?", (row["id"],)):
+                self.texts.add(url, row["id"])
             self.sources[url] = {"kind": jobs[url], "capture": row}
             if jobs[url] == "citation":
                 self._track(row, None)
             self._done += 1
             self._tick(url)
+
+        def in_process(url: str) -> Extractor | None:
+            # A page of an article's own site is extracted here: its parsed tree is template evidence.
+            return extract_keeping_document if jobs[url] == "citation" and host_of(url) in self.templates else None
+
         while pending:
             stylesheets: list[tuple[str, bytes]] = []
             in_browser = [u for u in pending if jobs[u] != "requisite" and self.options.browser_for(u, "source")]
-            for url, result in fetcher.fetch_many((url, None) for url in pending if url not in in_browser):
+            fetched = fetcher.fetch_ticking(((url, None) for url in pending if url not in in_browser), STORE_TICK)
+            # Pipelined: texts are extracted in worker processes, rows stored in groups.
+            for url, result, captured in recorder.record_many(fetched, self.store.url_id, self.extraction, in_process):
                 try:
                     sibling = self.templates.get(host_of(url)) if jobs[url] == "citation" else None
-                    extractor = extract_keeping_document if sibling is not None else extract_exchange
-                    captured = recorder.record_fetch(self.store.url_id(url), result, extract=extractor)
                     row = captured.row
                     final = result.final
                     if sibling is not None and captured.extracted is not None and captured.extracted.document is not None:
                         # a page of the article's own site: its link blocks are template evidence
                         sibling.add_page(captured.extracted.document.root, row.get("final_url") or url)
                         captured.extracted.document = None
-                    body = body_of(result) if jobs[url] != "requisite" else b""
+                    body = html_body(result) if jobs[url] != "requisite" else b""
                     if body and self._looked_empty(url, body, row.get("content_type"), captured):
                         in_browser.append(url)
                         continue
@@ -341,7 +393,7 @@ class CaptureRun:
 
     def _source_captured(self, url: str, kind: str, captured: Captured) -> None:
         if captured.extracted is not None and captured.extracted.text:
-            self.texts[url] = captured.extracted.text
+            self.texts.add(url, captured.id)
         self.sources[url] = {"kind": kind, "capture": captured.row}
         if kind == "citation":
             self._track(captured.row, captured)
@@ -383,7 +435,8 @@ class CaptureRun:
     def _looked_empty(self, url: str, data: bytes, content_type: str | None, captured: Captured) -> bool:
         """Notes a page the plain fetch probably got without its text; True when auto mode loads it again."""
         extracted = captured.extracted
-        if extracted is not None and len((extracted.text or "").split()) >= EMPTY_WORDS:
+        # Counting to EMPTY_WORDS is enough (splitting a long text whole cost more than storing it).
+        if extracted is not None and len((extracted.text or "").split(maxsplit=EMPTY_WORDS - 1)) >= EMPTY_WORDS:
             return False
         reason = looks_empty(data, content_type, extracted)
         if reason is None:
@@ -470,3 +523,15 @@ class CaptureRun:
         failed = sum(1 for row in rows if failed_answer(row.get("http_status"), row.get("error")))
         skipped = sum(1 for a in articles for link in (a.get("links") or ArticleLinks()).links if link.skip_reason)
         return {"urls_total": len(rows), "captured": len(rows) - failed, "failed": failed, "skipped": skipped, "changes": len(self.changes)}
+
+
+def html_body(result: FetchResult) -> bytes:
+    """A source's body for the checks that concern HTML pages only (looked empty, media);
+    b"" for anything else, so a 2 GiB data file is not read into memory for them."""
+    final = result.final
+    if final is None or final.decoded is None:
+        return b""
+    final.decoded.seek(0)
+    if sniff_kind(final.decoded.read(SNIFF_BYTES), final.content_type) != "html":
+        return b""
+    return body_of(result)

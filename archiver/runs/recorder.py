@@ -11,9 +11,10 @@ import io
 import mimetypes
 import platform
 import socket
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable, Iterator
 
 from archiver import USER_AGENT
 from archiver.runs.directory import ArchiveDir
@@ -21,7 +22,8 @@ from archiver.clock import iso_utc, utc_now
 from archiver.net.fetch import Exchange, FetchResult
 from archiver.warc.records import WrittenExchange, write_exchange, write_resource, write_revisit, write_server_answer
 from archiver.analyze.answers import usable_answer
-from archiver.analyze.text import Extracted, extract_exchange, safe_extract
+from archiver.analyze.pool import ExtractionPool
+from archiver.analyze.text import Extracted, extract_exchange, read_for_extraction, safe_extract
 from archiver.warc.writer import WarcFileWriter, WrittenRecord, file_sha256, sha256_digest_label
 
 Extractor = Callable[[Exchange], "Extracted | None"]
@@ -55,6 +57,20 @@ class Captured:
     @property
     def id(self) -> int:
         return self.row["id"]
+
+
+@dataclass(eq=False)
+class _Pending:
+    """A fetch written to the WARC file, waiting for its text to be extracted and its row stored."""
+
+    url: str
+    result: FetchResult
+    written: WrittenFetch
+    future: Future | None  # the extraction; None when the answer has no text to extract
+    data: bytes  # what the extraction reads (kept to extract in-process should a worker die)
+
+    def ready(self) -> bool:
+        return self.future is None or self.future.done()
 
 
 def error_text(error) -> str | None:
@@ -109,8 +125,82 @@ class Recorder:
             extracted = extract(final)
         return self.store_fetch(url_id, result, written, extracted)
 
-    def write(self, result: FetchResult, revisit: RevisitPlan | None = None) -> WrittenFetch:
-        """Every hop's records, flushed to disk; the final response as a revisit when ``revisit`` says so."""
+    def record_many(
+        self,
+        fetched: Iterable[tuple[str, FetchResult] | None],
+        url_id: Callable[[str], int],
+        pool: ExtractionPool,
+        in_process: Callable[[str], Extractor | None] = lambda url: None,
+        backlog: int = 32,
+    ) -> Iterator[tuple[str, FetchResult, Captured]]:
+        """:meth:`record_fetch` for a stream of fetches, pipelined; yields (url, result, captured).
+
+        Each fetch's records are written as it arrives and its text extracted in ``pool``
+        while the next fetches arrive (``in_process(url)``, when it gives an extractor, has
+        that URL extracted here instead: one whose parsed page the caller needs). Whatever
+        is extracted by then is stored in groups: one fsync of the WARC file covers the
+        group's records, then one transaction holds its rows, so a row still commits only
+        after the bytes it points at are on disk. The caller's work on each yielded capture
+        runs inside that transaction (its writes join it). Each result stays open until its
+        capture is yielded; the caller closes it.
+
+        What is ready is stored before the next fetch is written, and whenever ``fetched``
+        yields None (:meth:`Fetcher.fetch_ticking`), so rows never wait long behind a slow
+        host or a large body.
+        """
+        pending: list[_Pending] = []
+        try:
+            for item in fetched:
+                if sum(1 for p in pending if not p.ready()) >= backlog:
+                    wait([p.future for p in pending if p.future is not None and not p.ready()], return_when=FIRST_COMPLETED)
+                if any(p.ready() for p in pending):
+                    yield from self._store_group(pending, url_id, pool)
+                if item is not None:
+                    url, result = item
+                    pending.append(self._write_and_submit(url, result, pool, in_process(url)))
+            while pending:
+                wait([p.future for p in pending if p.future is not None and not p.ready()], return_when=FIRST_COMPLETED)
+                yield from self._store_group(pending, url_id, pool)
+        finally:
+            for p in pending:
+                if p.future is not None:
+                    p.future.cancel()
+                p.result.close()
+
+    def _write_and_submit(self, url: str, result: FetchResult, pool: ExtractionPool, extract: Extractor | None) -> _Pending:
+        written = self.write(result, flush=False)
+        final = result.final
+        future: Future | None = None
+        data = b""
+        if final is not None and final.decoded is not None and usable_answer(final.status, None):
+            if extract is not None:
+                future = Future()
+                future.set_result(extract(final))
+            else:
+                data = read_for_extraction(final.decoded, final.content_type)
+                future = pool.submit(data, final.content_type, final.url)
+        return _Pending(url, result, written, future, data)
+
+    def _store_group(self, pending: list[_Pending], url_id: Callable[[str], int], pool: ExtractionPool) -> Iterator[tuple[str, FetchResult, Captured]]:
+        """Store (and remove from ``pending``) every entry whose extraction is done; yield them."""
+        group = [p for p in pending if p.ready()]
+        self.writer.flush()  # one fsync for the whole group's records, before any row points at them
+        with self.store.transaction():
+            stored = []
+            for p in group:
+                extracted = None
+                if p.future is not None:
+                    final = p.result.final
+                    assert final is not None  # a future only for a final answer
+                    extracted = pool.result(p.future, p.data, final.content_type, final.url)
+                stored.append((p, self.store_fetch(url_id(p.url), p.result, p.written, extracted)))
+            for p, captured in stored:
+                pending.remove(p)  # from here on the caller owns (and closes) the result
+                yield p.url, p.result, captured
+
+    def write(self, result: FetchResult, revisit: RevisitPlan | None = None, flush: bool = True) -> WrittenFetch:
+        """Every hop's records, flushed to disk (unless ``flush`` is False: the caller flushes
+        before storing rows); the final response as a revisit when ``revisit`` says so."""
         hops: list[tuple[Exchange, WrittenExchange]] = []
         answer = None
         final = result.final
@@ -130,7 +220,8 @@ class Recorder:
             else:
                 written = write_exchange(self.writer, exchange)
             hops.append((exchange, written))
-        self.writer.flush()
+        if flush:
+            self.writer.flush()
         return WrittenFetch(hops, revisit, answer)
 
     def store_fetch(self, url_id: int, result: FetchResult, written: WrittenFetch, extracted: Extracted | None) -> Captured:

@@ -7,6 +7,7 @@ A changed citation set is a ``citations_changed`` change event of the article.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Callable
 
 from archiver.analyze.citations import ArticleLinks, canonical_url, find_links_html, find_links_markdown, find_links_text
@@ -136,7 +137,7 @@ def save_quotes(
     links: ArticleLinks,
     text: str | None,
     base_url: str,
-    texts: dict[str, str],
+    texts: Mapping[str, str],
     capture_of: Callable[[str], int | None],
 ) -> list[QuoteStatus]:
     """The version's quotations, each located in the cited sources' ``texts``; the earlier version's are retired."""
@@ -169,7 +170,7 @@ def save_quotes(
     return results
 
 
-def locate_in_sources(quote: Quote, cited: list[str], texts: dict[str, str]) -> tuple[str | None, float | None, str | None, str | None]:
+def locate_in_sources(quote: Quote, cited: list[str], texts: Mapping[str, str]) -> tuple[str | None, float | None, str | None, str | None]:
     """Best (status, similarity, excerpt, url) for a quotation among the article's cited sources.
 
     The source the quotation links to is tried first; a passage found present anywhere wins.
