@@ -17,6 +17,7 @@ from typing import Any, Callable
 
 from archiver import __version__
 from archiver.runs.directory import ArchiveDir
+from archiver.db.queries import text_of_capture
 from archiver.analyze.citations import ArticleLinks
 from archiver.net.fetch import Fetcher
 from archiver.options import CONFIRM_FAILURES, CaptureOptions
@@ -285,9 +286,9 @@ class CaptureRun:
         for url in [u for u in pending if u in self.reusable]:
             row = self.reusable[url]
             del pending[url]
-            text = self.store.value("SELECT text FROM texts WHERE capture_id = ?", (row["id"],))
-            if text:
-                self.texts[url] = text
+            found = text_of_capture(self.store, row["id"])  # its own texts row, or the one it shares
+            if found and found[1]:
+                self.texts[url] = found[1]
             self.sources[url] = {"kind": jobs[url], "capture": row}
             if jobs[url] == "citation":
                 self._track(row, None)
