@@ -12,6 +12,8 @@ a generator (a freak body, never held in memory). ``/slow-gone/`` answers 404.
 With ``validators``, the other pages send an ETag and a Last-Modified date and answer a
 conditional request (If-None-Match, If-Modified-Since) with 304 Not Modified, as a static
 file server does; noisy pages, like the dynamic pages they stand for, send neither.
+With ``noise="tokens"`` the noisy pages change instead only where no reader looks: a CSRF
+token and a script nonce in the head.
 
     python scripts/fakeweb.py --articles 1 --citations 80 --hosts 12   # serves until ^C
 """
@@ -78,9 +80,10 @@ class FakeWeb:
 
     def __init__(self, articles: int = 1, citations: int = 80, hosts: int = 12, min_latency: float = 0.005,
                  max_latency: float = 0.150, seed: int = 12, shared: float = 0.1, noisy: float = 0.0,
-                 validators: bool = False) -> None:
+                 validators: bool = False, noise: str = "visible") -> None:
         rng = random.Random(seed)
         self.validators = validators
+        self.noise = noise
         self.latency: dict[str, float] = {}
         self.pages: dict[str, Page] = {}
         self.articles: list[str] = []
@@ -130,6 +133,10 @@ class FakeWeb:
         # The same text, with a timestamp and an advert that change on every request.
         when = time.time() if when is None else when
         stamp = datetime.fromtimestamp(when, UTC).strftime("%H:%M:%S.%f")
+        if self.noise == "tokens":
+            token = hashlib.sha256(f"{when}{random.random()}".encode()).hexdigest()
+            head = f'<head><meta name="csrf-token" content="{token}"><script nonce="{token[:16]}">window.t="{token[16:32]}";</script>'
+            return page.body.replace(b"<head>", head.encode(), 1)
         ad = random.choice(["Winter tyres fitted while you wait.", "Learn to sail this spring.", "Honey from the hive."])
         noise = f'<aside class=ad><p>{ad}</p><p>Page generated at {stamp}</p></aside>'
         return page.body.replace(b"<main>", noise.encode() + b"<main>", 1)
