@@ -13,25 +13,26 @@ import sys
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import click
 
 from archiver import __version__
 from archiver.analyze.answers import failed_answer
 from archiver.analyze.kinds import KINDS, LABELS, describe_change, seriousness
-from archiver.archive import Archive
 from archiver.errors import ArchiveError, ArchiveLocked, ExportError, NotFound, QueryError, ReadOnlyQuery, UsageError
 from archiver.options import BROWSER_MODES, MAX_SOURCES, MEDIA_MAX_BYTES, WARC_SIZE, BrowserOptions, CaptureOptions, FetchOptions, RecheckOptions, CONFIRM_FAILURES, NOISE_DELAY
-from archiver.net.browser import prepare_browser
 from archiver.results import BrowserLoad, CaptureResult, Change, Fetched, RecheckResult
 from archiver.results import TimestampToken, TrackingChange
-from archiver.net.tsa import DEFAULT_TSA
-from archiver.proof.rfc3161 import TimestampError
+from archiver.options import DEFAULT_TSA
 from archiver.runs.targets import parse_target
-from archiver.db.queries import failing_since
 from archiver.words import error_words, http_status_words, human_date
 from archiver.config import add_envvars
+
+if TYPE_CHECKING:
+    # The library (sqlite-utils, requests, lxml, trafilatura, warcio) loads when a command runs,
+    # not at import, so that `archiver --help` starts in a few tens of milliseconds.
+    from archiver.archive import Archive
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -109,8 +110,7 @@ def timestamp_options(func: Callable) -> Callable:
 
 def memento_options(func: Callable) -> Callable:
     """--mementos and --submit: what public web archives hold of the sources, and copies asked of them."""
-    from archiver.net.memento import DEFAULT_TIMEGATE, DEFAULT_TIMEMAP
-    from archiver.runs.mementos import DEFAULT_SAVE_ENDPOINT, SUBMIT_DELAY
+    from archiver.options import DEFAULT_SAVE_ENDPOINT, DEFAULT_TIMEGATE, DEFAULT_TIMEMAP, SUBMIT_DELAY
 
     options = [
         click.option("--submit", is_flag=True, help="Ask a public archive to save each cited source (Save Page Now style); recorded with the memento URL it gives."),
@@ -181,6 +181,8 @@ def stamp_run(archive: Archive, kw: dict[str, Any], quiet: bool = False) -> dict
     """The token --timestamp asked for; a TSA that fails is reported and the exit status set, the run's work stays."""
     if not kw.get("stamp"):
         return None
+    from archiver.proof.rfc3161 import TimestampError
+
     try:
         token = archive.timestamp(kw.get("tsa_url"), _read_roots(kw.get("tsa_roots")), proxy=kw.get("proxy"))
     except TimestampError as exc:
@@ -251,6 +253,8 @@ def apply_browser_options(options: CaptureOptions, kw: dict[str, Any]) -> None:
     options.media = kw["media"]
     options.media_max_bytes = kw["media_max_bytes"]
     options.browser_options = replace(options.browser_options, executable=kw.get("browser_path"), page_deadline=kw["page_deadline"], media=kw["media"])
+    from archiver.net.browser import prepare_browser
+
     try:
         prepare_browser(options)
     except UsageError as exc:
@@ -430,6 +434,8 @@ def is_quiet(ctx: click.Context) -> bool:
 @contextmanager
 def reading(ctx: click.Context) -> Iterator[Archive]:
     """The archive opened read-only, for a command that only reads (it runs beside a writing run)."""
+    from archiver.archive import Archive
+
     archive = Archive(archive_dir(ctx), readonly=True)
     try:
         yield archive
@@ -461,6 +467,8 @@ class TerminalProgress:
 
 def writable(ctx: click.Context, create: bool = False, wait: bool = True) -> Archive:
     """The archive opened for writing; says so on stderr while it waits for another run."""
+    from archiver.archive import Archive
+
     try:
         return Archive(archive_dir(ctx), create=create, wait=False)
     except ArchiveLocked as exc:
@@ -630,6 +638,8 @@ def recheck(ctx, check_all, check_due, article, confirm, wait, as_json, verbose,
         browser=browser, browser_options=BrowserOptions(executable=browser_path),
         noise_delay=None if no_second_look else noise_delay,
     )
+    from archiver.archive import Archive
+
     try:
         archive = Archive(archive_dir(ctx), wait=wait)
     except ArchiveLocked as exc:
@@ -735,6 +745,8 @@ def describe(change: Change, store: Any = None) -> str:
     """What a change event means, in one sentence; with the database, a "gone" says over how long it failed."""
     since = None
     if change.kind == "gone" and store is not None and (change.detail or {}).get("failure_streak"):
+        from archiver.db.queries import failing_since
+
         url_id = store.value("SELECT url_id FROM captures WHERE id = ?", (change.to_capture_id,))
         since = failing_since(store, url_id, change.from_capture_id, change.to_capture_id)
     return describe_change(
@@ -968,6 +980,8 @@ def timestamp(ctx, tsa_url, tsa_roots, timeout, proxy, as_json):
       archiver timestamp
       archiver timestamp --tsa https://freetsa.org/tsr --tsa-roots freetsa-cacert.pem
     """
+    from archiver.proof.rfc3161 import TimestampError
+
     with writable(ctx) as archive:
         try:
             token = archive.timestamp(tsa_url, _read_roots(tsa_roots), timeout=timeout, proxy=proxy)

@@ -69,6 +69,16 @@ class BrowserOptions:
 BROWSER_MODES = ("off", "all", "article", "sources", "auto")
 MEDIA_MAX_BYTES = 512 * MIB
 
+# Public services the proofs and memento commands talk to by default. They live here, with the
+# other defaults, so that the command line shows them without importing requests or cryptography.
+# A FreeTSA-style public TSA is not assumed: DigiCert's answers over plain HTTP (tokens are
+# signed, so TLS adds nothing) and chains to a root in the Mozilla bundle archiver trusts by default.
+DEFAULT_TSA = "http://timestamp.digicert.com"
+DEFAULT_TIMEMAP = "https://web.archive.org/web/timemap/link/"
+DEFAULT_TIMEGATE = "https://web.archive.org/web/"
+DEFAULT_SAVE_ENDPOINT = "https://web.archive.org/save/"
+SUBMIT_DELAY = 10.0  # seconds between two save requests: the Internet Archive throttles faster clients
+
 
 @dataclass
 class CaptureOptions:

@@ -9,6 +9,11 @@ URL's bytes (and their SHA-256) without storing them. A client reaches the hosts
 Pages whose path starts with ``/noisy/`` carry a timestamp and a rotating advert that change
 on every request (noise, not change). ``/big/<bytes>`` streams that many bytes of text from
 a generator (a freak body, never held in memory). ``/slow-gone/`` answers 404.
+With ``validators``, the other pages send an ETag and a Last-Modified date and answer a
+conditional request (If-None-Match, If-Modified-Since) with 304 Not Modified, as a static
+file server does; noisy pages, like the dynamic pages they stand for, send neither.
+With ``noise="tokens"`` the noisy pages change instead only where no reader looks: a CSRF
+token and a script nonce in the head.
 
     python scripts/fakeweb.py --articles 1 --citations 80 --hosts 12   # serves until ^C
 """
@@ -25,6 +30,7 @@ from datetime import datetime, UTC
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
+LAST_MODIFIED = "Thu, 12 Mar 2026 09:00:00 GMT"  # of every static page, when the web serves validators
 WORDS = (
     "bridge council repair budget minister transcript report river ferry toll engineer inspection "
     "harbour contract tender cable span closure detour committee hearing evidence witness survey "
@@ -73,8 +79,11 @@ class FakeWeb:
     """``articles`` articles each citing ``citations`` pages spread over ``hosts`` hosts."""
 
     def __init__(self, articles: int = 1, citations: int = 80, hosts: int = 12, min_latency: float = 0.005,
-                 max_latency: float = 0.150, seed: int = 12, shared: float = 0.1, noisy: float = 0.0) -> None:
+                 max_latency: float = 0.150, seed: int = 12, shared: float = 0.1, noisy: float = 0.0,
+                 validators: bool = False, noise: str = "visible") -> None:
         rng = random.Random(seed)
+        self.validators = validators
+        self.noise = noise
         self.latency: dict[str, float] = {}
         self.pages: dict[str, Page] = {}
         self.articles: list[str] = []
@@ -124,6 +133,10 @@ class FakeWeb:
         # The same text, with a timestamp and an advert that change on every request.
         when = time.time() if when is None else when
         stamp = datetime.fromtimestamp(when, UTC).strftime("%H:%M:%S.%f")
+        if self.noise == "tokens":
+            token = hashlib.sha256(f"{when}{random.random()}".encode()).hexdigest()
+            head = f'<head><meta name="csrf-token" content="{token}"><script nonce="{token[:16]}">window.t="{token[16:32]}";</script>'
+            return page.body.replace(b"<head>", head.encode(), 1)
         ad = random.choice(["Winter tyres fitted while you wait.", "Learn to sail this spring.", "Honey from the hive."])
         noise = f'<aside class=ad><p>{ad}</p><p>Page generated at {stamp}</p></aside>'
         return page.body.replace(b"<main>", noise.encode() + b"<main>", 1)
@@ -153,12 +166,23 @@ class FakeWeb:
                     return self._big(int(parts.path.split("/")[2]))
                 if url not in web.pages:
                     return self._send(404, b"<html><body><p>Not found.</p></body></html>")
+                if web.validators and "/noisy/" not in url:
+                    etag = f'"{web.sha256(url)[:16]}"'
+                    validators = [("ETag", etag), ("Last-Modified", LAST_MODIFIED)]
+                    if self.headers.get("If-None-Match") == etag or (
+                        self.headers.get("If-None-Match") is None and self.headers.get("If-Modified-Since") == LAST_MODIFIED
+                    ):
+                        return self._send(304, b"", validators)
+                    return self._send(200, web.body(url), validators)
                 self._send(200, web.body(url))
 
-            def _send(self, status: int, body: bytes) -> None:
+            def _send(self, status: int, body: bytes, extra: list[tuple[str, str]] = []) -> None:  # noqa: B006 (read only)
                 self.send_response(status)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
+                for name, value in extra:
+                    self.send_header(name, value)
+                if status != 304:
+                    self.send_header("Content-Type", "text/html; charset=utf-8")
+                    self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
 

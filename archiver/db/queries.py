@@ -9,7 +9,7 @@ import json
 from typing import Any, Iterator
 
 from archiver.clock import iso_utc, parse_iso
-from archiver.db.store import Store
+from archiver.db.store import Store, shared_text_holder
 from archiver.errors import NotFound
 from archiver.urls import InvalidURL, normalise_url
 
@@ -146,14 +146,30 @@ def original_capture(store: Store, row: dict[str, Any]) -> dict[str, Any]:
     return original
 
 
+def text_holder(store: Store, row: dict[str, Any]) -> int | None:
+    """The capture whose texts row holds the text of captures row ``row``, or None.
+
+    Itself; for a revisit, the original it refers to; for a capture whose text was the same as
+    an earlier capture's of the same URL (a page that changed only by noise), that earlier
+    capture, whose row it shares (see Store.add_capture).
+    """
+    original = original_capture(store, row)
+    if store.value("SELECT 1 FROM texts WHERE capture_id = ?", (original["id"],)):
+        return original["id"]
+    if not original.get("text_sha256"):
+        return None
+    return shared_text_holder(store, original["url_id"], original["text_sha256"], original["id"])
+
+
 def text_of_capture(store: Store, capture_id: int) -> tuple[int, str] | None:
-    """(capture id holding the text, text) for a capture, following revisits to their original."""
+    """(capture id holding the text, text) for a capture, following revisits to their original
+    and a text shared with an earlier capture to the row that holds it."""
     row = store.row("SELECT * FROM captures WHERE id = ?", (capture_id,))
     if row is None:
         return None
-    holder = original_capture(store, row)
-    text = store.value("SELECT text FROM texts WHERE capture_id = ?", (holder["id"],))
-    return (holder["id"], text) if text is not None else None
+    holder = text_holder(store, row)
+    text = store.value("SELECT text FROM texts WHERE capture_id = ?", (holder,)) if holder is not None else None
+    return (holder, text) if holder is not None and text is not None else None
 
 
 def capture_texts(store: Store, url: str, from_id: int | None = None, to_id: int | None = None) -> tuple[tuple[int, str], tuple[int, str]]:
@@ -169,11 +185,11 @@ def capture_texts(store: Store, url: str, from_id: int | None = None, to_id: int
                 raise NotFound(f"capture {capture_id} has no extracted text (failed, or not a text document)")
             pair.append((capture_id, found[1]))
         return pair[0], pair[1]
-    with_text = store.rows(
-        """SELECT c.id, t.text FROM captures c JOIN texts t ON t.capture_id = c.id
-           WHERE c.url_id = ? ORDER BY c.id DESC""",
-        (url_id,),
-    )
+    with_text = []  # every capture made with a text (not revisits), its own row or one it shares, newest first
+    for row in store.rows("SELECT * FROM captures WHERE url_id = ? AND revisit_of IS NULL ORDER BY id DESC", (url_id,)):
+        holder = text_holder(store, row)
+        if holder is not None:
+            with_text.append({"id": row["id"], "text": store.value("SELECT text FROM texts WHERE capture_id = ?", (holder,))})
     if to_id is not None:
         found = text_of_capture(store, to_id)
         if found is None:

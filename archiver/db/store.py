@@ -158,17 +158,33 @@ class Store:
     ) -> int:
         """A captures row with its redirect hops, extracted text and attachments, in one transaction; returns its id.
 
-        Call only once the WARC records the row points at are flushed to disk.
+        Call only once the WARC records the row points at are flushed to disk. A text that an
+        earlier capture of the same URL already holds, the same in every column, is not stored
+        again: the capture shares that row (:func:`archiver.db.queries.text_holder`). A page
+        whose served bytes change only by noise (a timestamp, an advert) thus adds its response
+        record, the evidence, and no second copy of the same text.
         """
         with self.transaction():
             capture_id = self.insert_capture(row)
             for hop in hops:
                 self.insert("hops", {"capture_id": capture_id, **hop})
-            if text is not None:
+            if text is not None and not self._holds_same_text(capture_id, row, text):
                 self.insert("texts", {"capture_id": capture_id, **text})
             for attachment in attachments:
                 self.insert("attachments", {"capture_id": capture_id, **attachment})
         return capture_id
+
+    def _holds_same_text(self, capture_id: int, row: dict[str, Any], text: dict[str, Any]) -> bool:
+        """Whether the texts row an earlier capture of this URL shares (same text_sha256) is ``text`` exactly."""
+        if not row.get("text_sha256"):
+            return False
+        holder = shared_text_holder(self, row["url_id"], row["text_sha256"], capture_id)
+        if holder is None:
+            return False
+        stored = self.row("SELECT * FROM texts WHERE capture_id = ?", (holder,))
+        assert stored is not None  # found through its texts row
+        wanted = {"features": None, **text}
+        return all(stored.get(name) == _sql_value(value) for name, value in wanted.items())
 
     def update(self, table: str, row_id: int, values: dict[str, Any], key: str = "id") -> None:
         if not values:
@@ -550,6 +566,15 @@ def _raise_translated(exc: BaseException, path: Path) -> None:
     if translated is exc:
         raise exc
     raise translated from exc
+
+
+def shared_text_holder(store: Store, url_id: int, text_sha256: str, before_id: int) -> int | None:
+    """The newest capture of ``url_id`` before ``before_id`` with a texts row, whose text hashes to ``text_sha256``."""
+    return store.value(
+        """SELECT c.id FROM captures c JOIN texts t ON t.capture_id = c.id
+            WHERE c.url_id = ? AND c.text_sha256 = ? AND c.id < ? ORDER BY c.id DESC LIMIT 1""",
+        (url_id, text_sha256, before_id),
+    )
 
 
 def _sql_value(value: Any) -> Any:

@@ -20,8 +20,6 @@ from email.utils import format_datetime, parsedate_to_datetime
 
 from archiver.net.fetch import Fetcher
 
-DEFAULT_TIMEMAP = "https://web.archive.org/web/timemap/link/"
-DEFAULT_TIMEGATE = "https://web.archive.org/web/"
 TIMEMAP_LIMIT = 32 << 20  # bytes of a TimeMap read; a page archived daily for decades stays under it
 
 _WAYBACK = re.compile(r"^(?P<prefix>https?://[^?#]*?/)(?P<stamp>\d{4,14})(?P<mods>[a-z]{2}_)?/(?P<target>.+)$")

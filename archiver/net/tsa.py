@@ -14,9 +14,6 @@ import requests
 from archiver import USER_AGENT
 from archiver.proof.rfc3161 import QUERY_TYPE, REPLY_TYPE, TimestampError, TokenInfo, build_query, parse_reply
 
-# A FreeTSA-style public TSA is not assumed: DigiCert's answers over plain HTTP (tokens are
-# signed, so TLS adds nothing) and chains to a root in the Mozilla bundle archiver trusts by default.
-DEFAULT_TSA = "http://timestamp.digicert.com"
 MAX_REPLY = 1 << 20  # a token is a few kilobytes; more is not a TSA talking
 
 

@@ -114,6 +114,16 @@ class DeepCheck:
 
     def _texts(self) -> None:
         texts = {r["capture_id"]: r for r in self.store.rows("SELECT * FROM texts")}
+        # A capture whose text was an earlier capture's of the same URL shares that row (Store.add_capture):
+        # the newest earlier capture with a texts row and the same text_sha256.
+        holders: dict[tuple[int, str], int] = {}
+        shared: dict[int, int] = {}
+        for row in self.captures.values():  # in id order
+            key = (row["url_id"], row.get("text_sha256") or "")
+            if row["id"] in texts:
+                holders[key] = row["id"]
+            elif row.get("text_sha256") and row.get("record_type") != "revisit" and key in holders:
+                shared[row["id"]] = holders[key]
         for row in self.captures.values():
             if row.get("record_type") == "revisit":
                 original = self._original(row["id"])
@@ -122,7 +132,7 @@ class DeepCheck:
                         if row.get(name) != original.get(name):
                             self._differ(f"captures row {row['id']}", f"{name} {row.get(name)!r} differs from the capture it revisits ({original.get(name)!r})", row["id"], row["run_id"])
                 continue
-            stored = texts.get(row["id"])
+            stored = texts.get(row["id"]) or texts.get(shared.get(row["id"], 0))
             if stored is None and row.get("text_sha256") is None:
                 if row.get("record_type") not in ("response", "resource"):
                     continue

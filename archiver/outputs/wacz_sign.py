@@ -35,7 +35,8 @@ from cryptography.x509.oid import NameOID
 from archiver import __version__
 from archiver.clock import parse_iso
 from archiver.errors import ExportError
-from archiver.net.tsa import DEFAULT_TSA, request_token
+from archiver.net.tsa import request_token
+from archiver.options import DEFAULT_TSA
 from archiver.proof.rfc3161 import TimestampError, check_token, default_roots_pem, load_certificates
 
 SPEC_VERSION = "0.1.0"

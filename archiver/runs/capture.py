@@ -18,6 +18,7 @@ from typing import Any, Callable
 
 from archiver import __version__
 from archiver.runs.directory import ArchiveDir
+from archiver.db.queries import text_of_capture
 from archiver.analyze.citations import ArticleLinks
 from archiver.analyze.pool import ExtractionPool
 from archiver.net.fetch import Fetcher, FetchResult
@@ -60,10 +61,11 @@ class StoredTexts(Mapping[str, str]):
         self._captures[url] = capture_id
 
     def __getitem__(self, url: str) -> str:
-        text = self.store.value("SELECT text FROM texts WHERE capture_id = ?", (self._captures[url],))
-        if not text:
+        # A capture whose text an earlier capture of the URL already had shares that texts row.
+        found = text_of_capture(self.store, self._captures[url])
+        if not found or not found[1]:
             raise KeyError(url)
-        return text
+        return found[1]
 
     def __contains__(self, url: object) -> bool:
         return url in self._captures
@@ -333,8 +335,9 @@ class CaptureRun:
         for url in [u for u in pending if u in self.reusable]:
             row = self.reusable[url]
             del pending[url]
-            if self.store.value("SELECT text != '' FROM texts WHERE capture_id = ?", (row["id"],)):
-                self.texts.add(url, row["id"])
+            found = text_of_capture(self.store, row["id"])  # its own texts row, or the one it shares
+            if found and found[1]:
+                self.texts.add(url, found[0])
             self.sources[url] = {"kind": jobs[url], "capture": row}
             if jobs[url] == "citation":
                 self._track(row, None)

@@ -19,7 +19,7 @@ from archiver.analyze.judge import VolatileMask
 from archiver.analyze.quotes import locate
 from archiver.analyze.text import Extracted, extract
 from archiver.clock import iso_utc, utc_now
-from archiver.db.queries import original_capture
+from archiver.db.queries import original_capture, text_holder
 from archiver.net.fetch import Fetcher
 from archiver.results import Change, QuoteChange
 from archiver.runs.noise import second_look as second_look_at
@@ -88,7 +88,8 @@ class Judge:
         if capture is None:
             return None
         original = original_capture(self.store, capture)
-        text = self.store.row("SELECT kind, title, text, features FROM texts WHERE capture_id = ?", (original["id"],))
+        holder = text_holder(self.store, original)
+        text = self.store.row("SELECT kind, title, text, features FROM texts WHERE capture_id = ?", (holder,)) if holder is not None else None
         if text is None:
             kind = "binary" if original.get("payload_sha256") else None
             return Extracted(kind=kind or "binary", title=original.get("title"), text=None, text_sha256=None, fingerprint=None) if kind else None

@@ -28,14 +28,12 @@ from archiver.analyze.text import Extracted
 from archiver.clock import iso_utc, parse_iso
 from archiver.db.queries import find_article, text_of_capture
 from archiver.net.fetch import Fetcher
-from archiver.net.memento import DEFAULT_TIMEGATE, DEFAULT_TIMEMAP, Memento, look_up, parse_http_date, parse_link_format
-from archiver.options import FetchOptions, WARC_SIZE
+from archiver.net.memento import Memento, look_up, parse_http_date, parse_link_format
+from archiver.options import DEFAULT_SAVE_ENDPOINT, DEFAULT_TIMEGATE, DEFAULT_TIMEMAP, SUBMIT_DELAY, FetchOptions, WARC_SIZE
 from archiver.results import Result
 from archiver.runs.directory import ArchiveDir
 from archiver.runs.recorder import Recorder, close_run
 
-DEFAULT_SAVE_ENDPOINT = "https://web.archive.org/save/"
-SUBMIT_DELAY = 10.0  # seconds between two save requests: the Internet Archive throttles faster clients
 _STAMP = re.compile(r"/(\d{14})(?:[a-z]{2}_)?/")
 
 Progress = Callable[[int, int, str], None]

@@ -19,7 +19,8 @@ import socket
 from archiver import __version__
 from archiver.clock import utc_now
 from archiver.errors import UsageError
-from archiver.net.tsa import DEFAULT_TSA, request_token
+from archiver.net.tsa import request_token
+from archiver.options import DEFAULT_TSA
 from archiver.proof.rfc3161 import REPLY_TYPE, TimestampError, check_token, default_roots_pem, load_certificates
 from archiver.results import TimestampToken, WarcLocation
 from archiver.runs.directory import ArchiveDir
